@@ -1,0 +1,37 @@
+import type { CaseState } from '../domain/case.machine';
+import type { TaskState } from '../domain/task.machine';
+import { caseStateToRow, taskStateToRow } from '../db/case.mapper';
+import { saveCaseRow, saveTaskRow } from '../db/case.repository';
+import type { Db } from '../db/database';
+import { appendEvents, type KeyedEvent } from '../db/event.repository';
+
+/** Events of one workflow with the state they lead to, written in one transaction. */
+export interface RecordEventsInput {
+  readonly events: readonly KeyedEvent[];
+  readonly caseSnapshot?: { readonly state: CaseState; readonly version: number };
+  readonly taskSnapshots?: readonly { readonly state: TaskState; readonly version: number }[];
+}
+
+/**
+ * Activities that keep the SQL read model. They are idempotent: events carry keys and snapshots
+ * carry versions, so a retried or late activity never writes an event twice nor rolls state back.
+ */
+export function createReadModelActivities(deps: { db: Db; now?: () => Date }) {
+  const now = deps.now ?? (() => new Date());
+  return {
+    async recordEvents(input: RecordEventsInput): Promise<{ appended: number }> {
+      const at = now().toISOString();
+      return deps.db.transaction().execute(async (trx) => {
+        if (input.caseSnapshot) {
+          await saveCaseRow(trx, caseStateToRow(input.caseSnapshot.state, input.caseSnapshot.version, at));
+        }
+        for (const snapshot of input.taskSnapshots ?? []) {
+          await saveTaskRow(trx, taskStateToRow(snapshot.state, snapshot.version, at));
+        }
+        return { appended: await appendEvents(trx, input.events, at) };
+      });
+    },
+  };
+}
+
+export type ReadModelActivities = ReturnType<typeof createReadModelActivities>;

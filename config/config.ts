@@ -1,0 +1,71 @@
+import path from 'node:path';
+import { IANAZone } from 'luxon';
+import { z } from 'zod';
+import { fieldIssues } from '../domain/validation';
+
+const port = z.coerce.number().int().min(1).max(65535);
+
+const envSchema = z.object({
+  DUBAN_DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: z
+    .string()
+    .min(1)
+    .refine((v) => !/^postgres(ql)?:/.test(v), 'PostgreSQL is not supported yet; use a SQLite file path')
+    .optional(),
+  TEMPORAL_ADDRESS: z
+    .string()
+    .regex(/^[^\s:]+:\d+$/, 'host:port, e.g. 127.0.0.1:7233')
+    .optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  DUBAN_TASK_QUEUE: z.string().min(1).default('duban'),
+  DUBAN_TEMPORAL_PORT: port.default(7233),
+  DUBAN_TEMPORAL_UI_PORT: port.default(8233),
+  DUBAN_TIMEZONE: z
+    .string()
+    .refine((zone) => IANAZone.isValidZone(zone), 'an IANA time zone, e.g. Asia/Shanghai')
+    .default('Asia/Shanghai'),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+});
+
+/** Everything duban reads from the environment, validated once. */
+export interface Config {
+  /** Where the SQLite files and stored evidence live. */
+  readonly dataDir: string;
+  /** The SQLite read model. */
+  readonly databaseFile: string;
+  /** An existing Temporal frontend; when unset, `npm start` runs a local dev server. */
+  readonly temporalAddress: string | undefined;
+  readonly temporalNamespace: string;
+  readonly taskQueue: string;
+  /** Ports of the local dev server (gRPC and web UI), when duban runs it. */
+  readonly devServerPort: number;
+  readonly devServerUiPort: number;
+  /** The office's time zone: deadlines and displayed times follow it. */
+  readonly timeZone: string;
+  readonly logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+}
+
+/** The configuration from `env`; throws one error that names every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = fieldIssues(parsed.error).map((i) => `  ${i.path}: ${i.message}`);
+    throw new Error(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.DUBAN_DATA_DIR);
+  const databaseFile = e.DATABASE_URL
+    ? path.resolve(e.DATABASE_URL.replace(/^(sqlite|file):(\/\/)?/, ''))
+    : path.join(dataDir, 'duban.sqlite');
+  return Object.freeze({
+    dataDir,
+    databaseFile,
+    temporalAddress: e.TEMPORAL_ADDRESS,
+    temporalNamespace: e.TEMPORAL_NAMESPACE,
+    taskQueue: e.DUBAN_TASK_QUEUE,
+    devServerPort: e.DUBAN_TEMPORAL_PORT,
+    devServerUiPort: e.DUBAN_TEMPORAL_UI_PORT,
+    timeZone: e.DUBAN_TIMEZONE,
+    logLevel: e.LOG_LEVEL,
+  });
+}

@@ -1,0 +1,132 @@
+import type { CaseState } from '../domain/case.machine';
+import type { Actor, Evidence, Location } from '../domain/case.schema';
+import type { Submission, TaskState } from '../domain/task.machine';
+import type { CaseTable, TaskTable } from './schema';
+
+/** A case as listed and shown. */
+export interface CaseView {
+  id: string;
+  title: string;
+  description: string;
+  category: string;
+  severity: string;
+  source: string;
+  leadDepartment: string;
+  cooperatingDepartments: string[];
+  location: Location | null;
+  dueDate: string | null;
+  evidence: Evidence[];
+  status: string;
+  openedAt: string;
+  openedBy: Actor;
+  closedAt: string | null;
+  withdrawnReason: string | null;
+}
+
+/** A department's task as listed and shown. */
+export interface TaskView {
+  id: string;
+  caseId: string;
+  department: string;
+  role: string;
+  status: string;
+  reworkCount: number;
+  submissionCount: number;
+  assignedAt: string;
+  acknowledgedAt: string | null;
+  submittedAt: string | null;
+  closedAt: string | null;
+  lastSubmission: Submission | null;
+}
+
+export function caseStateToRow(state: CaseState, version: number, now: string): CaseTable {
+  const d = state.details;
+  return {
+    id: state.caseId,
+    title: d.title,
+    description: d.description,
+    category: d.category,
+    severity: d.severity,
+    source: d.source,
+    lead_department: d.leadDepartment,
+    cooperating_departments: JSON.stringify(d.cooperatingDepartments),
+    location_address: d.location?.address ?? null,
+    location_lat: d.location?.lat ?? null,
+    location_lng: d.location?.lng ?? null,
+    due_date: d.dueDate ?? null,
+    evidence: JSON.stringify(d.evidence),
+    status: state.status,
+    opened_at: state.openedAt,
+    opened_by: JSON.stringify(state.openedBy),
+    closed_at: state.closedAt,
+    withdrawn_reason: state.withdrawal?.reason ?? null,
+    version,
+    updated_at: now,
+  };
+}
+
+export function taskStateToRow(state: TaskState, version: number, now: string): TaskTable {
+  return {
+    id: state.taskId,
+    case_id: state.caseId,
+    department_code: state.departmentCode,
+    role: state.role,
+    status: state.status,
+    rework_count: state.reworkCount,
+    submission_count: state.submissionCount,
+    assigned_at: state.assignedAt,
+    acknowledged_at: state.acknowledgedAt,
+    submitted_at: state.submittedAt,
+    closed_at: state.closedAt,
+    last_submission: state.lastSubmission ? JSON.stringify(state.lastSubmission) : null,
+    version,
+    updated_at: now,
+  };
+}
+
+export function toCaseView(row: CaseTable): CaseView {
+  const location: Location | null =
+    row.location_address === null
+      ? null
+      : {
+          address: row.location_address,
+          ...(row.location_lat !== null && row.location_lng !== null
+            ? { lat: row.location_lat, lng: row.location_lng }
+            : {}),
+        };
+  return {
+    id: row.id,
+    title: row.title,
+    description: row.description,
+    category: row.category,
+    severity: row.severity,
+    source: row.source,
+    leadDepartment: row.lead_department,
+    cooperatingDepartments: JSON.parse(row.cooperating_departments) as string[],
+    location,
+    dueDate: row.due_date,
+    evidence: JSON.parse(row.evidence) as Evidence[],
+    status: row.status,
+    openedAt: row.opened_at,
+    openedBy: JSON.parse(row.opened_by) as Actor,
+    closedAt: row.closed_at,
+    withdrawnReason: row.withdrawn_reason,
+  };
+}
+
+export function toTaskView(row: TaskTable): TaskView {
+  return {
+    id: row.id,
+    caseId: row.case_id,
+    department: row.department_code,
+    role: row.role,
+    status: row.status,
+    reworkCount: row.rework_count,
+    submissionCount: row.submission_count,
+    assignedAt: row.assigned_at,
+    acknowledgedAt: row.acknowledged_at,
+    submittedAt: row.submitted_at,
+    closedAt: row.closed_at,
+    lastSubmission: row.last_submission ? (JSON.parse(row.last_submission) as Submission) : null,
+  };
+}

@@ -1,0 +1,98 @@
+import type { Generated } from 'kysely';
+
+/** Row types of the SQL read model, snake_case as stored. Times are ISO 8601 UTC strings. */
+
+export interface DepartmentTable {
+  code: string;
+  name: string;
+  head_name: string | null;
+  email: string | null;
+  phone: string | null;
+  active: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CaseTable {
+  id: string;
+  title: string;
+  description: string;
+  category: string;
+  severity: string;
+  source: string;
+  lead_department: string;
+  /** JSON array of department codes. */
+  cooperating_departments: string;
+  location_address: string | null;
+  location_lat: number | null;
+  location_lng: number | null;
+  due_date: string | null;
+  /** JSON array of evidence. */
+  evidence: string;
+  status: string;
+  opened_at: string;
+  /** JSON actor. */
+  opened_by: string;
+  closed_at: string | null;
+  withdrawn_reason: string | null;
+  /** Sequence number of the case workflow's last event applied; guards against stale writes. */
+  version: number;
+  updated_at: string;
+}
+
+export interface TaskTable {
+  id: string;
+  case_id: string;
+  department_code: string;
+  role: string;
+  status: string;
+  rework_count: number;
+  submission_count: number;
+  assigned_at: string;
+  acknowledged_at: string | null;
+  submitted_at: string | null;
+  closed_at: string | null;
+  /** JSON of the last submission {report, evidence, at}, or null. */
+  last_submission: string | null;
+  version: number;
+  updated_at: string;
+}
+
+/** The append-only audit trail. */
+export interface EventTable {
+  position: Generated<number>;
+  /** `<workflow id>#<sequence>`: the same event written twice is stored once. */
+  event_key: string;
+  case_id: string;
+  task_id: string | null;
+  action: string;
+  actor_role: string;
+  actor_department: string | null;
+  actor_name: string;
+  /** JSON object. */
+  payload: string;
+  at: string;
+  recorded_at: string;
+}
+
+export interface CaseSequenceTable {
+  year: number;
+  last_sequence: number;
+}
+
+/** Case ids handed out per open request, so that a retried `case open` opens one case. */
+export interface CaseOpenRequestTable {
+  request_key: string;
+  case_id: string;
+  request_hash: string;
+  created_at: string;
+}
+
+export interface Database {
+  departments: DepartmentTable;
+  cases: CaseTable;
+  tasks: TaskTable;
+  events: EventTable;
+  case_sequences: CaseSequenceTable;
+  case_open_requests: CaseOpenRequestTable;
+}

@@ -1,0 +1,169 @@
+import { z } from 'zod';
+
+/** 一般 / 较重 / 严重: drives the default rectification window. */
+export const severities = ['general', 'serious', 'major'] as const;
+export type Severity = (typeof severities)[number];
+
+/** Where a finding came from: 督查 inspection, 投诉 complaint, 热线 hotline, 媒体 media, 测评 survey. */
+export const caseSources = ['inspection', 'complaint', 'hotline', 'media', 'survey', 'other'] as const;
+export type CaseSource = (typeof caseSources)[number];
+
+const trimmed = (min: number, max: number) => z.string().trim().min(min).max(max);
+
+export const departmentCodeSchema = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_-]{1,31}$/,
+    '部门代码为 2 到 32 位字母、数字、- 或 _ / department code: 2-32 letters, digits, - or _',
+  );
+
+export const actorSchema = z
+  .object({
+    role: z.enum(['office', 'department', 'system']),
+    department: departmentCodeSchema.optional(),
+    name: trimmed(1, 100),
+  })
+  .strict()
+  .refine((a) => (a.role === 'department') === (a.department !== undefined), {
+    message: '部门角色必须且只能带部门代码 / a department actor, and only one, names its department',
+    path: ['department'],
+  });
+/** Who did something: the office, a department (with its code) or duban itself. */
+export type Actor = z.infer<typeof actorSchema>;
+
+export const systemActor: Actor = Object.freeze({ role: 'system', name: 'duban' }) as Actor;
+
+export const departmentInputSchema = z
+  .object({
+    code: departmentCodeSchema,
+    name: trimmed(1, 100),
+    headName: trimmed(1, 100).optional(),
+    email: z.email().optional(),
+    phone: trimmed(3, 40).optional(),
+  })
+  .strict();
+export type DepartmentInput = z.infer<typeof departmentInputSchema>;
+
+const httpUrl = z.url({ protocol: /^https?$/ }).max(2000);
+const note = trimmed(1, 1000).optional();
+
+/**
+ * Evidence as a caller names it: a link, or a file reference that the edge resolves (a local
+ * path for the CLI, an upload for the API) into a stored file.
+ */
+export const evidenceRequestSchema = z.union([
+  z.object({ url: httpUrl, note }).strict(),
+  z.object({ file: trimmed(1, 1000), note }).strict(),
+]);
+export type EvidenceRequest = z.infer<typeof evidenceRequestSchema>;
+
+/** Evidence as recorded: a link, or a file stored content-addressed under the data directory. */
+export const evidenceSchema = z.union([
+  z.object({ kind: z.literal('url'), url: httpUrl, note }).strict(),
+  z
+    .object({
+      kind: z.literal('file'),
+      sha256: z.string().regex(/^[0-9a-f]{64}$/),
+      name: trimmed(1, 255),
+      size: z.number().int().nonnegative(),
+      mediaType: trimmed(1, 255),
+      note,
+    })
+    .strict(),
+]);
+export type Evidence = z.infer<typeof evidenceSchema>;
+
+export const locationSchema = z
+  .object({
+    address: trimmed(1, 500),
+    lat: z.number().min(-90).max(90).optional(),
+    lng: z.number().min(-180).max(180).optional(),
+  })
+  .strict()
+  .refine((l) => (l.lat === undefined) === (l.lng === undefined), {
+    message: '纬度与经度须同时给出 / lat and lng go together',
+    path: ['lat'],
+  });
+export type Location = z.infer<typeof locationSchema>;
+
+/** A date (end of that day in the office's zone) or an instant with its zone offset. */
+export const dueDateSchema = z.union([z.iso.date(), z.iso.datetime({ offset: true })], {
+  error: '须为 ISO 8601 日期或带时区的时间 / an ISO 8601 date, or a date-time with a zone offset',
+});
+
+const caseFields = {
+  title: trimmed(1, 200),
+  description: z.string().trim().max(5000).default(''),
+  category: trimmed(1, 64),
+  severity: z.enum(severities),
+  source: z.enum(caseSources),
+  leadDepartment: departmentCodeSchema,
+  cooperatingDepartments: z.array(departmentCodeSchema).max(20).default([]),
+  location: locationSchema.optional(),
+  dueDate: dueDateSchema.optional(),
+};
+
+function distinctDepartments(
+  c: { leadDepartment: string; cooperatingDepartments: string[] },
+  ctx: z.core.$RefinementCtx,
+): void {
+  const seen = new Set([c.leadDepartment]);
+  c.cooperatingDepartments.forEach((code, i) => {
+    if (seen.has(code)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cooperatingDepartments', i],
+        message: `部门 ${code} 重复 / department ${code} is listed twice (lead and cooperating departments are distinct)`,
+      });
+    }
+    seen.add(code);
+  });
+}
+
+/** What an office submits to open a case (交办). */
+export const openCaseRequestSchema = z
+  .object({ ...caseFields, evidence: z.array(evidenceRequestSchema).max(50).default([]) })
+  .strict()
+  .superRefine(distinctDepartments);
+export type OpenCaseRequest = z.input<typeof openCaseRequestSchema>;
+
+/** A case's details once its evidence is stored: the input of the case workflow. */
+export const caseDetailsSchema = z
+  .object({ ...caseFields, evidence: z.array(evidenceSchema).max(50).default([]) })
+  .strict()
+  .superRefine(distinctDepartments);
+export type CaseDetails = z.infer<typeof caseDetailsSchema>;
+
+export const acknowledgeInputSchema = z.object({ note }).strict();
+export type AcknowledgeInput = z.infer<typeof acknowledgeInputSchema>;
+
+const progressNote = trimmed(1, 2000);
+const report = trimmed(1, 5000);
+const someEvidence = <T extends z.ZodType>(item: T) =>
+  z.array(item).min(1, '整改须附至少一项佐证 / a rectification needs at least one piece of evidence').max(50);
+
+export const progressInputSchema = z
+  .object({ note: progressNote, evidence: z.array(evidenceSchema).max(50).default([]) })
+  .strict();
+export type ProgressInput = z.infer<typeof progressInputSchema>;
+/** A progress report as a caller sends it, file references not yet stored. */
+export const progressRequestSchema = z
+  .object({ note: progressNote, evidence: z.array(evidenceRequestSchema).max(50).default([]) })
+  .strict();
+
+export const submitInputSchema = z.object({ report, evidence: someEvidence(evidenceSchema) }).strict();
+export type SubmitInput = z.infer<typeof submitInputSchema>;
+/** A rectification as a caller sends it, file references not yet stored. */
+export const submitRequestSchema = z.object({ report, evidence: someEvidence(evidenceRequestSchema) }).strict();
+
+export const verifyInputSchema = z
+  .object({ decision: z.enum(['accept', 'reject']), comment: trimmed(1, 2000).optional() })
+  .strict()
+  .refine((v) => v.decision === 'accept' || v.comment !== undefined, {
+    message: '退回须说明理由 / a rejection needs a comment saying what to rework',
+    path: ['comment'],
+  });
+export type VerifyInput = z.infer<typeof verifyInputSchema>;
+
+export const withdrawInputSchema = z.object({ reason: trimmed(1, 2000) }).strict();
+export type WithdrawInput = z.infer<typeof withdrawInputSchema>;

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Provisions the Temporal binaries duban runs on, from the package registries only, into a cache
+# shared by every checkout on the machine (seconds when warm):
+#   - the Temporal CLI (`temporal server start-dev`), built by `go install` of a pinned release;
+#   - the Temporal Java time-skipping test server, resolved from Maven Central, with a launcher
+#     that takes the port as its first argument (as the TypeScript SDK's testing package runs it).
+# Used by `npm start`, `npm test`, `npm run bench` and .ci/run. With --json it prints the paths.
+set -euo pipefail
+
+TEMPORAL_CLI_VERSION="v1.5.1" # newest release whose go.mod has no replace directive
+TEST_SERVER_VERSION="1.38.0"
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cache="${DUBAN_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/duban}"
+cli_dir="$cache/temporal-cli/$TEMPORAL_CLI_VERSION"
+cli="$cli_dir/temporal"
+ts_dir="$cache/temporal-test-server/$TEST_SERVER_VERSION"
+ts_launcher="$ts_dir/temporal-test-server"
+
+log() { printf '[provision] %s\n' "$*" >&2; }
+
+mkdir -p "$cache"
+# One provisioner at a time per machine: parallel test workers or a second `npm start` wait here.
+exec 9>"$cache/.provision.lock"
+flock 9
+
+if [[ ! -x "$cli" ]]; then
+  command -v go >/dev/null || { log "Go is required to build the Temporal CLI (go install)"; exit 1; }
+  log "building Temporal CLI $TEMPORAL_CLI_VERSION with go install (a few minutes, once per machine)"
+  tmp="$(mktemp -d "$cache/.cli.XXXXXX")"
+  GOBIN="$tmp" GOFLAGS="${GOFLAGS:-} -trimpath" go install "github.com/temporalio/cli/cmd/temporal@$TEMPORAL_CLI_VERSION"
+  mkdir -p "$cli_dir"
+  mv "$tmp/temporal" "$cli"
+  rmdir "$tmp"
+fi
+
+if [[ ! -x "$ts_launcher" ]]; then
+  command -v mvn >/dev/null || { log "Maven is required to resolve the Temporal test server"; exit 1; }
+  command -v java >/dev/null || { log "Java 17+ is required to run the Temporal test server"; exit 1; }
+  log "resolving Temporal test server $TEST_SERVER_VERSION from Maven Central"
+  tmp="$(mktemp -d "$cache/.ts.XXXXXX")"
+  mvn -q -B -f "$here/test-server/pom.xml" \
+    -Dtemporal.test-server.version="$TEST_SERVER_VERSION" \
+    dependency:build-classpath -Dmdep.outputFile="$tmp/classpath.txt" >&2
+  # A JVM argument file keeps the launcher a single exec; a class-data-sharing archive, written
+  # by a first dry start, cuts JVM start-up so the server listens within the SDK's start window.
+  {
+    printf -- '-XX:+UseSerialGC\n-XX:TieredStopAtLevel=1\n-Xss512k\n'
+    printf -- '-cp\n%s\n' "$(cat "$tmp/classpath.txt")"
+  } >"$tmp/jvm.args"
+  java -XX:ArchiveClassesAtExit="$tmp/classes.jsa" @"$tmp/jvm.args" \
+    io.temporal.testserver.TestServer 0 >/dev/null 2>&1 &
+  pid=$!
+  sleep 4
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  mkdir -p "$ts_dir"
+  mv "$tmp/jvm.args" "$tmp/classpath.txt" "$ts_dir/"
+  jsa_opt=""
+  if [[ -s "$tmp/classes.jsa" ]]; then
+    mv "$tmp/classes.jsa" "$ts_dir/"
+    jsa_opt="-XX:SharedArchiveFile=$ts_dir/classes.jsa -Xshare:auto"
+  fi
+  rm -rf "$tmp"
+  cat >"$ts_dir/launcher.tmp" <<LAUNCHER
+#!/bin/sh
+# Temporal time-skipping test server $TEST_SERVER_VERSION; first argument: the port.
+exec java $jsa_opt @"$ts_dir/jvm.args" io.temporal.testserver.TestServer "\$@"
+LAUNCHER
+  chmod +x "$ts_dir/launcher.tmp"
+  mv "$ts_dir/launcher.tmp" "$ts_launcher"
+fi
+
+if [[ "${1:-}" == "--json" ]]; then
+  printf '{"temporalCli":"%s","testServer":"%s","temporalCliVersion":"%s","testServerVersion":"%s"}\n' \
+    "$cli" "$ts_launcher" "$TEMPORAL_CLI_VERSION" "$TEST_SERVER_VERSION"
+else
+  log "Temporal CLI $TEMPORAL_CLI_VERSION: $cli"
+  log "Temporal test server $TEST_SERVER_VERSION: $ts_launcher"
+fi

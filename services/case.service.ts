@@ -1,0 +1,258 @@
+import crypto from 'node:crypto';
+import { type Client, WithStartWorkflowOperation } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
+import type { CaseState } from '../domain/case.machine';
+import {
+  type Actor,
+  acknowledgeInputSchema,
+  actorSchema,
+  type CaseDetails,
+  caseDetailsSchema,
+  openCaseRequestSchema,
+  progressRequestSchema,
+  submitRequestSchema,
+  verifyInputSchema,
+  withdrawInputSchema,
+} from '../domain/case.schema';
+import { caseIdSchema } from '../domain/case-id';
+import { DomainError } from '../domain/errors';
+import { isTaskFinished, type TaskState, type TaskStatus } from '../domain/task.machine';
+import { dueInstant, yearIn } from '../domain/time';
+import { parseInput } from '../domain/validation';
+import type { CaseView, TaskView } from '../db/case.mapper';
+import { type CaseFilter, findCase, listCases, listCaseTasks, reserveCaseId } from '../db/case.repository';
+import type { Db } from '../db/database';
+import { findDepartments } from '../db/department.repository';
+import { listCaseEvents, type TimelineEntry } from '../db/event.repository';
+import {
+  acknowledgeTaskUpdate,
+  caseOpenedUpdate,
+  type Command,
+  reportProgressUpdate,
+  submitRectificationUpdate,
+  verifyRectificationUpdate,
+  withdrawCaseUpdate,
+} from '../workflows/messages';
+import { caseWorkflow } from '../workflows/case.workflow';
+import { type EvidenceStore, resolveEvidence } from './evidence.store';
+import { domainErrorFrom } from './temporal-errors';
+
+/** Reads the bytes behind a file reference of a request (a local path for the CLI). */
+export type FileReader = (reference: string, field: string) => Promise<{ bytes: Buffer; name: string }>;
+
+export interface CaseServiceDeps {
+  readonly client: Client;
+  readonly db: Db;
+  readonly taskQueue: string;
+  readonly timeZone: string;
+  readonly evidence: EvidenceStore;
+  readonly now?: () => Date;
+}
+
+/** Which task of a case a command is for: its id, or the department holding it. */
+export interface TaskTarget {
+  readonly taskId?: string | undefined;
+  readonly department?: string | undefined;
+}
+
+export interface CommandOptions {
+  /** Makes a retried command take effect once (Temporal update id). */
+  readonly requestKey?: string | undefined;
+  readonly readFile?: FileReader | undefined;
+}
+
+/** A case with its tasks and its timeline, as `case show` prints it. */
+export interface CaseRecord {
+  readonly case: CaseView;
+  readonly tasks: TaskView[];
+  readonly events: TimelineEntry[];
+}
+
+const noFiles: FileReader = (reference, field) =>
+  Promise.reject(
+    new DomainError('invalid_input', `${field}: 此处不能引用文件 ${reference} / files cannot be read here`, [
+      { path: field, message: 'file references are not accepted here' },
+    ]),
+  );
+
+/**
+ * What the office and departments do with cases, shared by the CLI and the HTTP API: validates
+ * input (nothing changes on bad input), talks to the workflows and reads the read model.
+ */
+export function createCaseService(deps: CaseServiceDeps) {
+  const now = deps.now ?? (() => new Date());
+
+  async function requireCase(caseId: string): Promise<CaseView> {
+    parseInput(caseIdSchema, caseId, 'caseId');
+    const found = await findCase(deps.db, caseId);
+    if (!found) throw new DomainError('not_found', `案件 ${caseId} 不存在 / case ${caseId} not found`);
+    return found;
+  }
+
+  async function resolveTask(caseId: string, actor: Actor, target: TaskTarget): Promise<TaskView> {
+    await requireCase(caseId);
+    const tasks = await listCaseTasks(deps.db, caseId);
+    if (target.taskId) {
+      const task = tasks.find((t) => t.id === target.taskId);
+      if (!task) throw new DomainError('not_found', `案件 ${caseId} 没有任务 ${target.taskId} / case ${caseId} has no task ${target.taskId}`);
+      return task;
+    }
+    const department = target.department ?? (actor.role === 'department' ? actor.department : undefined);
+    const candidates = tasks.filter((t) => department === undefined || t.department === department);
+    const live = candidates.filter((t) => !isTaskFinished(t.status as TaskStatus));
+    const chosen = live.length > 0 ? live : candidates;
+    if (chosen.length === 1 && chosen[0]) return chosen[0];
+    if (chosen.length === 0) {
+      throw new DomainError(
+        'not_found',
+        `案件 ${caseId} 没有部门 ${department} 的任务 / case ${caseId} has no task for department ${department}`,
+      );
+    }
+    throw new DomainError(
+      'invalid_input',
+      `案件 ${caseId} 有多个任务，请指明部门或任务编号 / case ${caseId} has several tasks: name the department or the task`,
+      [{ path: 'department', message: 'required when a case has several tasks' }],
+    );
+  }
+
+  async function runUpdate<I>(
+    workflowId: string,
+    update: UpdateDefinition<TaskState, [Command<I>]> | UpdateDefinition<CaseState, [Command<I>]>,
+    command: Command<I>,
+    what: string,
+    options: CommandOptions,
+  ) {
+    try {
+      return await deps.client.workflow
+        .getHandle(workflowId)
+        .executeUpdate(update as UpdateDefinition<unknown, [Command<I>]>, {
+          args: [command],
+          ...(options.requestKey ? { updateId: options.requestKey } : {}),
+        });
+    } catch (error) {
+      throw domainErrorFrom(error, what) ?? error;
+    }
+  }
+
+  async function taskCommand<I>(
+    caseId: string,
+    actor: Actor,
+    target: TaskTarget,
+    update: UpdateDefinition<TaskState, [Command<I>]>,
+    input: I,
+    options: CommandOptions,
+  ): Promise<TaskState> {
+    const task = await resolveTask(caseId, parseInput(actorSchema, actor, 'actor'), target);
+    return (await runUpdate(task.id, update, { ...input, actor }, `任务 ${task.id} / task ${task.id}`, options)) as TaskState;
+  }
+
+  return {
+    /** Opens a case (交办) and returns it once it is recorded; the same request key opens it once. */
+    async openCase(request: unknown, actor: Actor, options: CommandOptions = {}): Promise<CaseState> {
+      const openedBy = parseInput(actorSchema, actor, 'actor');
+      if (openedBy.role !== 'office') {
+        throw new DomainError('forbidden', '只有督办机构可以交办案件 / only the office may open a case');
+      }
+      const parsed = parseInput(openCaseRequestSchema, request, 'case');
+      const at = now();
+      if (parsed.dueDate !== undefined && dueInstant(parsed.dueDate, deps.timeZone) <= at.toISOString()) {
+        throw new DomainError('invalid_input', 'dueDate: 限期须晚于现在 / the due date must be in the future', [
+          { path: 'dueDate', message: 'must be in the future' },
+        ]);
+      }
+      const codes = [parsed.leadDepartment, ...parsed.cooperatingDepartments];
+      const known = new Map((await findDepartments(deps.db, codes)).map((d) => [d.code, d]));
+      const missing = codes
+        .map((code, i) => ({ code, path: i === 0 ? 'leadDepartment' : `cooperatingDepartments[${i - 1}]` }))
+        .filter(({ code }) => !known.get(code)?.active);
+      if (missing.length > 0) {
+        throw new DomainError(
+          'invalid_input',
+          `部门不存在或已停用 / unknown or inactive department: ${missing.map((m) => m.code).join(', ')}`,
+          missing.map((m) => ({ path: m.path, message: `unknown or inactive department ${m.code}` })),
+        );
+      }
+      const evidence = await resolveEvidence(deps.evidence, parsed.evidence, options.readFile ?? noFiles);
+      const details: CaseDetails = parseInput(caseDetailsSchema, { ...parsed, evidence }, 'case');
+      const requestKey = options.requestKey ?? crypto.randomUUID();
+      const hash = crypto.createHash('sha256').update(JSON.stringify({ details, openedBy })).digest('hex');
+      const caseId = await reserveCaseId(deps.db, {
+        key: requestKey,
+        hash,
+        year: yearIn(at, deps.timeZone),
+        now: at.toISOString(),
+      });
+      const start = new WithStartWorkflowOperation(caseWorkflow, {
+        workflowId: caseId,
+        taskQueue: deps.taskQueue,
+        args: [{ details, openedBy }],
+        // A retried open joins the running case; a finished case is never started again.
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      });
+      try {
+        return await deps.client.workflow.executeUpdateWithStart(caseOpenedUpdate, { startWorkflowOperation: start });
+      } catch (error) {
+        const domain = domainErrorFrom(error, `案件 ${caseId} / case ${caseId}`);
+        if (domain?.code === 'conflict') {
+          // Opened before, and finished since: the retry's answer is the case as it is.
+          return (await deps.client.workflow.getHandle(caseId).query('getCase')) as CaseState;
+        }
+        throw domain ?? error;
+      }
+    },
+
+    /** 签收: the department takes the task on. */
+    acknowledgeTask(caseId: string, actor: Actor, input: unknown, target: TaskTarget = {}, options: CommandOptions = {}) {
+      const parsed = parseInput(acknowledgeInputSchema, input ?? {}, 'acknowledge');
+      return taskCommand(caseId, actor, target, acknowledgeTaskUpdate, parsed, options);
+    },
+
+    /** 报告进展: a progress note, optionally with evidence. */
+    async reportProgress(caseId: string, actor: Actor, input: unknown, target: TaskTarget = {}, options: CommandOptions = {}) {
+      const parsed = parseInput(progressRequestSchema, input, 'progress');
+      const evidence = await resolveEvidence(deps.evidence, parsed.evidence, options.readFile ?? noFiles);
+      return taskCommand(caseId, actor, target, reportProgressUpdate, { note: parsed.note, evidence }, options);
+    },
+
+    /** 提交整改: the rectification report with its evidence. */
+    async submitRectification(
+      caseId: string,
+      actor: Actor,
+      input: unknown,
+      target: TaskTarget = {},
+      options: CommandOptions = {},
+    ) {
+      const parsed = parseInput(submitRequestSchema, input, 'submit');
+      const evidence = await resolveEvidence(deps.evidence, parsed.evidence, options.readFile ?? noFiles);
+      return taskCommand(caseId, actor, target, submitRectificationUpdate, { report: parsed.report, evidence }, options);
+    },
+
+    /** 核查: the office accepts the rectification or sends it back (返工). */
+    verifyRectification(caseId: string, actor: Actor, input: unknown, target: TaskTarget = {}, options: CommandOptions = {}) {
+      const parsed = parseInput(verifyInputSchema, input, 'verify');
+      return taskCommand(caseId, actor, target, verifyRectificationUpdate, parsed, options);
+    },
+
+    /** 撤销: the office withdraws the whole case with a reason. */
+    async withdrawCase(caseId: string, actor: Actor, input: unknown, options: CommandOptions = {}): Promise<CaseState> {
+      const parsed = parseInput(withdrawInputSchema, input, 'withdraw');
+      await requireCase(caseId);
+      const command = { ...parsed, actor: parseInput(actorSchema, actor, 'actor') };
+      return (await runUpdate(caseId, withdrawCaseUpdate, command, `案件 ${caseId} / case ${caseId}`, options)) as CaseState;
+    },
+
+    /** A case with its tasks and full timeline. */
+    async getCase(caseId: string): Promise<CaseRecord> {
+      const found = await requireCase(caseId);
+      const [tasks, events] = await Promise.all([listCaseTasks(deps.db, caseId), listCaseEvents(deps.db, caseId)]);
+      return { case: found, tasks, events };
+    },
+
+    listCases(filter: CaseFilter): Promise<CaseView[]> {
+      return listCases(deps.db, filter);
+    },
+  };
+}
+
+export type CaseService = ReturnType<typeof createCaseService>;

@@ -1,0 +1,3 @@
+/** The workflow types the worker registers. */
+export { caseWorkflow } from './case.workflow';
+export { taskWorkflow } from './task.workflow';
