@@ -203,7 +203,7 @@ export function createCaseService(deps: CaseServiceDeps) {
     },
 
     /** 签收: the department takes the task on. */
-    acknowledgeTask(caseId: string, actor: Actor, input: unknown, target: TaskTarget = {}, options: CommandOptions = {}) {
+    async acknowledgeTask(caseId: string, actor: Actor, input: unknown, target: TaskTarget = {}, options: CommandOptions = {}) {
       const parsed = parseInput(acknowledgeInputSchema, input ?? {}, 'acknowledge');
       return taskCommand(caseId, actor, target, acknowledgeTaskUpdate, parsed, options);
     },
@@ -229,7 +229,7 @@ export function createCaseService(deps: CaseServiceDeps) {
     },
 
     /** 核查: the office accepts the rectification or sends it back (返工). */
-    verifyRectification(caseId: string, actor: Actor, input: unknown, target: TaskTarget = {}, options: CommandOptions = {}) {
+    async verifyRectification(caseId: string, actor: Actor, input: unknown, target: TaskTarget = {}, options: CommandOptions = {}) {
       const parsed = parseInput(verifyInputSchema, input, 'verify');
       return taskCommand(caseId, actor, target, verifyRectificationUpdate, parsed, options);
     },
@@ -249,7 +249,7 @@ export function createCaseService(deps: CaseServiceDeps) {
       return { case: found, tasks, events };
     },
 
-    listCases(filter: CaseFilter): Promise<CaseView[]> {
+    async listCases(filter: CaseFilter): Promise<CaseView[]> {
       return listCases(deps.db, filter);
     },
   };

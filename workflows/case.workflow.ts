@@ -5,6 +5,7 @@ import {
   condition,
   setHandler,
   startChild,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import {
@@ -23,6 +24,7 @@ import { parseInput } from '../domain/validation';
 import { failOnDomainError } from './failures';
 import { Journal } from './journal';
 import { caseOpenedUpdate, type Command, getCaseQuery, withdrawCaseUpdate, withdrawTaskSignal } from './messages';
+import { departmentsSearchAttribute, statusSearchAttribute } from './search-attributes';
 import { type TaskOutcome, taskWorkflow } from './task.workflow';
 import type { WithdrawInput } from '../domain/case.schema';
 
@@ -54,17 +56,23 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseOutcom
   let state: CaseState = opened.state;
   const journal = new Journal(caseId, caseId);
   const children = new Map<string, ChildWorkflowHandle<typeof taskWorkflow>>();
-  let recorded = false;
   let tasksStarted = false;
 
+  upsertSearchAttributes([
+    { key: statusSearchAttribute, value: state.status },
+    { key: departmentsSearchAttribute, value: state.tasks.map((t) => t.departmentCode) },
+  ]);
+
   const record = async (events: readonly DomainEvent[], next: CaseState): Promise<void> => {
+    upsertSearchAttributes([{ key: statusSearchAttribute, value: next.status }]);
     const keyed = journal.key(events);
     await journal.record({ events: keyed, caseSnapshot: { state: next, version: journal.version } });
   };
 
   setHandler(getCaseQuery, () => state);
   setHandler(caseOpenedUpdate, async () => {
-    await condition(() => recorded);
+    // Answer once the case is recorded and every task is running, ready for its department.
+    await condition(() => tasksStarted);
     return state;
   });
   setHandler(
@@ -96,7 +104,6 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseOutcom
     caseSnapshot: { state, version: opened.events.length },
     taskSnapshots: initialTasks.map((task) => ({ state: task, version: 0 })),
   });
-  recorded = true;
 
   const results: Promise<void>[] = [];
   for (const task of initialTasks) {

@@ -1,4 +1,11 @@
-import { allHandlersFinished, condition, log, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  condition,
+  log,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import {
   acknowledgeInputSchema,
   progressInputSchema,
@@ -29,6 +36,7 @@ import {
   verifyRectificationUpdate,
   withdrawTaskSignal,
 } from './messages';
+import { departmentsSearchAttribute, statusSearchAttribute } from './search-attributes';
 
 export interface TaskWorkflowInput {
   readonly taskId: string;
@@ -53,9 +61,16 @@ export async function taskWorkflow(input: TaskWorkflowInput): Promise<TaskOutcom
   let state: TaskState = newTask(input);
   // The case workflow recorded the assignment as version 0 of this task's row.
   const journal = new Journal(workflowInfo().workflowId, input.caseId);
+  upsertSearchAttributes([
+    { key: statusSearchAttribute, value: state.status },
+    { key: departmentsSearchAttribute, value: [state.departmentCode] },
+  ]);
 
   const apply = async (command: TaskCommand): Promise<TaskState> => {
     const decision = failOnDomainError(() => decideTask(state, command, new Date().toISOString()));
+    if (decision.state.status !== state.status) {
+      upsertSearchAttributes([{ key: statusSearchAttribute, value: decision.state.status }]);
+    }
     state = decision.state;
     const events = journal.key([decision.event]);
     await journal.record({ events, taskSnapshots: [{ state: decision.state, version: journal.version }] });

@@ -4,12 +4,15 @@ import { Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { createReadModelActivities } from '../../activities/read-model.activities';
 import type { Db } from '../../db/database';
+import { ensureSearchAttributes } from '../../worker/search-attributes';
 
-/** A time-skipping Temporal test server from the provisioned Java launcher. */
-export function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
-  return TestWorkflowEnvironment.createTimeSkipping({
+/** A time-skipping Temporal test server from the provisioned Java launcher, search attributes registered. */
+export async function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: inject('testServer') } },
   });
+  await ensureSearchAttributes(env.connection, env.namespace ?? 'default');
+  return env;
 }
 
 /** A worker on a task queue of its own, running duban's workflows against `db`. */
