@@ -89,7 +89,11 @@ export function createCaseService(deps: CaseServiceDeps) {
     return found;
   }
 
-  async function resolveTask(caseId: string, actor: Actor, target: TaskTarget): Promise<TaskView> {
+  /**
+   * The task a command is for: by id, else the department's live task, else the only live task,
+   * else the only one in status `prefer` (the one awaiting verification, for instance).
+   */
+  async function resolveTask(caseId: string, actor: Actor, target: TaskTarget, prefer?: TaskStatus): Promise<TaskView> {
     await requireCase(caseId);
     const tasks = await listCaseTasks(deps.db, caseId);
     if (target.taskId) {
@@ -100,7 +104,8 @@ export function createCaseService(deps: CaseServiceDeps) {
     const department = target.department ?? (actor.role === 'department' ? actor.department : undefined);
     const candidates = tasks.filter((t) => department === undefined || t.department === department);
     const live = candidates.filter((t) => !isTaskFinished(t.status as TaskStatus));
-    const chosen = live.length > 0 ? live : candidates;
+    const preferred = live.filter((t) => t.status === prefer);
+    const chosen = preferred.length === 1 ? preferred : live.length > 0 ? live : candidates;
     if (chosen.length === 1 && chosen[0]) return chosen[0];
     if (chosen.length === 0) {
       throw new DomainError(
@@ -141,8 +146,9 @@ export function createCaseService(deps: CaseServiceDeps) {
     update: UpdateDefinition<TaskState, [Command<I>]>,
     input: I,
     options: CommandOptions,
+    prefer?: TaskStatus,
   ): Promise<TaskState> {
-    const task = await resolveTask(caseId, parseInput(actorSchema, actor, 'actor'), target);
+    const task = await resolveTask(caseId, parseInput(actorSchema, actor, 'actor'), target, prefer);
     return (await runUpdate(task.id, update, { ...input, actor }, `任务 ${task.id} / task ${task.id}`, options)) as TaskState;
   }
 
@@ -231,7 +237,7 @@ export function createCaseService(deps: CaseServiceDeps) {
     /** 核查: the office accepts the rectification or sends it back (返工). */
     async verifyRectification(caseId: string, actor: Actor, input: unknown, target: TaskTarget = {}, options: CommandOptions = {}) {
       const parsed = parseInput(verifyInputSchema, input, 'verify');
-      return taskCommand(caseId, actor, target, verifyRectificationUpdate, parsed, options);
+      return taskCommand(caseId, actor, target, verifyRectificationUpdate, parsed, options, 'submitted');
     },
 
     /** 撤销: the office withdraws the whole case with a reason. */
