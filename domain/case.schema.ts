@@ -31,7 +31,7 @@ export const actorSchema = z
 /** Who did something: the office, a department (with its code) or duban itself. */
 export type Actor = z.infer<typeof actorSchema>;
 
-export const systemActor: Actor = Object.freeze({ role: 'system', name: 'duban' }) as Actor;
+export const systemActor: Actor = Object.freeze({ role: 'system', name: 'duban' });
 
 export const departmentInputSchema = z
   .object({

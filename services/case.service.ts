@@ -28,6 +28,7 @@ import {
   acknowledgeTaskUpdate,
   caseOpenedUpdate,
   type Command,
+  getCaseQuery,
   reportProgressUpdate,
   submitRectificationUpdate,
   verifyRectificationUpdate,
@@ -202,7 +203,7 @@ export function createCaseService(deps: CaseServiceDeps) {
         const domain = domainErrorFrom(error, `案件 ${caseId} / case ${caseId}`);
         if (domain?.code === 'conflict') {
           // Opened before, and finished since: the retry's answer is the case as it is.
-          return (await deps.client.workflow.getHandle(caseId).query('getCase')) as CaseState;
+          return await deps.client.workflow.getHandle(caseId).query(getCaseQuery);
         }
         throw domain ?? error;
       }

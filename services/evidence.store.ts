@@ -73,6 +73,7 @@ async function sniffMediaType(bytes: Buffer): Promise<string> {
   if (detected) return detected.mime;
   // No magic number: accept it as text only if it decodes as UTF-8 without control bytes.
   const text = bytes.toString('utf8');
+  // eslint-disable-next-line no-control-regex -- control bytes are exactly what marks binary content
   if (!text.includes('\uFFFD') && !/[\u0000-\u0008\u000E-\u001F]/.test(text)) return 'text/plain';
   return 'application/octet-stream';
 }

@@ -4,7 +4,8 @@ import type { DomainEvent } from '../domain/event';
 import type { KeyedEvent } from '../db/event.repository';
 
 const { recordEvents } = proxyActivities<ReadModelActivities>({
-  startToCloseTimeout: '30 seconds',
+  // A database write takes milliseconds; after this long the worker is gone and another retries.
+  startToCloseTimeout: '10 seconds',
   // No attempt limit: an event must reach the read model, however long the database is away.
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatCaseId, caseIdSchema } from '../../domain/case-id';
 import { openCaseRequestSchema, verifyInputSchema } from '../../domain/case.schema';
-import { DomainError } from '../../domain/errors';
+import { type DomainError } from '../../domain/errors';
 import { dueInstant, yearIn } from '../../domain/time';
 import { parseInput } from '../../domain/validation';
 

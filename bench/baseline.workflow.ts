@@ -1,0 +1,30 @@
+/**
+ * The benchmark's baseline: the least a Temporal workflow can do with the same traffic as one
+ * duban case (one update-with-start, three updates, five activities), with no domain rules, no
+ * child workflow and an activity that does nothing.
+ */
+import { condition, defineUpdate, proxyActivities, setHandler } from '@temporalio/workflow';
+
+export const baselineStartedUpdate = defineUpdate<number>('baselineStarted');
+export const baselineStepUpdate = defineUpdate<number, [string]>('baselineStep');
+
+const { noop } = proxyActivities<{ noop(step: string): Promise<void> }>({ startToCloseTimeout: '10 seconds' });
+
+export async function baselineWorkflow(): Promise<number> {
+  let steps = 0;
+  let started = false;
+  setHandler(baselineStartedUpdate, async () => {
+    await condition(() => started);
+    return steps;
+  });
+  setHandler(baselineStepUpdate, async (step: string) => {
+    steps += 1;
+    await noop(step);
+    return steps;
+  });
+  await noop('open');
+  started = true;
+  await condition(() => steps === 3);
+  await noop('close');
+  return steps;
+}

@@ -1,0 +1,159 @@
+/**
+ * `npm run bench`: drives cases through duban's whole lifecycle on the Temporal dev server and,
+ * in the same run, a minimal baseline workflow with the same number of updates and activities.
+ * Prints throughput and command latency of both and their ratio. Figures go to
+ * docs/benchmarks.md with the machine and the date.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection, WithStartWorkflowOperation } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { Command } from 'commander';
+import pino from 'pino';
+import { migrateToLatest, openDatabase } from '../db/database';
+import { insertDepartment } from '../db/department.repository';
+import { provisionTemporalBinaries } from '../scripts/binaries';
+import { createCaseService } from '../services/case.service';
+import { EvidenceStore } from '../services/evidence.store';
+import { startDevServer } from '../worker/dev-server';
+import { ensureSearchAttributes } from '../worker/search-attributes';
+import { createDubanWorker } from '../worker/worker';
+import { baselineStartedUpdate, baselineStepUpdate, type baselineWorkflow } from './baseline.workflow';
+import { fmt, pool, quantile, timed } from './stats';
+
+interface Figures {
+  name: string;
+  cases: number;
+  seconds: number;
+  casesPerSecond: number;
+  commandP50Ms: number;
+  commandP99Ms: number;
+}
+
+function summarise(name: string, cases: number, startedAt: number, latencies: number[]): Figures {
+  const seconds = (performance.now() - startedAt) / 1000;
+  return {
+    name,
+    cases,
+    seconds,
+    casesPerSecond: cases / seconds,
+    commandP50Ms: quantile(latencies, 0.5),
+    commandP99Ms: quantile(latencies, 0.99),
+  };
+}
+
+async function main(): Promise<void> {
+  const options = new Command('bench')
+    .option('--cases <n>', 'cases per scenario', (v) => Number.parseInt(v, 10), 300)
+    .option('--concurrency <n>', 'cases in flight at once', (v) => Number.parseInt(v, 10), 16)
+    .option('--port <n>', 'dev server port', (v) => Number.parseInt(v, 10), 17233)
+    .parse()
+    .opts<{ cases: number; concurrency: number; port: number }>();
+
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'duban-bench-'));
+  const logger = pino({ level: 'warn' });
+  const binaries = provisionTemporalBinaries();
+  const server = await startDevServer({
+    cli: binaries.temporalCli,
+    dataDir: path.join(dir, 'temporal'),
+    port: options.port,
+    uiPort: options.port + 1000,
+    namespace: 'default',
+    logger,
+  });
+  const db = openDatabase(path.join(dir, 'duban.sqlite'));
+  await migrateToLatest(db);
+  await insertDepartment(db, { code: 'CG', name: '区城管局' }, new Date().toISOString());
+
+  const connection = await Connection.connect({ address: server.address });
+  await ensureSearchAttributes(connection, 'default');
+  const client = new Client({ connection });
+  const native = await NativeConnection.connect({ address: server.address });
+  const dubanWorker = await createDubanWorker({ connection: native, namespace: 'default', taskQueue: 'bench-duban', db });
+  const baselineWorker = await Worker.create({
+    connection: native,
+    taskQueue: 'bench-baseline',
+    workflowsPath: require.resolve('./baseline.workflow'),
+    activities: { noop: async (): Promise<void> => {} },
+  });
+  const running = [dubanWorker.run(), baselineWorker.run()];
+
+  const service = createCaseService({
+    client,
+    db,
+    taskQueue: 'bench-duban',
+    timeZone: 'Asia/Shanghai',
+    evidence: EvidenceStore.inDataDir(dir),
+  });
+  const office = { role: 'office' as const, name: 'bench' };
+  const cg = { role: 'department' as const, department: 'CG', name: 'bench' };
+  const evidence = [{ url: 'https://example.org/after.jpg' }];
+
+  const dubanCase = async (latencies: number[]): Promise<void> => {
+    const opened = await timed(latencies, () =>
+      service.openCase(
+        { title: '占道经营', category: '市容秩序', severity: 'general', source: 'inspection', leadDepartment: 'CG' },
+        office,
+      ),
+    );
+    await timed(latencies, () => service.acknowledgeTask(opened.caseId, cg, {}));
+    await timed(latencies, () => service.submitRectification(opened.caseId, cg, { report: '已整改', evidence }));
+    await timed(latencies, () => service.verifyRectification(opened.caseId, office, { decision: 'accept' }));
+    await client.workflow.getHandle(opened.caseId).result();
+  };
+
+  let baselineSeq = 0;
+  const baselineCase = async (latencies: number[]): Promise<void> => {
+    const start = new WithStartWorkflowOperation<typeof baselineWorkflow>('baselineWorkflow', {
+      workflowId: `baseline-${++baselineSeq}`,
+      taskQueue: 'bench-baseline',
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    });
+    await timed(latencies, () => client.workflow.executeUpdateWithStart(baselineStartedUpdate, { startWorkflowOperation: start }));
+    const handle = await start.workflowHandle();
+    for (const step of ['ack', 'submit', 'verify']) {
+      await timed(latencies, () => handle.executeUpdate(baselineStepUpdate, { args: [step] }));
+    }
+    await handle.result();
+  };
+
+  const scenario = async (name: string, runCase: (latencies: number[]) => Promise<void>): Promise<Figures> => {
+    await pool(Math.min(20, options.cases), options.concurrency, () => runCase([])); // warm-up
+    const latencies: number[] = [];
+    const startedAt = performance.now();
+    await pool(options.cases, options.concurrency, () => runCase(latencies));
+    return summarise(name, options.cases, startedAt, latencies);
+  };
+
+  try {
+    const baseline = await scenario('baseline workflow', baselineCase);
+    const duban = await scenario('duban case lifecycle', dubanCase);
+    const rows = [baseline, duban];
+    console.log(`\nlifecycle: ${options.cases} cases, ${options.concurrency} in flight, ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}`);
+    console.log('scenario                 cases/s   command p50 ms   command p99 ms');
+    for (const r of rows) {
+      console.log(`${r.name.padEnd(24)} ${fmt(r.casesPerSecond).padStart(7)}   ${fmt(r.commandP50Ms).padStart(14)}   ${fmt(r.commandP99Ms).padStart(14)}`);
+    }
+    console.log(
+      `ratio duban/baseline: throughput ${fmt(duban.casesPerSecond / baseline.casesPerSecond, 2)}x, ` +
+        `p50 ${fmt(duban.commandP50Ms / baseline.commandP50Ms, 2)}x, p99 ${fmt(duban.commandP99Ms / baseline.commandP99Ms, 2)}x`,
+    );
+    console.log(JSON.stringify({ date: new Date().toISOString(), options, rows }));
+  } finally {
+    dubanWorker.shutdown();
+    baselineWorker.shutdown();
+    await Promise.all(running);
+    await native.close();
+    await connection.close();
+    await db.destroy();
+    await server.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,135 @@
+import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type DevServer, startDevServer } from '../worker/dev-server';
+import { cli, freePort, kill, runCli, startWorkerProcess } from './support/processes';
+
+interface Shown {
+  case: { id: string; status: string };
+  tasks: { id: string; department: string; status: string }[];
+  events: { action: string; taskId: string | null }[];
+}
+
+/**
+ * End to end on the Temporal dev server (the same server `npm start` runs), driving the built
+ * CLI and the built worker as separate processes, and killing the worker with SIGKILL while a
+ * command is in flight.
+ */
+describe('a case driven with the CLI on the dev server survives a killed worker', () => {
+  let dir: string;
+  let server: DevServer;
+  let worker: ChildProcess | undefined;
+  let env: NodeJS.ProcessEnv;
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'duban-e2e-'));
+    const port = await freePort();
+    server = await startDevServer({
+      cli: inject('temporalCli'),
+      dataDir: path.join(dir, 'temporal'),
+      port,
+      uiPort: await freePort(),
+      namespace: 'default',
+      logger: pino({ level: 'silent' }),
+    });
+    env = {
+      TEMPORAL_ADDRESS: server.address,
+      DUBAN_DATA_DIR: path.join(dir, 'data'),
+      DUBAN_TASK_QUEUE: `e2e-${port}`,
+      LOG_LEVEL: 'info',
+    };
+    worker = await startWorkerProcess(env);
+  });
+
+  afterAll(async () => {
+    if (worker) await kill(worker, 'SIGTERM');
+    await server?.stop();
+  });
+
+  const show = async (caseId: string): Promise<Shown> => JSON.parse(await cli(['case', 'show', caseId], env)) as Shown;
+
+  it('opens, acknowledges, submits, reworks and closes with every event once', async () => {
+    await cli(['department', 'add', '--code', 'CG', '--name', '区城管局'], env);
+    await cli(['department', 'add', '--code', 'JD', '--name', '人民路街道'], env);
+    const request = {
+      title: '人民路占道经营',
+      category: '市容秩序',
+      severity: 'serious',
+      source: 'inspection',
+      leadDepartment: 'CG',
+      cooperatingDepartments: ['JD'],
+      location: { address: '人民路 88 号' },
+    };
+    const bad = await runCli(['case', 'open'], env, JSON.stringify({ ...request, leadDepartment: 'NOPE' }));
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('leadDepartment');
+
+    const caseId = (await cli(['case', 'open', '--idempotency-key', 'e2e-open'], env, JSON.stringify(request))).trim();
+    expect(caseId).toMatch(/^DB-\d{4}-000001$/);
+    await cli(['case', 'ack', caseId, '--dept', 'CG', '--note', '收到'], env);
+    const photo = path.join(dir, 'after.png');
+    fs.writeFileSync(photo, Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8ffff3f0005fe02fea7d6a4720000000049454e44ae426082', 'hex'));
+
+    // The worker dies while the submit is in flight; a new worker finishes the work.
+    const submitting = runCli(['case', 'submit', caseId, '--dept', 'CG', '--report', '已清理', '--evidence', photo], env);
+    await new Promise((r) => setTimeout(r, 700));
+    await kill(worker!, 'SIGKILL');
+    // And a command sent while no worker runs waits for one.
+    const acknowledging = runCli(['case', 'ack', caseId, '--dept', 'JD'], env);
+    await new Promise((r) => setTimeout(r, 1500));
+    worker = await startWorkerProcess(env);
+    const submitted = await submitting;
+    expect(submitted.stderr).toBe('');
+    expect(JSON.parse(submitted.stdout)).toMatchObject({ status: 'submitted', lastSubmission: { evidence: [{ kind: 'file', mediaType: 'image/png' }] } });
+    expect((await acknowledging).code).toBe(0);
+
+    // A retried open with the same key is the same case.
+    expect((await cli(['case', 'open', '--idempotency-key', 'e2e-open'], env, JSON.stringify(request))).trim()).toBe(caseId);
+
+    await cli(['case', 'verify', caseId, '--dept', 'CG', '--reject', '--comment', '仍有摊点'], env);
+    await cli(['case', 'submit', caseId, '--dept', 'CG', '--report', '再次清理', '--evidence', 'https://example.org/2.jpg'], env);
+    await cli(['case', 'submit', caseId, '--dept', 'JD', '--report', '配合劝导', '--evidence', 'https://example.org/3.jpg'], env);
+    await cli(['case', 'verify', caseId, '--dept', 'JD', '--accept'], env);
+
+    // Killed again between commands, just before the last one.
+    await kill(worker, 'SIGKILL');
+    worker = await startWorkerProcess(env);
+    await cli(['case', 'verify', caseId, '--accept'], env);
+
+    let shown = await show(caseId);
+    for (let i = 0; shown.case.status !== 'closed' && i < 100; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      shown = await show(caseId);
+    }
+    expect(shown.case.status).toBe('closed');
+    expect(shown.tasks.map((t) => [t.department, t.status])).toEqual([
+      ['CG', 'accepted'],
+      ['JD', 'accepted'],
+    ]);
+    const timeline = shown.events.map((e) => `${e.action}${e.taskId ? `@${e.taskId.slice(-2)}` : ''}`);
+    expect([...timeline].sort()).toEqual(
+      [
+        'case.opened',
+        'task.assigned@T1',
+        'task.assigned@T2',
+        'task.acknowledged@T1',
+        'task.submitted@T1',
+        'task.acknowledged@T2',
+        'task.rejected@T1',
+        'task.submitted@T1',
+        'task.submitted@T2',
+        'task.accepted@T2',
+        'task.accepted@T1',
+        'case.closed',
+      ].sort(),
+    );
+    expect(timeline[0]).toBe('case.opened');
+    expect(timeline.at(-1)).toBe('case.closed');
+
+    const listed = JSON.parse(await cli(['case', 'list', '--status', 'closed', '--dept', 'JD'], env)) as { id: string }[];
+    expect(listed.map((c) => c.id)).toEqual([caseId]);
+  });
+});
