@@ -4,12 +4,21 @@ import { caseStateToRow, taskStateToRow } from '../db/case.mapper';
 import { saveCaseRow, saveTaskRow } from '../db/case.repository';
 import type { Db } from '../db/database';
 import { appendEvents, type KeyedEvent } from '../db/event.repository';
+import { enqueueNotifications, type KeyedEscalation, type KeyedNotification, recordEscalations } from '../db/outbox.repository';
+import type { Alarm } from '../domain/alarm.plan';
 
 /** Events of one workflow with the state they lead to, written in one transaction. */
 export interface RecordEventsInput {
   readonly events: readonly KeyedEvent[];
   readonly caseSnapshot?: { readonly state: CaseState; readonly version: number };
-  readonly taskSnapshots?: readonly { readonly state: TaskState; readonly version: number }[];
+  readonly taskSnapshots?: readonly {
+    readonly state: TaskState;
+    readonly version: number;
+    /** What falls due next for the task. */
+    readonly next?: Alarm | null;
+  }[];
+  readonly notifications?: readonly KeyedNotification[];
+  readonly escalations?: readonly KeyedEscalation[];
 }
 
 /**
@@ -26,8 +35,10 @@ export function createReadModelActivities(deps: { db: Db; now?: () => Date }) {
           await saveCaseRow(trx, caseStateToRow(input.caseSnapshot.state, input.caseSnapshot.version, at));
         }
         for (const snapshot of input.taskSnapshots ?? []) {
-          await saveTaskRow(trx, taskStateToRow(snapshot.state, snapshot.version, at));
+          await saveTaskRow(trx, taskStateToRow(snapshot.state, snapshot.version, at, snapshot.next ?? null));
         }
+        await enqueueNotifications(trx, input.notifications ?? [], at);
+        await recordEscalations(trx, input.escalations ?? []);
         return { appended: await appendEvents(trx, input.events, at) };
       });
     },

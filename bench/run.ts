@@ -71,7 +71,13 @@ async function main(): Promise<void> {
   await ensureSearchAttributes(connection, 'default');
   const client = new Client({ connection });
   const native = await NativeConnection.connect({ address: server.address });
-  const dubanWorker = await createDubanWorker({ connection: native, namespace: 'default', taskQueue: 'bench-duban', db });
+  const dubanWorker = await createDubanWorker({
+    connection: native,
+    namespace: 'default',
+    taskQueue: 'bench-duban',
+    db,
+    timeZone: 'Asia/Shanghai',
+  });
   const baselineWorker = await Worker.create({
     connection: native,
     taskQueue: 'bench-baseline',

@@ -24,6 +24,8 @@ const envSchema = z.object({
     .string()
     .refine((zone) => IANAZone.isValidZone(zone), 'an IANA time zone, e.g. Asia/Shanghai')
     .default('Asia/Shanghai'),
+  DUBAN_POLICY_FILE: z.string().min(1).optional(),
+  DUBAN_CALENDAR_FILE: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
@@ -42,6 +44,10 @@ export interface Config {
   readonly devServerUiPort: number;
   /** The office's time zone: deadlines and displayed times follow it. */
   readonly timeZone: string;
+  /** Deadline and escalation policy (JSON); read again when it changes. */
+  readonly policyFile: string;
+  /** Local calendar overrides (JSON), on top of the official holiday arrangements. */
+  readonly calendarFile: string;
   readonly logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
 }
 
@@ -66,6 +72,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     devServerPort: e.DUBAN_TEMPORAL_PORT,
     devServerUiPort: e.DUBAN_TEMPORAL_UI_PORT,
     timeZone: e.DUBAN_TIMEZONE,
+    policyFile: path.resolve(e.DUBAN_POLICY_FILE ?? path.join(dataDir, 'policy.json')),
+    calendarFile: path.resolve(e.DUBAN_CALENDAR_FILE ?? path.join(dataDir, 'calendar.json')),
     logLevel: e.LOG_LEVEL,
   });
 }

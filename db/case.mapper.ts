@@ -1,5 +1,6 @@
 import type { CaseState } from '../domain/case.machine';
 import type { Actor, Evidence, Location } from '../domain/case.schema';
+import type { Alarm } from '../domain/alarm.plan';
 import type { Submission, TaskState } from '../domain/task.machine';
 import type { CaseTable, TaskTable } from './schema';
 
@@ -37,6 +38,18 @@ export interface TaskView {
   submittedAt: string | null;
   closedAt: string | null;
   lastSubmission: Submission | null;
+  ackDueAt: string | null;
+  rectificationDueAt: string | null;
+  /** Highest rung reached (rectification), and for acknowledgement. */
+  escalationLevel: number;
+  ackEscalationLevel: number;
+  suspension: { since: string; reason: string } | null;
+  pendingExtension: { workingDays: number; reason: string; at: string } | null;
+  extensionsGranted: number;
+  pendingTransfer: { reason: string; suggestedDepartment: string | null; at: string } | null;
+  transferredToTask: string | null;
+  /** What falls due next and when: a reminder or a rung of the escalation ladder. */
+  next: { at: string; kind: string; label: string } | null;
 }
 
 export function caseStateToRow(state: CaseState, version: number, now: string): CaseTable {
@@ -65,7 +78,7 @@ export function caseStateToRow(state: CaseState, version: number, now: string): 
   };
 }
 
-export function taskStateToRow(state: TaskState, version: number, now: string): TaskTable {
+export function taskStateToRow(state: TaskState, version: number, now: string, next: Alarm | null = null): TaskTable {
   return {
     id: state.taskId,
     case_id: state.caseId,
@@ -81,6 +94,19 @@ export function taskStateToRow(state: TaskState, version: number, now: string): 
     last_submission: state.lastSubmission ? JSON.stringify(state.lastSubmission) : null,
     version,
     updated_at: now,
+    ack_due_at: state.ackDueAt,
+    rectification_due_at: state.rectificationDueAt,
+    escalation_level: state.escalationLevel,
+    ack_escalation_level: state.ackEscalationLevel,
+    suspended_since: state.suspension?.since ?? null,
+    suspension_reason: state.suspension?.reason ?? null,
+    pending_extension: state.pendingExtension ? JSON.stringify(state.pendingExtension) : null,
+    extensions_granted: state.extensionsGranted,
+    pending_transfer: state.pendingTransfer ? JSON.stringify(state.pendingTransfer) : null,
+    transferred_to_task: state.transferredTo?.taskId ?? null,
+    next_alarm_at: next?.at ?? null,
+    next_alarm_kind: next?.kind ?? null,
+    next_alarm_label: next?.label ?? null,
   };
 }
 
@@ -128,5 +154,18 @@ export function toTaskView(row: TaskTable): TaskView {
     submittedAt: row.submitted_at,
     closedAt: row.closed_at,
     lastSubmission: row.last_submission ? (JSON.parse(row.last_submission) as Submission) : null,
+    ackDueAt: row.ack_due_at,
+    rectificationDueAt: row.rectification_due_at,
+    escalationLevel: row.escalation_level,
+    ackEscalationLevel: row.ack_escalation_level,
+    suspension: row.suspended_since ? { since: row.suspended_since, reason: row.suspension_reason ?? '' } : null,
+    pendingExtension: row.pending_extension ? (JSON.parse(row.pending_extension) as TaskView['pendingExtension']) : null,
+    extensionsGranted: row.extensions_granted,
+    pendingTransfer: row.pending_transfer ? (JSON.parse(row.pending_transfer) as TaskView['pendingTransfer']) : null,
+    transferredToTask: row.transferred_to_task,
+    next:
+      row.next_alarm_at && row.next_alarm_kind
+        ? { at: row.next_alarm_at, kind: row.next_alarm_kind, label: row.next_alarm_label ?? '' }
+        : null,
   };
 }

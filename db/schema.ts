@@ -56,6 +56,62 @@ export interface TaskTable {
   last_submission: string | null;
   version: number;
   updated_at: string;
+  ack_due_at: string | null;
+  rectification_due_at: string | null;
+  escalation_level: number;
+  ack_escalation_level: number;
+  suspended_since: string | null;
+  suspension_reason: string | null;
+  /** JSON {workingDays, reason, at}. */
+  pending_extension: string | null;
+  extensions_granted: number;
+  /** JSON {reason, suggestedDepartment, at}. */
+  pending_transfer: string | null;
+  transferred_to_task: string | null;
+  /** What falls due next: a reminder or a rung, and when. */
+  next_alarm_at: string | null;
+  next_alarm_kind: string | null;
+  next_alarm_label: string | null;
+}
+
+/** The outbox: notifications waiting for delivery. */
+export interface NotificationTable {
+  id: Generated<number>;
+  /** `<event key>:<recipient>`: written once however often the activity runs. */
+  notification_key: string;
+  case_id: string;
+  task_id: string | null;
+  department_code: string | null;
+  recipient: string;
+  kind: string;
+  level: number | null;
+  subject: string;
+  /** JSON object. */
+  payload: string;
+  status: string;
+  created_at: string;
+}
+
+/** Rungs reached, recorded against departments. */
+export interface EscalationTable {
+  id: Generated<number>;
+  escalation_key: string;
+  case_id: string;
+  task_id: string;
+  department_code: string;
+  deadline: string;
+  level: number;
+  due_at: string;
+  at: string;
+  bulletin_id: string | null;
+}
+
+/** Local calendar changes: closures (holiday) and extra working days (workday). */
+export interface CalendarDayTable {
+  date: string;
+  kind: string;
+  note: string | null;
+  created_at: string;
 }
 
 /** The append-only audit trail. */
@@ -95,4 +151,7 @@ export interface Database {
   events: EventTable;
   case_sequences: CaseSequenceTable;
   case_open_requests: CaseOpenRequestTable;
+  notifications: NotificationTable;
+  escalations: EscalationTable;
+  calendar_days: CalendarDayTable;
 }

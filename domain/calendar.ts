@@ -72,6 +72,12 @@ export class WorkingCalendar {
     return day(date).weekday <= 5;
   }
 
+  /** Working days d with from < d ≤ to: the length of a window that starts on `from`. */
+  workingDaysAfter(from: LocalDate, to: LocalDate): number {
+    const next = (date: LocalDate) => iso(day(date).plus({ days: 1 }));
+    return this.workingDaysBetween(next(from), next(to));
+  }
+
   /** The local date of an instant. */
   dateOf(instant: string): LocalDate {
     return DateTime.fromISO(instant, { zone: 'utc' }).setZone(this.zone).toISODate() as LocalDate;

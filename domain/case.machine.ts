@@ -1,5 +1,5 @@
 import { taskIdFor } from './case-id';
-import type { Actor, CaseDetails, WithdrawInput } from './case.schema';
+import type { Actor, CaseDetails, ReassignInput, WithdrawInput } from './case.schema';
 import { systemActor } from './case.schema';
 import { DomainError } from './errors';
 import type { DomainEvent } from './event';
@@ -14,8 +14,8 @@ export interface CaseTaskRef {
   readonly taskId: string;
   readonly departmentCode: string;
   readonly role: TaskRole;
-  /** `assigned` while the task runs; its final status once it has finished. */
-  readonly status: TaskStatus;
+  /** Null while the task runs; its final status once it has finished. */
+  readonly outcome: TaskStatus | null;
 }
 
 export interface CaseState {
@@ -45,7 +45,7 @@ export function openCase(input: { caseId: string; details: CaseDetails; actor: A
     taskId: taskIdFor(caseId, i + 1),
     departmentCode: d.code,
     role: d.role,
-    status: 'assigned',
+    outcome: null,
   }));
   const state: CaseState = {
     caseId,
@@ -95,19 +95,75 @@ export function withdrawCase(state: CaseState, command: { actor: Actor } & Withd
 
 /** Tasks that have not finished yet. */
 export function liveTasks(state: CaseState): CaseTaskRef[] {
-  return state.tasks.filter((t) => t.status !== 'accepted' && t.status !== 'withdrawn');
+  return state.tasks.filter((t) => t.outcome === null);
+}
+
+/** Throws unless the office may move `input.taskId` of `state` to `input.toDepartment` now. */
+export function checkReassign(state: CaseState, actor: Actor, input: ReassignInput): CaseTaskRef {
+  if (actor.role !== 'office') {
+    throw new DomainError('forbidden', '只有督办机构可以改派任务 / only the office may reassign a task');
+  }
+  if (state.status !== 'open') {
+    throw new DomainError('invalid_state', `案件 ${state.caseId} 当前为 ${state.status}，不能改派 / case ${state.caseId} is ${state.status}: cannot reassign`);
+  }
+  const task = state.tasks.find((t) => t.taskId === input.taskId);
+  if (!task) {
+    throw new DomainError('not_found', `案件 ${state.caseId} 没有任务 ${input.taskId} / case ${state.caseId} has no task ${input.taskId}`, [
+      { path: 'taskId', message: 'no such task in this case' },
+    ]);
+  }
+  if (task.outcome !== null) {
+    throw new DomainError('invalid_state', `任务 ${task.taskId} 已结束（${task.outcome}） / task ${task.taskId} has finished (${task.outcome})`);
+  }
+  if (liveTasks(state).some((t) => t.departmentCode === input.toDepartment)) {
+    throw new DomainError(
+      'invalid_input',
+      `部门 ${input.toDepartment} 在本案已有任务 / department ${input.toDepartment} already has a live task in this case`,
+      [{ path: 'toDepartment', message: 'already has a live task in this case' }],
+    );
+  }
+  return task;
 }
 
 /**
- * Records that a task finished with `status`; the case closes (销号) once every task is accepted.
+ * Moves a live task to another department (转办/改派): the case gains a fresh task with the same
+ * role; the old task is ended as transferred by its own workflow.
+ */
+export function reassignTask(state: CaseState, command: { actor: Actor } & ReassignInput, at: string): CaseDecision & { task: CaseTaskRef } {
+  const from = checkReassign(state, command.actor, command);
+  const task: CaseTaskRef = {
+    taskId: taskIdFor(state.caseId, state.tasks.length + 1),
+    departmentCode: command.toDepartment,
+    role: from.role,
+    outcome: null,
+  };
+  return {
+    task,
+    state: { ...state, tasks: [...state.tasks, task] },
+    events: [
+      {
+        action: 'task.assigned',
+        actor: command.actor,
+        at,
+        taskId: task.taskId,
+        payload: { department: task.departmentCode, role: task.role, transferredFrom: from.taskId, reason: command.reason },
+      },
+    ],
+  };
+}
+
+/**
+ * Records that a task finished with `status`; the case closes (销号) once every task is accepted
+ * (tasks transferred away count as done by the task that replaced them).
  */
 export function recordTaskFinished(state: CaseState, taskId: string, status: TaskStatus, at: string): CaseDecision {
   if (!state.tasks.some((t) => t.taskId === taskId)) {
     throw new DomainError('not_found', `case ${state.caseId} has no task ${taskId}`);
   }
-  const tasks = state.tasks.map((t) => (t.taskId === taskId ? { ...t, status } : t));
+  const tasks = state.tasks.map((t) => (t.taskId === taskId ? { ...t, outcome: status } : t));
   const next: CaseState = { ...state, tasks };
-  if (state.status === 'open' && tasks.every((t) => t.status === 'accepted')) {
+  const done = tasks.every((t) => t.outcome === 'accepted' || t.outcome === 'transferred');
+  if (state.status === 'open' && done && tasks.some((t) => t.outcome === 'accepted')) {
     return {
       state: { ...next, status: 'closed', closedAt: at },
       events: [

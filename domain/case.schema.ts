@@ -167,3 +167,43 @@ export type VerifyInput = z.infer<typeof verifyInputSchema>;
 
 export const withdrawInputSchema = z.object({ reason: trimmed(1, 2000) }).strict();
 export type WithdrawInput = z.infer<typeof withdrawInputSchema>;
+
+const reason = trimmed(1, 2000);
+
+export const extensionRequestInputSchema = z
+  .object({ workingDays: z.number().int().min(1).max(365), reason })
+  .strict();
+export type ExtensionRequestInput = z.infer<typeof extensionRequestInputSchema>;
+
+export const extensionDecisionInputSchema = z
+  .object({
+    decision: z.enum(['approve', 'deny']),
+    /** Fewer working days than requested, if the office so decides. */
+    workingDays: z.number().int().min(1).max(365).optional(),
+    comment: trimmed(1, 2000).optional(),
+  })
+  .strict()
+  .refine((d) => d.decision === 'approve' || d.workingDays === undefined, {
+    message: '驳回时不填天数 / workingDays goes with an approval only',
+    path: ['workingDays'],
+  });
+export type ExtensionDecisionInput = z.infer<typeof extensionDecisionInputSchema>;
+
+export const transferRequestInputSchema = z
+  .object({ reason, suggestedDepartment: departmentCodeSchema.optional() })
+  .strict();
+export type TransferRequestInput = z.infer<typeof transferRequestInputSchema>;
+
+export const transferRejectionInputSchema = z.object({ comment: reason }).strict();
+export type TransferRejectionInput = z.infer<typeof transferRejectionInputSchema>;
+
+export const reassignInputSchema = z
+  .object({ taskId: z.string().min(1).max(64), toDepartment: departmentCodeSchema, reason })
+  .strict();
+export type ReassignInput = z.infer<typeof reassignInputSchema>;
+
+export const suspendInputSchema = z.object({ reason }).strict();
+export type SuspendInput = z.infer<typeof suspendInputSchema>;
+
+export const resumeInputSchema = z.object({ comment: trimmed(1, 2000).optional() }).strict();
+export type ResumeInput = z.infer<typeof resumeInputSchema>;

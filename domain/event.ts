@@ -12,6 +12,16 @@ export const eventActions = [
   'task.accepted',
   'task.rejected',
   'task.withdrawn',
+  'task.extension_requested',
+  'task.extension_granted',
+  'task.extension_denied',
+  'task.transfer_requested',
+  'task.transfer_rejected',
+  'task.transferred',
+  'task.suspended',
+  'task.resumed',
+  'task.reminded',
+  'task.escalated',
 ] as const;
 export type EventAction = (typeof eventActions)[number];
 

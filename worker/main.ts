@@ -64,6 +64,9 @@ async function main(): Promise<void> {
       namespace: config.temporalNamespace,
       taskQueue: config.taskQueue,
       db,
+      timeZone: config.timeZone,
+      policyFile: config.policyFile,
+      calendarFile: config.calendarFile,
     });
     process.removeListener('SIGINT', earlyStop);
     process.removeListener('SIGTERM', earlyStop);

@@ -1,14 +1,12 @@
 import fs from 'node:fs';
 import { type NativeConnection, Worker } from '@temporalio/worker';
-import { createReadModelActivities } from '../activities/read-model.activities';
-import type { Db } from '../db/database';
+import { type ActivityDeps, createActivities } from '../activities';
 import { workflowBundlePath } from '../scripts/bundle-workflows';
 
-export interface DubanWorkerOptions {
+export interface DubanWorkerOptions extends ActivityDeps {
   readonly connection: NativeConnection;
   readonly namespace: string;
   readonly taskQueue: string;
-  readonly db: Db;
   /** A prebuilt workflow bundle; by default dist/workflow-bundle.js, else bundled at start. */
   readonly workflowBundle?: string;
 }
@@ -23,6 +21,6 @@ export async function createDubanWorker(options: DubanWorkerOptions): Promise<Wo
     ...(fs.existsSync(bundle)
       ? { workflowBundle: { codePath: bundle } }
       : { workflowsPath: require.resolve('../workflows') }),
-    activities: createReadModelActivities({ db: options.db }),
+    activities: createActivities(options),
   });
 }

@@ -3,30 +3,52 @@ import {
   ApplicationFailure,
   type ChildWorkflowHandle,
   condition,
+  patched,
   setHandler,
   startChild,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { ComputedDeadlines } from '../activities/deadline.activities';
 import {
   type CaseState,
+  type CaseTaskRef,
+  checkReassign,
   checkWithdrawCase,
   liveTasks,
   openCase,
+  reassignTask,
   recordTaskFinished,
   withdrawCase,
 } from '../domain/case.machine';
-import { type Actor, actorSchema, caseDetailsSchema, type CaseDetails, withdrawInputSchema } from '../domain/case.schema';
+import {
+  type Actor,
+  actorSchema,
+  type CaseDetails,
+  caseDetailsSchema,
+  type ReassignInput,
+  reassignInputSchema,
+  type WithdrawInput,
+  withdrawInputSchema,
+} from '../domain/case.schema';
 import { parseCommand } from '../domain/command';
 import type { DomainEvent } from '../domain/event';
-import { newTask } from '../domain/task.machine';
+import { newTask, type TaskState } from '../domain/task.machine';
 import { parseInput } from '../domain/validation';
+import { deadlines } from './activities';
 import { failOnDomainError } from './failures';
 import { Journal } from './journal';
-import { caseOpenedUpdate, type Command, getCaseQuery, withdrawCaseUpdate, withdrawTaskSignal } from './messages';
+import {
+  caseOpenedUpdate,
+  type Command,
+  getCaseQuery,
+  reassignTaskUpdate,
+  transferTaskSignal,
+  withdrawCaseUpdate,
+  withdrawTaskSignal,
+} from './messages';
 import { departmentsSearchAttribute, statusSearchAttribute } from './search-attributes';
 import { type TaskOutcome, taskWorkflow } from './task.workflow';
-import type { WithdrawInput } from '../domain/case.schema';
 
 export interface CaseWorkflowInput {
   readonly details: CaseDetails;
@@ -39,9 +61,15 @@ export interface CaseOutcome {
   readonly status: CaseState['status'];
 }
 
+/** Cases opened from this change on give every task its deadlines (earlier cases run without). */
+const deadlinesPatch = 'task-deadlines';
+
+const nowIso = (): string => new Date().toISOString();
+
 /**
  * One case (workflow id = case id): records the opening, runs one child task workflow per
- * department, closes when every task is accepted, or ends when the office withdraws it.
+ * department, moves tasks between departments when the office reassigns them, closes when every
+ * task is accepted, or ends when the office withdraws it.
  */
 export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseOutcome> {
   const caseId = workflowInfo().workflowId;
@@ -50,12 +78,14 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseOutcom
       caseId,
       details: parseInput(caseDetailsSchema, input.details, 'case'),
       actor: parseInput(actorSchema, input.openedBy, 'actor'),
-      at: new Date().toISOString(),
+      at: nowIso(),
     }),
   );
   let state: CaseState = opened.state;
   const journal = new Journal(caseId, caseId);
   const children = new Map<string, ChildWorkflowHandle<typeof taskWorkflow>>();
+  const results: Promise<void>[] = [];
+  let taskFailure: unknown;
   let tasksStarted = false;
 
   upsertSearchAttributes([
@@ -63,10 +93,71 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseOutcom
     { key: departmentsSearchAttribute, value: state.tasks.map((t) => t.departmentCode) },
   ]);
 
-  const record = async (events: readonly DomainEvent[], next: CaseState): Promise<void> => {
-    upsertSearchAttributes([{ key: statusSearchAttribute, value: next.status }]);
-    const keyed = journal.key(events);
-    await journal.record({ events: keyed, caseSnapshot: { state: next, version: journal.version } });
+  let indexedStatus = state.status;
+  const record = async (events: readonly DomainEvent[], next: CaseState, tasks: readonly TaskState[] = []) => {
+    if (next.status !== indexedStatus) {
+      indexedStatus = next.status;
+      upsertSearchAttributes([{ key: statusSearchAttribute, value: next.status }]);
+    }
+    await journal.record({
+      events: journal.key(events),
+      caseSnapshot: { state: next, version: journal.stamp() },
+      taskSnapshots: tasks.map((task) => ({ state: task, version: 0 })),
+    });
+  };
+
+  /** Deadlines for tasks assigned now; a past explicit due date gives way to the policy window. */
+  const deadlinesFor = async (assignedAt: string): Promise<ComputedDeadlines> =>
+    deadlines.computeDeadlines({
+      assignedAt,
+      severity: state.details.severity,
+      category: state.details.category,
+      dueDate: state.details.dueDate,
+    });
+
+  const taskFor = (ref: CaseTaskRef, assignedAt: string, due: ComputedDeadlines | null): TaskState =>
+    newTask({
+      taskId: ref.taskId,
+      caseId,
+      departmentCode: ref.departmentCode,
+      role: ref.role,
+      assignedAt,
+      ackDueAt: due?.ackDueAt ?? null,
+      rectificationDueAt: due?.rectificationDueAt ?? null,
+      ...(due ? { limits: due.limits } : {}),
+    });
+
+  const startTask = async (task: TaskState): Promise<void> => {
+    const child = await startChild(taskWorkflow, {
+      workflowId: task.taskId,
+      args: [
+        {
+          taskId: task.taskId,
+          caseId,
+          departmentCode: task.departmentCode,
+          role: task.role,
+          assignedAt: task.assignedAt,
+          ...(task.ackDueAt && task.rectificationDueAt
+            ? { ackDueAt: task.ackDueAt, rectificationDueAt: task.rectificationDueAt, limits: task.limits }
+            : {}),
+        },
+      ],
+      // Tasks end with their case, even if the case is terminated by an operator.
+      parentClosePolicy: 'REQUEST_CANCEL',
+    });
+    children.set(task.taskId, child);
+    results.push(
+      child.result().then(
+        async (outcome: TaskOutcome) => {
+          const decision = recordTaskFinished(state, outcome.taskId, outcome.status, nowIso());
+          state = decision.state;
+          if (decision.events.length > 0) await record(decision.events, decision.state);
+        },
+        (error: unknown) => {
+          taskFailure ??= error;
+        },
+      ),
+    );
   };
 
   setHandler(getCaseQuery, () => state);
@@ -81,7 +172,7 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseOutcom
       const parsed = parseCommand(withdrawInputSchema, command, 'withdraw');
       // Every task must be running to hear that its case is withdrawn.
       await condition(() => tasksStarted);
-      const decision = failOnDomainError(() => withdrawCase(state, parsed, new Date().toISOString()));
+      const decision = failOnDomainError(() => withdrawCase(state, parsed, nowIso()));
       state = decision.state;
       await record(decision.events, decision.state);
       for (const task of liveTasks(decision.state)) {
@@ -94,45 +185,63 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseOutcom
         failOnDomainError(() => checkWithdrawCase(state, parseCommand(withdrawInputSchema, command, 'withdraw').actor)),
     },
   );
+  setHandler(
+    reassignTaskUpdate,
+    async (command: Command<ReassignInput>) => {
+      const parsed = parseCommand(reassignInputSchema, command, 'reassign');
+      await condition(() => tasksStarted);
+      const assignedAt = nowIso();
+      const decision = failOnDomainError(() => reassignTask(state, parsed, assignedAt));
+      // The new task is live from now on, so the case cannot close before it finishes.
+      state = decision.state;
+      const due = await deadlinesFor(assignedAt);
+      // The old task ends first; only then does the new department get its task.
+      await children.get(parsed.taskId)?.signal(transferTaskSignal, {
+        actor: parsed.actor,
+        toDepartment: parsed.toDepartment,
+        toTaskId: decision.task.taskId,
+        reason: parsed.reason,
+      });
+      const task = taskFor(decision.task, assignedAt, due);
+      const events = decision.events.map((e) => ({
+        ...e,
+        payload: { ...e.payload, ackDueAt: task.ackDueAt, rectificationDueAt: task.rectificationDueAt },
+      }));
+      upsertSearchAttributes([
+        { key: departmentsSearchAttribute, value: [...new Set(decision.state.tasks.map((t) => t.departmentCode))] },
+      ]);
+      await record(events, decision.state, [task]);
+      await startTask(task);
+      return state;
+    },
+    {
+      validator: (command: Command<ReassignInput>) =>
+        failOnDomainError(() => {
+          const parsed = parseCommand(reassignInputSchema, command, 'reassign');
+          checkReassign(state, parsed.actor, parsed);
+        }),
+    },
+  );
 
   // The opening and every assignment are recorded together, before any task starts.
-  const initialTasks = state.tasks.map((t) =>
-    newTask({ taskId: t.taskId, caseId, departmentCode: t.departmentCode, role: t.role, assignedAt: state.openedAt }),
-  );
-  await journal.record({
-    events: journal.key(opened.events),
-    caseSnapshot: { state, version: opened.events.length },
-    taskSnapshots: initialTasks.map((task) => ({ state: task, version: 0 })),
-  });
+  const due = patched(deadlinesPatch) ? await deadlinesFor(state.openedAt) : null;
+  const initialTasks = state.tasks.map((ref) => taskFor(ref, state.openedAt, due));
+  const openingEvents = due
+    ? opened.events.map((e) =>
+        e.action === 'task.assigned'
+          ? { ...e, payload: { ...e.payload, ackDueAt: due.ackDueAt, rectificationDueAt: due.rectificationDueAt } }
+          : e,
+      )
+    : opened.events;
+  await record(openingEvents, state, initialTasks);
 
-  const results: Promise<void>[] = [];
-  for (const task of initialTasks) {
-    const child = await startChild(taskWorkflow, {
-      workflowId: task.taskId,
-      args: [
-        {
-          taskId: task.taskId,
-          caseId,
-          departmentCode: task.departmentCode,
-          role: task.role,
-          assignedAt: task.assignedAt,
-        },
-      ],
-      // Tasks end with their case, even if the case is terminated by an operator.
-      parentClosePolicy: 'REQUEST_CANCEL',
-    });
-    children.set(task.taskId, child);
-    results.push(
-      child.result().then(async (outcome: TaskOutcome) => {
-        const decision = recordTaskFinished(state, outcome.taskId, outcome.status, new Date().toISOString());
-        state = decision.state;
-        if (decision.events.length > 0) await record(decision.events, decision.state);
-      }),
-    );
-  }
-
+  for (const task of initialTasks) await startTask(task);
   tasksStarted = true;
 
+  // Reassignment adds tasks while others run: wait until no task is live, then until the
+  // bookkeeping of every finished task (the case's closing among it) is written.
+  await condition(() => liveTasks(state).length === 0 || taskFailure !== undefined);
+  if (taskFailure !== undefined) throw taskFailure;
   await Promise.all(results);
   await condition(allHandlersFinished);
   if (state.status === 'open') {

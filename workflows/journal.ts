@@ -1,36 +1,48 @@
-import { proxyActivities } from '@temporalio/workflow';
-import type { ReadModelActivities, RecordEventsInput } from '../activities/read-model.activities';
+import type { RecordEventsInput } from '../activities/read-model.activities';
 import type { DomainEvent } from '../domain/event';
 import type { KeyedEvent } from '../db/event.repository';
+import { readModel } from './activities';
 
-const { recordEvents } = proxyActivities<ReadModelActivities>({
-  // A database write takes milliseconds; after this long the worker is gone and another retries.
-  startToCloseTimeout: '10 seconds',
-  // No attempt limit: an event must reach the read model, however long the database is away.
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+/** Where a journal stands, carried across continue-as-new. */
+export interface JournalPosition {
+  /** Number of the workflow's last event. */
+  readonly sequence: number;
+  /** Version of the workflow's last snapshot written. */
+  readonly writes: number;
+}
 
 /**
  * Numbers a workflow's events (`<workflow id>#<n>`) so that the read model stores each once, and
- * writes them with the snapshot they lead to. `version` is the number of the last event.
+ * stamps each snapshot it writes with a rising version so that a late write never wins.
  */
 export class Journal {
+  private sequence: number;
+  private writes: number;
+
   constructor(
     private readonly workflowId: string,
     private readonly caseId: string,
-    private sequence = 0,
-  ) {}
-
-  get version(): number {
-    return this.sequence;
+    position: JournalPosition = { sequence: 0, writes: 0 },
+  ) {
+    this.sequence = position.sequence;
+    this.writes = position.writes;
   }
 
-  /** Keys `events` in order; the snapshot that follows them has version `this.version`. */
+  get position(): JournalPosition {
+    return { sequence: this.sequence, writes: this.writes };
+  }
+
+  /** Keys `events` in order. */
   key(events: readonly DomainEvent[]): KeyedEvent[] {
     return events.map((event) => ({ key: `${this.workflowId}#${++this.sequence}`, caseId: this.caseId, event }));
   }
 
+  /** The version for the next snapshot written. */
+  stamp(): number {
+    return ++this.writes;
+  }
+
   async record(input: RecordEventsInput): Promise<void> {
-    await recordEvents(input);
+    await readModel.recordEvents(input);
   }
 }

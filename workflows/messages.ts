@@ -5,15 +5,26 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { CaseState } from '../domain/case.machine';
+import type { Alarm } from '../domain/alarm.plan';
 import type {
   AcknowledgeInput,
   Actor,
+  ExtensionDecisionInput,
+  ExtensionRequestInput,
   ProgressInput,
+  ReassignInput,
+  ResumeInput,
   SubmitInput,
+  SuspendInput,
+  TransferRejectionInput,
+  TransferRequestInput,
   VerifyInput,
   WithdrawInput,
 } from '../domain/case.schema';
 import type { TaskState } from '../domain/task.machine';
+
+/** A task as its workflow knows it, with what falls due next. */
+export type TaskSnapshot = TaskState & { readonly next: Alarm | null };
 
 /** A command as sent to a workflow: who acts, and the command's own input. */
 export type Command<I> = { actor: Actor } & I;
@@ -23,12 +34,24 @@ export type Command<I> = { actor: Actor } & I;
 export const caseOpenedUpdate = defineUpdate<CaseState>('caseOpened');
 export const withdrawCaseUpdate = defineUpdate<CaseState, [Command<WithdrawInput>]>('withdrawCase');
 export const getCaseQuery = defineQuery<CaseState>('getCase');
+/** 改派: the office moves a live task to another department, which gets a fresh task. */
+export const reassignTaskUpdate = defineUpdate<CaseState, [Command<ReassignInput>]>('reassignTask');
 
 // The task workflow (workflow id = task id).
-export const acknowledgeTaskUpdate = defineUpdate<TaskState, [Command<AcknowledgeInput>]>('acknowledgeTask');
-export const reportProgressUpdate = defineUpdate<TaskState, [Command<ProgressInput>]>('reportProgress');
-export const submitRectificationUpdate = defineUpdate<TaskState, [Command<SubmitInput>]>('submitRectification');
-export const verifyRectificationUpdate = defineUpdate<TaskState, [Command<VerifyInput>]>('verifyRectification');
-export const getTaskQuery = defineQuery<TaskState>('getTask');
+export const acknowledgeTaskUpdate = defineUpdate<TaskSnapshot, [Command<AcknowledgeInput>]>('acknowledgeTask');
+export const reportProgressUpdate = defineUpdate<TaskSnapshot, [Command<ProgressInput>]>('reportProgress');
+export const submitRectificationUpdate = defineUpdate<TaskSnapshot, [Command<SubmitInput>]>('submitRectification');
+export const verifyRectificationUpdate = defineUpdate<TaskSnapshot, [Command<VerifyInput>]>('verifyRectification');
+export const requestExtensionUpdate = defineUpdate<TaskSnapshot, [Command<ExtensionRequestInput>]>('requestExtension');
+export const decideExtensionUpdate = defineUpdate<TaskSnapshot, [Command<ExtensionDecisionInput>]>('decideExtension');
+export const requestTransferUpdate = defineUpdate<TaskSnapshot, [Command<TransferRequestInput>]>('requestTransfer');
+export const rejectTransferUpdate = defineUpdate<TaskSnapshot, [Command<TransferRejectionInput>]>('rejectTransfer');
+export const suspendTaskUpdate = defineUpdate<TaskSnapshot, [Command<SuspendInput>]>('suspendTask');
+export const resumeTaskUpdate = defineUpdate<TaskSnapshot, [Command<ResumeInput>]>('resumeTask');
+export const getTaskQuery = defineQuery<TaskSnapshot>('getTask');
 /** From a case to its live tasks when the case is withdrawn. */
 export const withdrawTaskSignal = defineSignal<[Command<WithdrawInput>]>('withdrawTask');
+/** From a case to a task it moves to another department. */
+export const transferTaskSignal = defineSignal<[Command<{ toDepartment: string; toTaskId: string; reason: string }>]>(
+  'transferTask',
+);

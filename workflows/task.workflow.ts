@@ -1,38 +1,62 @@
 import {
   allHandlersFinished,
   condition,
+  continueAsNew,
   log,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { UpdateDefinition } from '@temporalio/common';
+import type { Alarm } from '../domain/alarm.plan';
 import {
   acknowledgeInputSchema,
+  extensionDecisionInputSchema,
+  extensionRequestInputSchema,
   progressInputSchema,
+  resumeInputSchema,
   submitInputSchema,
+  suspendInputSchema,
+  transferRejectionInputSchema,
+  transferRequestInputSchema,
   verifyInputSchema,
   withdrawInputSchema,
 } from '../domain/case.schema';
 import { parseCommand } from '../domain/command';
 import { DomainError } from '../domain/errors';
+import type { DomainEvent } from '../domain/event';
 import {
+  type AlarmFiring,
   checkTaskCommand,
   decideTask,
+  fireDueAlarms,
   isTaskFinished,
   newTask,
+  pendingAlarms,
   type TaskCommand,
+  type TaskDecision,
+  type TaskLimits,
   type TaskRole,
   type TaskState,
   type TaskStatus,
 } from '../domain/task.machine';
+import { deadlines } from './activities';
 import { failOnDomainError } from './failures';
-import { Journal } from './journal';
+import { Journal, type JournalPosition } from './journal';
 import {
   acknowledgeTaskUpdate,
   type Command,
+  decideExtensionUpdate,
   getTaskQuery,
+  rejectTransferUpdate,
   reportProgressUpdate,
+  requestExtensionUpdate,
+  requestTransferUpdate,
+  resumeTaskUpdate,
   submitRectificationUpdate,
+  suspendTaskUpdate,
+  type TaskSnapshot,
+  transferTaskSignal,
   verifyRectificationUpdate,
   withdrawTaskSignal,
 } from './messages';
@@ -44,6 +68,14 @@ export interface TaskWorkflowInput {
   readonly departmentCode: string;
   readonly role: TaskRole;
   readonly assignedAt: string;
+  /** Deadlines; absent for tasks opened before deadlines existed, which then run without timers. */
+  readonly ackDueAt?: string;
+  readonly rectificationDueAt?: string;
+  readonly limits?: TaskLimits;
+  /** The state carried over from the previous run when the task continued as new. */
+  readonly resume?: { readonly state: TaskState; readonly journal: JournalPosition };
+  /** Continue as new once the history holds this many events (default 2,000). */
+  readonly continueAsNewAfterEvents?: number;
 }
 
 /** How a task ended; the case workflow's child result. */
@@ -52,64 +84,196 @@ export interface TaskOutcome {
   readonly status: TaskStatus;
 }
 
+const nowIso = (): string => new Date().toISOString();
+
 /**
- * One department's task in a case: acknowledge, rectify, be verified. Commands arrive as
- * updates; the rules are domain/task.machine.ts; every change is journaled to the read model
- * before the update answers.
+ * One department's task in a case. Commands arrive as updates (rules: domain/task.machine.ts),
+ * and durable timers fire the reminders and the escalation ladder planned from the task's
+ * deadlines (domain/alarm.plan.ts). Every change is journaled to the read model before the
+ * update answers. The history stays bounded: the task continues as new when it grows long.
  */
 export async function taskWorkflow(input: TaskWorkflowInput): Promise<TaskOutcome> {
-  let state: TaskState = newTask(input);
+  let state: TaskState =
+    input.resume?.state ??
+    newTask({
+      ...input,
+      ackDueAt: input.ackDueAt ?? null,
+      rectificationDueAt: input.rectificationDueAt ?? null,
+      ...(input.limits ? { limits: input.limits } : {}),
+    });
   // The case workflow recorded the assignment as version 0 of this task's row.
-  const journal = new Journal(workflowInfo().workflowId, input.caseId);
+  const journal = new Journal(workflowInfo().workflowId, input.caseId, input.resume?.journal);
+  let plan: Alarm[] = [];
+  let plannedFor: string | null = null;
+  let next = null as Alarm | null;
+  let changes = 0;
   upsertSearchAttributes([
     { key: statusSearchAttribute, value: state.status },
     { key: departmentsSearchAttribute, value: [state.departmentCode] },
   ]);
 
-  const apply = async (command: TaskCommand): Promise<TaskState> => {
-    const decision = failOnDomainError(() => decideTask(state, command, new Date().toISOString()));
-    if (decision.state.status !== state.status) {
-      upsertSearchAttributes([{ key: statusSearchAttribute, value: decision.state.status }]);
-    }
-    state = decision.state;
-    const events = journal.key([decision.event]);
-    await journal.record({ events, taskSnapshots: [{ state: decision.state, version: journal.version }] });
-    return decision.state;
+  const deadlineKey = (s: TaskState) => `${s.assignedAt}|${s.ackDueAt}|${s.rectificationDueAt}`;
+
+  /** Refreshes the plan from the calendar and the policy in force (a recorded activity result). */
+  const replan = async (): Promise<void> => {
+    if (state.rectificationDueAt === null || state.ackDueAt === null) return;
+    const planned = await deadlines.planTaskAlarms({
+      assignedAt: state.assignedAt,
+      ackDueAt: state.ackDueAt,
+      rectificationDueAt: state.rectificationDueAt,
+    });
+    plan = planned.alarms;
+    plannedFor = deadlineKey(state);
+    state = { ...state, limits: planned.limits };
   };
 
-  const handle = <I>(type: TaskCommand['type'], schema: Parameters<typeof parseCommand>[0]) => ({
-    validator: (command: Command<I>): void =>
-      failOnDomainError(() => {
-        const parsed = parseCommand(schema, command, type);
-        checkTaskCommand(state, { ...parsed, type } as TaskCommand);
-      }),
-    handler: (command: Command<I>): Promise<TaskState> =>
-      apply({ ...parseCommand(schema, command, type), type } as TaskCommand),
-  });
+  const nextAlarm = (): Alarm | null => pendingAlarms(state, plan)[0] ?? null;
 
-  const ack = handle('acknowledge', acknowledgeInputSchema);
-  setHandler(acknowledgeTaskUpdate, ack.handler, { validator: ack.validator });
-  const progress = handle('reportProgress', progressInputSchema);
-  setHandler(reportProgressUpdate, progress.handler, { validator: progress.validator });
-  const submit = handle('submit', submitInputSchema);
-  setHandler(submitRectificationUpdate, submit.handler, { validator: submit.validator });
-  const verify = handle('verify', verifyInputSchema);
-  setHandler(verifyRectificationUpdate, verify.handler, { validator: verify.validator });
+  const setState = (nextState: TaskState): void => {
+    if (nextState.status !== state.status) upsertSearchAttributes([{ key: statusSearchAttribute, value: nextState.status }]);
+    state = nextState;
+    changes++;
+  };
 
-  setHandler(withdrawTaskSignal, async (command) => {
-    try {
-      const parsed = parseCommand(withdrawInputSchema, command, 'withdraw');
-      checkTaskCommand(state, { ...parsed, type: 'withdraw' });
-      await apply({ ...parsed, type: 'withdraw' });
-    } catch (error) {
-      // A task that finished while its case was being withdrawn keeps its outcome.
-      if (!(error instanceof DomainError)) throw error;
-      log.info('withdraw signal ignored', { taskId: state.taskId, reason: error.message });
+  const write = async (events: readonly DomainEvent[], firings: readonly AlarmFiring[] = []): Promise<void> => {
+    next = nextAlarm();
+    const keyed = journal.key(events);
+    await journal.record({
+      events: keyed,
+      taskSnapshots: [{ state, version: journal.stamp(), next }],
+      notifications: firings.flatMap((firing, i) =>
+        firing.notifications.map((notification) => ({
+          key: `${keyed[i]!.key}:${notification.recipient}`,
+          caseId: state.caseId,
+          taskId: state.taskId,
+          notification,
+          payload: firing.event.payload,
+        })),
+      ),
+      escalations: firings.flatMap((firing, i) =>
+        firing.escalation
+          ? [{ key: keyed[i]!.key, caseId: state.caseId, taskId: state.taskId, department: state.departmentCode, record: firing.escalation }]
+          : [],
+      ),
+    });
+  };
+
+  const snapshot = (): TaskSnapshot => ({ ...state, next });
+
+  /** Applies a decision, re-plans if it moved a deadline, and journals it. */
+  const apply = async (decision: TaskDecision): Promise<TaskSnapshot> => {
+    setState(decision.state);
+    if (plannedFor !== null && plannedFor !== deadlineKey(state)) await replan();
+    await write([decision.event]);
+    return snapshot();
+  };
+
+  const decideNow = (command: TaskCommand): TaskDecision =>
+    failOnDomainError(() => decideTask(state, command, nowIso()));
+
+  /**
+   * Handles `definition` as command `type`: the validator runs the rules, so a refused command
+   * never enters history; `custom` computes what the decision needs first (calendar arithmetic).
+   */
+  const on = <I>(
+    definition: UpdateDefinition<TaskSnapshot, [Command<I>]>,
+    type: TaskCommand['type'],
+    schema: Parameters<typeof parseCommand>[0],
+    custom?: (parsed: TaskCommand) => Promise<TaskSnapshot>,
+  ): void => {
+    const parse = (cmd: Command<I>) => ({ ...parseCommand(schema, cmd, type), type }) as TaskCommand;
+    setHandler(definition, (cmd) => (custom ? custom(parse(cmd)) : apply(decideNow(parse(cmd)))), {
+      validator: (cmd) => failOnDomainError(() => checkTaskCommand(state, parse(cmd))),
+    });
+  };
+
+  on(acknowledgeTaskUpdate, 'acknowledge', acknowledgeInputSchema);
+  on(reportProgressUpdate, 'reportProgress', progressInputSchema);
+  on(submitRectificationUpdate, 'submit', submitInputSchema);
+  on(verifyRectificationUpdate, 'verify', verifyInputSchema);
+  on(requestExtensionUpdate, 'requestExtension', extensionRequestInputSchema);
+  on(requestTransferUpdate, 'requestTransfer', transferRequestInputSchema);
+  on(rejectTransferUpdate, 'rejectTransfer', transferRejectionInputSchema);
+  on(suspendTaskUpdate, 'suspend', suspendInputSchema);
+  on(decideExtensionUpdate, 'decideExtension', extensionDecisionInputSchema, async (parsed) => {
+    if (parsed.type !== 'decideExtension') throw new Error('unreachable');
+    let newDueAt: string | undefined;
+    if (parsed.decision === 'approve' && state.rectificationDueAt && state.pendingExtension) {
+      const workingDays = parsed.workingDays ?? state.pendingExtension.workingDays;
+      newDueAt = await deadlines.extendDeadline({ dueAt: state.rectificationDueAt, workingDays });
     }
+    return apply(decideNow({ ...parsed, ...(newDueAt ? { newDueAt } : {}) }));
   });
-  setHandler(getTaskQuery, () => state);
+  on(resumeTaskUpdate, 'resume', resumeInputSchema, async (parsed) => {
+    if (parsed.type !== 'resume' || !state.suspension) return apply(decideNow(parsed));
+    const owesAcknowledgement = state.status === 'assigned';
+    const shifted = await deadlines.shiftForSuspension({
+      since: state.suspension.since,
+      until: nowIso(),
+      ackDueAt: owesAcknowledgement ? state.ackDueAt : null,
+      rectificationDueAt: state.rectificationDueAt,
+    });
+    return apply(
+      decideNow({
+        ...parsed,
+        pausedWorkingDays: shifted.pausedWorkingDays,
+        // Once acknowledged, the acknowledgement deadline is history and stays as it was.
+        ackDueAt: owesAcknowledgement ? shifted.ackDueAt : state.ackDueAt,
+        rectificationDueAt: shifted.rectificationDueAt,
+      }),
+    );
+  });
 
-  await condition(() => isTaskFinished(state.status));
+  const fromCase = (type: 'withdraw' | 'transfer') => async (command: TaskCommand) => {
+    try {
+      checkTaskCommand(state, command);
+      await apply(decideTask(state, command, nowIso()));
+    } catch (error) {
+      // A task that finished while its case acted on it keeps its outcome.
+      if (!(error instanceof DomainError)) throw error;
+      log.info(`${type} signal ignored`, { taskId: state.taskId, reason: error.message });
+    }
+  };
+  setHandler(withdrawTaskSignal, (cmd) =>
+    fromCase('withdraw')({ ...parseCommand(withdrawInputSchema, cmd, 'withdraw'), type: 'withdraw' }),
+  );
+  setHandler(transferTaskSignal, (cmd) => fromCase('transfer')({ ...cmd, type: 'transfer' }));
+  setHandler(getTaskQuery, snapshot);
+
+  const historyLimit = input.continueAsNewAfterEvents ?? 2000;
+  let wokeByTimer = true;
+  while (!isTaskFinished(state.status)) {
+    if (state.rectificationDueAt !== null) {
+      // On a timer the policy in force is read again, so a changed policy reaches this task.
+      if (wokeByTimer || plannedFor !== deadlineKey(state)) await replan();
+      const fired = fireDueAlarms(state, plan, nowIso());
+      const before = next;
+      if (fired.firings.length > 0 || fired.state.firedReminders.length !== state.firedReminders.length) {
+        setState(fired.state);
+        await write(
+          fired.firings.map((f) => f.event),
+          fired.firings,
+        );
+      } else if (nextAlarm()?.key !== before?.key || nextAlarm()?.at !== before?.at) {
+        await write([]);
+      }
+    }
+    if (workflowInfo().historyLength >= historyLimit || workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      if (!isTaskFinished(state.status)) {
+        return continueAsNew<typeof taskWorkflow>({ ...input, resume: { state, journal: journal.position } });
+      }
+    }
+    const seen = changes;
+    const wakeAt = next?.at;
+    if (wakeAt === undefined) {
+      await condition(() => changes !== seen);
+      wokeByTimer = false;
+    } else {
+      const changed = await condition(() => changes !== seen, Math.max(1, Date.parse(wakeAt) - Date.now()));
+      wokeByTimer = !changed;
+    }
+  }
   await condition(allHandlersFinished);
   return { taskId: state.taskId, status: state.status };
 }

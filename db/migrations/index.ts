@@ -1,7 +1,9 @@
 import type { Migration } from 'kysely';
 import * as initial from './2026-11-25-initial';
+import * as deadlines from './2026-11-26-deadlines';
 
 /** Every migration, by dated name; the migrator applies them in name order. */
 export const migrations: Record<string, Migration> = {
   '2026-11-25-initial': initial,
+  '2026-11-26-deadlines': deadlines,
 };

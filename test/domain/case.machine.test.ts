@@ -18,9 +18,9 @@ describe('case state machine', () => {
   it('opens with a lead task and one task per cooperating department, all recorded', () => {
     const { state, events } = openCase({ caseId: 'DB-2026-000007', details, actor: office, at });
     expect(state.tasks).toEqual([
-      { taskId: 'DB-2026-000007-T1', departmentCode: 'HW', role: 'lead', status: 'assigned' },
-      { taskId: 'DB-2026-000007-T2', departmentCode: 'JD', role: 'cooperating', status: 'assigned' },
-      { taskId: 'DB-2026-000007-T3', departmentCode: 'WY', role: 'cooperating', status: 'assigned' },
+      { taskId: 'DB-2026-000007-T1', departmentCode: 'HW', role: 'lead', outcome: null },
+      { taskId: 'DB-2026-000007-T2', departmentCode: 'JD', role: 'cooperating', outcome: null },
+      { taskId: 'DB-2026-000007-T3', departmentCode: 'WY', role: 'cooperating', outcome: null },
     ]);
     expect(events.map((e) => [e.action, e.taskId])).toEqual([
       ['case.opened', null],

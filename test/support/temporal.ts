@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
-import { createReadModelActivities } from '../../activities/read-model.activities';
+import { type ActivityDeps, createActivities } from '../../activities';
 import type { Db } from '../../db/database';
 import { ensureSearchAttributes } from '../../worker/search-attributes';
 
@@ -19,6 +19,7 @@ export async function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
 export async function createTestWorker(
   env: TestWorkflowEnvironment,
   db: Db,
+  deps: Partial<ActivityDeps> = {},
 ): Promise<{ worker: Worker; taskQueue: string }> {
   const taskQueue = `test-${randomUUID()}`;
   const worker = await Worker.create({
@@ -26,7 +27,7 @@ export async function createTestWorker(
     namespace: env.namespace ?? 'default',
     taskQueue,
     workflowBundle: { codePath: inject('workflowBundle') },
-    activities: createReadModelActivities({ db }),
+    activities: createActivities({ db, timeZone: 'Asia/Shanghai', ...deps }),
   });
   return { worker, taskQueue };
 }
