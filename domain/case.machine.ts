@@ -98,8 +98,16 @@ export function liveTasks(state: CaseState): CaseTaskRef[] {
   return state.tasks.filter((t) => t.outcome === null);
 }
 
-/** Throws unless the office may move `input.taskId` of `state` to `input.toDepartment` now. */
-export function checkReassign(state: CaseState, actor: Actor, input: ReassignInput): CaseTaskRef {
+/**
+ * Throws unless the office may move `input.taskId` of `state` to `input.toDepartment` now;
+ * `oldTaskTransferred` once the old task has ended as transferred by this very reassignment.
+ */
+export function checkReassign(
+  state: CaseState,
+  actor: Actor,
+  input: ReassignInput,
+  options: { oldTaskTransferred?: boolean } = {},
+): CaseTaskRef {
   if (actor.role !== 'office') {
     throw new DomainError('forbidden', '只有督办机构可以改派任务 / only the office may reassign a task');
   }
@@ -112,7 +120,7 @@ export function checkReassign(state: CaseState, actor: Actor, input: ReassignInp
       { path: 'taskId', message: 'no such task in this case' },
     ]);
   }
-  if (task.outcome !== null) {
+  if (task.outcome !== null && !(options.oldTaskTransferred && task.outcome === 'transferred')) {
     throw new DomainError('invalid_state', `任务 ${task.taskId} 已结束（${task.outcome}） / task ${task.taskId} has finished (${task.outcome})`);
   }
   if (liveTasks(state).some((t) => t.departmentCode === input.toDepartment)) {
@@ -129,8 +137,13 @@ export function checkReassign(state: CaseState, actor: Actor, input: ReassignInp
  * Moves a live task to another department (转办/改派): the case gains a fresh task with the same
  * role; the old task is ended as transferred by its own workflow.
  */
-export function reassignTask(state: CaseState, command: { actor: Actor } & ReassignInput, at: string): CaseDecision & { task: CaseTaskRef } {
-  const from = checkReassign(state, command.actor, command);
+export function reassignTask(
+  state: CaseState,
+  command: { actor: Actor } & ReassignInput,
+  at: string,
+  options: { oldTaskTransferred?: boolean } = {},
+): CaseDecision & { task: CaseTaskRef } {
+  const from = checkReassign(state, command.actor, command, options);
   const task: CaseTaskRef = {
     taskId: taskIdFor(state.caseId, state.tasks.length + 1),
     departmentCode: command.toDepartment,

@@ -10,7 +10,7 @@ export function yearIn(instant: Date, zone: string): number {
 export function formatInstant(iso: string, zone: string): string {
   const dt = DateTime.fromISO(iso, { zone: 'utc' });
   if (!dt.isValid) throw new Error(`not an ISO 8601 instant: ${iso}`);
-  return dt.setZone(zone).toISO({ suppressMilliseconds: true }) ?? iso;
+  return dt.setZone(zone).toISO() ?? iso;
 }
 
 /**
@@ -27,4 +27,19 @@ export function dueInstant(dueDate: string, zone: string): string {
     ]);
   }
   return dt.toUTC().toISO() ?? dueDate;
+}
+
+const utcInstant = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
+
+/**
+ * A copy of `value` with every ISO 8601 UTC instant in it (at any depth) shown in `zone` with
+ * its offset, for people reading it in the office's time.
+ */
+export function localiseInstants<T>(value: T, zone: string): T {
+  if (typeof value === 'string') return (utcInstant.test(value) ? formatInstant(value, zone) : value) as T;
+  if (Array.isArray(value)) return value.map((v: unknown) => localiseInstants(v, zone)) as T;
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, localiseInstants(v, zone)])) as T;
+  }
+  return value;
 }

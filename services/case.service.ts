@@ -6,6 +6,13 @@ import {
   type Actor,
   acknowledgeInputSchema,
   actorSchema,
+  extensionDecisionInputSchema,
+  extensionRequestInputSchema,
+  reassignInputSchema,
+  resumeInputSchema,
+  suspendInputSchema,
+  transferRejectionInputSchema,
+  transferRequestInputSchema,
   type CaseDetails,
   caseDetailsSchema,
   openCaseRequestSchema,
@@ -16,8 +23,8 @@ import {
 } from '../domain/case.schema';
 import { caseIdSchema } from '../domain/case-id';
 import { DomainError } from '../domain/errors';
-import { isTaskFinished, type TaskState, type TaskStatus } from '../domain/task.machine';
-import { dueInstant, yearIn } from '../domain/time';
+import { isTaskFinished, type TaskStatus } from '../domain/task.machine';
+import { dueInstant, localiseInstants, yearIn } from '../domain/time';
 import { parseInput } from '../domain/validation';
 import type { CaseView, TaskView } from '../db/case.mapper';
 import { type CaseFilter, findCase, listCases, listCaseTasks, reserveCaseId } from '../db/case.repository';
@@ -33,6 +40,14 @@ import {
   submitRectificationUpdate,
   verifyRectificationUpdate,
   withdrawCaseUpdate,
+  decideExtensionUpdate,
+  reassignTaskUpdate,
+  rejectTransferUpdate,
+  requestExtensionUpdate,
+  requestTransferUpdate,
+  resumeTaskUpdate,
+  suspendTaskUpdate,
+  type TaskSnapshot,
 } from '../workflows/messages';
 import { caseWorkflow } from '../workflows/case.workflow';
 import { type EvidenceStore, resolveEvidence } from './evidence.store';
@@ -64,7 +79,12 @@ export interface CommandOptions {
 
 /** A case with its tasks and its timeline, as `case show` prints it. */
 export interface CaseRecord {
-  readonly case: CaseView;
+  readonly case: CaseView & {
+    /** Highest rung any of its tasks reached (0: none). */
+    readonly escalationLevel: number;
+    /** The earliest reminder or rung due next among its tasks. */
+    readonly next: (TaskView['next'] & { taskId: string }) | null;
+  };
   readonly tasks: TaskView[];
   readonly events: TimelineEntry[];
 }
@@ -92,9 +112,14 @@ export function createCaseService(deps: CaseServiceDeps) {
 
   /**
    * The task a command is for: by id, else the department's live task, else the only live task,
-   * else the only one in status `prefer` (the one awaiting verification, for instance).
+   * else the only live one that is `wanted` (the one awaiting verification, for instance).
    */
-  async function resolveTask(caseId: string, actor: Actor, target: TaskTarget, prefer?: TaskStatus): Promise<TaskView> {
+  async function resolveTask(
+    caseId: string,
+    actor: Actor,
+    target: TaskTarget,
+    wanted?: (task: TaskView) => boolean,
+  ): Promise<TaskView> {
     await requireCase(caseId);
     const tasks = await listCaseTasks(deps.db, caseId);
     if (target.taskId) {
@@ -105,7 +130,7 @@ export function createCaseService(deps: CaseServiceDeps) {
     const department = target.department ?? (actor.role === 'department' ? actor.department : undefined);
     const candidates = tasks.filter((t) => department === undefined || t.department === department);
     const live = candidates.filter((t) => !isTaskFinished(t.status as TaskStatus));
-    const preferred = live.filter((t) => t.status === prefer);
+    const preferred = wanted ? live.filter(wanted) : [];
     const chosen = preferred.length === 1 ? preferred : live.length > 0 ? live : candidates;
     if (chosen.length === 1 && chosen[0]) return chosen[0];
     if (chosen.length === 0) {
@@ -123,7 +148,7 @@ export function createCaseService(deps: CaseServiceDeps) {
 
   async function runUpdate<I>(
     workflowId: string,
-    update: UpdateDefinition<TaskState, [Command<I>]> | UpdateDefinition<CaseState, [Command<I>]>,
+    update: UpdateDefinition<TaskSnapshot, [Command<I>]> | UpdateDefinition<CaseState, [Command<I>]>,
     command: Command<I>,
     what: string,
     options: CommandOptions,
@@ -144,13 +169,14 @@ export function createCaseService(deps: CaseServiceDeps) {
     caseId: string,
     actor: Actor,
     target: TaskTarget,
-    update: UpdateDefinition<TaskState, [Command<I>]>,
+    update: UpdateDefinition<TaskSnapshot, [Command<I>]>,
     input: I,
     options: CommandOptions,
-    prefer?: TaskStatus,
-  ): Promise<TaskState> {
-    const task = await resolveTask(caseId, parseInput(actorSchema, actor, 'actor'), target, prefer);
-    return (await runUpdate(task.id, update, { ...input, actor }, `任务 ${task.id} / task ${task.id}`, options)) as TaskState;
+    wanted?: (task: TaskView) => boolean,
+  ): Promise<TaskSnapshot> {
+    const task = await resolveTask(caseId, parseInput(actorSchema, actor, 'actor'), target, wanted);
+    const result = await runUpdate(task.id, update, { ...input, actor }, `任务 ${task.id} / task ${task.id}`, options);
+    return localiseInstants(result as TaskSnapshot, deps.timeZone);
   }
 
   return {
@@ -198,12 +224,13 @@ export function createCaseService(deps: CaseServiceDeps) {
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
       });
       try {
-        return await deps.client.workflow.executeUpdateWithStart(caseOpenedUpdate, { startWorkflowOperation: start });
+        const opened = await deps.client.workflow.executeUpdateWithStart(caseOpenedUpdate, { startWorkflowOperation: start });
+        return localiseInstants(opened, deps.timeZone);
       } catch (error) {
         const domain = domainErrorFrom(error, `案件 ${caseId} / case ${caseId}`);
         if (domain?.code === 'conflict') {
           // Opened before, and finished since: the retry's answer is the case as it is.
-          return await deps.client.workflow.getHandle(caseId).query(getCaseQuery);
+          return localiseInstants(await deps.client.workflow.getHandle(caseId).query(getCaseQuery), deps.timeZone);
         }
         throw domain ?? error;
       }
@@ -238,7 +265,62 @@ export function createCaseService(deps: CaseServiceDeps) {
     /** 核查: the office accepts the rectification or sends it back (返工). */
     async verifyRectification(caseId: string, actor: Actor, input: unknown, target: TaskTarget = {}, options: CommandOptions = {}) {
       const parsed = parseInput(verifyInputSchema, input, 'verify');
-      return taskCommand(caseId, actor, target, verifyRectificationUpdate, parsed, options, 'submitted');
+      return taskCommand(caseId, actor, target, verifyRectificationUpdate, parsed, options, (t) => t.status === 'submitted');
+    },
+
+    /** 申请延期: the department asks for more working days, with a reason. */
+    async requestExtension(caseId: string, actor: Actor, input: unknown, target: TaskTarget = {}, options: CommandOptions = {}) {
+      const parsed = parseInput(extensionRequestInputSchema, input, 'extension');
+      return taskCommand(caseId, actor, target, requestExtensionUpdate, parsed, options);
+    },
+
+    /** 审批延期: the office approves (possibly fewer days) or denies the pending request. */
+    async decideExtension(caseId: string, actor: Actor, input: unknown, target: TaskTarget = {}, options: CommandOptions = {}) {
+      const parsed = parseInput(extensionDecisionInputSchema, input, 'extension decision');
+      return taskCommand(caseId, actor, target, decideExtensionUpdate, parsed, options, (t) => t.pendingExtension !== null);
+    },
+
+    /** 申请转办: the department says the task is not its own, suggesting whose it is. */
+    async requestTransfer(caseId: string, actor: Actor, input: unknown, target: TaskTarget = {}, options: CommandOptions = {}) {
+      const parsed = parseInput(transferRequestInputSchema, input, 'transfer request');
+      return taskCommand(caseId, actor, target, requestTransferUpdate, parsed, options);
+    },
+
+    /** 驳回转办: the office keeps the task with its department. */
+    async rejectTransfer(caseId: string, actor: Actor, input: unknown, target: TaskTarget = {}, options: CommandOptions = {}) {
+      const parsed = parseInput(transferRejectionInputSchema, input, 'transfer rejection');
+      return taskCommand(caseId, actor, target, rejectTransferUpdate, parsed, options, (t) => t.pendingTransfer !== null);
+    },
+
+    /** 改派: the office moves a live task to another department, which gets a fresh task. */
+    async reassignTask(caseId: string, actor: Actor, input: unknown, options: CommandOptions = {}): Promise<CaseState> {
+      const raw = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
+      const from = raw.taskId === undefined && typeof raw.fromDepartment === 'string' ? raw.fromDepartment : undefined;
+      const { fromDepartment: _from, ...rest } = raw;
+      const taskId = from ? (await resolveTask(caseId, parseInput(actorSchema, actor, 'actor'), { department: from })).id : raw.taskId;
+      const parsed = parseInput(reassignInputSchema, { ...rest, taskId }, 'reassign');
+      await requireCase(caseId);
+      const [target] = await findDepartments(deps.db, [parsed.toDepartment]);
+      if (!target?.active) {
+        throw new DomainError('invalid_input', `部门 ${parsed.toDepartment} 不存在或已停用 / unknown or inactive department`, [
+          { path: 'toDepartment', message: `unknown or inactive department ${parsed.toDepartment}` },
+        ]);
+      }
+      const command = { ...parsed, actor: parseInput(actorSchema, actor, 'actor') };
+      const result = await runUpdate(caseId, reassignTaskUpdate, command, `案件 ${caseId} / case ${caseId}`, options);
+      return localiseInstants(result as CaseState, deps.timeZone);
+    },
+
+    /** 挂起: the office stops a task's clock, with a reason. */
+    async suspendTask(caseId: string, actor: Actor, input: unknown, target: TaskTarget = {}, options: CommandOptions = {}) {
+      const parsed = parseInput(suspendInputSchema, input, 'suspend');
+      return taskCommand(caseId, actor, target, suspendTaskUpdate, parsed, options);
+    },
+
+    /** 恢复: the clock runs again; the deadlines move on by the working days it was stopped. */
+    async resumeTask(caseId: string, actor: Actor, input: unknown, target: TaskTarget = {}, options: CommandOptions = {}) {
+      const parsed = parseInput(resumeInputSchema, input ?? {}, 'resume');
+      return taskCommand(caseId, actor, target, resumeTaskUpdate, parsed, options, (t) => t.suspension !== null);
     },
 
     /** 撤销: the office withdraws the whole case with a reason. */
@@ -246,18 +328,25 @@ export function createCaseService(deps: CaseServiceDeps) {
       const parsed = parseInput(withdrawInputSchema, input, 'withdraw');
       await requireCase(caseId);
       const command = { ...parsed, actor: parseInput(actorSchema, actor, 'actor') };
-      return (await runUpdate(caseId, withdrawCaseUpdate, command, `案件 ${caseId} / case ${caseId}`, options)) as CaseState;
+      const result = await runUpdate(caseId, withdrawCaseUpdate, command, `案件 ${caseId} / case ${caseId}`, options);
+      return localiseInstants(result as CaseState, deps.timeZone);
     },
 
     /** A case with its tasks and full timeline. */
     async getCase(caseId: string): Promise<CaseRecord> {
       const found = await requireCase(caseId);
       const [tasks, events] = await Promise.all([listCaseTasks(deps.db, caseId), listCaseEvents(deps.db, caseId)]);
-      return { case: found, tasks, events };
+      const escalationLevel = Math.max(0, ...tasks.map((t) => Math.max(t.escalationLevel, t.ackEscalationLevel)));
+      const next =
+        tasks
+          .filter((t) => t.next !== null)
+          .map((t) => ({ ...t.next!, taskId: t.id }))
+          .sort((a, b) => (a.at < b.at ? -1 : 1))[0] ?? null;
+      return localiseInstants({ case: { ...found, escalationLevel, next }, tasks, events }, deps.timeZone);
     },
 
     async listCases(filter: CaseFilter): Promise<CaseView[]> {
-      return listCases(deps.db, filter);
+      return localiseInstants(await listCases(deps.db, filter), deps.timeZone);
     },
   };
 }

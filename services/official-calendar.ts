@@ -1,5 +1,5 @@
 import officialDays from 'chinese-days/dist/chinese-days.json';
-import type { CalendarData, LocalDate } from '../domain/calendar';
+import type { CalendarData } from '../domain/calendar';
 
 /**
  * The State Council's holiday arrangements (国务院办公厅关于…年部分节假日安排的通知) as carried by the
@@ -10,8 +10,8 @@ let cached: CalendarData | undefined;
 
 export function officialCalendarData(): CalendarData {
   if (cached) return cached;
-  const holidays = new Set(Object.keys(officialDays.holidays) as LocalDate[]);
-  const workdays = new Set(Object.keys(officialDays.workdays) as LocalDate[]);
+  const holidays = new Set(Object.keys(officialDays.holidays));
+  const workdays = new Set(Object.keys(officialDays.workdays));
   const years = [...holidays].map((d) => Number(d.slice(0, 4)));
   cached = Object.freeze({
     holidays,

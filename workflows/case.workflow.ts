@@ -35,6 +35,7 @@ import { parseCommand } from '../domain/command';
 import type { DomainEvent } from '../domain/event';
 import { newTask, type TaskState } from '../domain/task.machine';
 import { parseInput } from '../domain/validation';
+import { taskIdFor } from '../domain/case-id';
 import { deadlines } from './activities';
 import { failOnDomainError } from './failures';
 import { Journal } from './journal';
@@ -190,18 +191,29 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseOutcom
     async (command: Command<ReassignInput>) => {
       const parsed = parseCommand(reassignInputSchema, command, 'reassign');
       await condition(() => tasksStarted);
-      const assignedAt = nowIso();
-      const decision = failOnDomainError(() => reassignTask(state, parsed, assignedAt));
-      // The new task is live from now on, so the case cannot close before it finishes.
-      state = decision.state;
-      const due = await deadlinesFor(assignedAt);
-      // The old task ends first; only then does the new department get its task.
+      failOnDomainError(() => checkReassign(state, parsed.actor, parsed));
+      const toTaskId = taskIdFor(caseId, state.tasks.length + 1);
+      // The old task ends first, and must end as transferred: one that finished meanwhile stays.
       await children.get(parsed.taskId)?.signal(transferTaskSignal, {
         actor: parsed.actor,
         toDepartment: parsed.toDepartment,
-        toTaskId: decision.task.taskId,
+        toTaskId,
         reason: parsed.reason,
       });
+      await condition(() => state.tasks.find((t) => t.taskId === parsed.taskId)?.outcome != null);
+      const outcome = state.tasks.find((t) => t.taskId === parsed.taskId)?.outcome;
+      if (outcome !== 'transferred') {
+        throw ApplicationFailure.create({
+          type: 'invalid_state',
+          message: `任务 ${parsed.taskId} 已结束（${outcome}），未转办 / task ${parsed.taskId} finished (${outcome}) before it could be transferred`,
+          nonRetryable: true,
+        });
+      }
+      const assignedAt = nowIso();
+      const decision = failOnDomainError(() => reassignTask(state, parsed, assignedAt, { oldTaskTransferred: true }));
+      // The new task is live from now on, so the case cannot close before it finishes.
+      state = decision.state;
+      const due = await deadlinesFor(assignedAt);
       const task = taskFor(decision.task, assignedAt, due);
       const events = decision.events.map((e) => ({
         ...e,
@@ -238,12 +250,16 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseOutcom
   for (const task of initialTasks) await startTask(task);
   tasksStarted = true;
 
-  // Reassignment adds tasks while others run: wait until no task is live, then until the
-  // bookkeeping of every finished task (the case's closing among it) is written.
-  await condition(() => liveTasks(state).length === 0 || taskFailure !== undefined);
-  if (taskFailure !== undefined) throw taskFailure;
-  await Promise.all(results);
-  await condition(allHandlersFinished);
+  // Reassignment adds tasks while others run: wait until no task is live and no command is in
+  // flight, then until the bookkeeping of every finished task (the case's closing among it) is
+  // written; a reassignment may have started a task meanwhile, so look again.
+  for (;;) {
+    await condition(() => (liveTasks(state).length === 0 && allHandlersFinished()) || taskFailure !== undefined);
+    // A task that failed (terminated by an operator, say) fails its case with the same failure.
+    if (taskFailure !== undefined) throw taskFailure as Error;
+    await Promise.all(results);
+    if (liveTasks(state).length === 0 && allHandlersFinished()) break;
+  }
   if (state.status === 'open') {
     throw ApplicationFailure.nonRetryable(`case ${caseId} has no live task but is still open`, 'invalid_state');
   }

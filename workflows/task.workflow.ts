@@ -183,7 +183,7 @@ export async function taskWorkflow(input: TaskWorkflowInput): Promise<TaskOutcom
   ): void => {
     const parse = (cmd: Command<I>) => ({ ...parseCommand(schema, cmd, type), type }) as TaskCommand;
     setHandler(definition, (cmd) => (custom ? custom(parse(cmd)) : apply(decideNow(parse(cmd)))), {
-      validator: (cmd) => failOnDomainError(() => checkTaskCommand(state, parse(cmd))),
+      validator: (cmd: Command<I>) => failOnDomainError(() => checkTaskCommand(state, parse(cmd))),
     });
   };
 
