@@ -12,6 +12,13 @@ import type { Actor } from '../domain/case.schema';
 import { departmentInputSchema } from '../domain/case.schema';
 import { DomainError, type ErrorCode } from '../domain/errors';
 import { parseInput } from '../domain/validation';
+import { calendarOverrideSchema, localDateSchema } from '../domain/calendar';
+import { formatInstant, localiseInstants } from '../domain/time';
+import { listCalendarDays, removeCalendarDay, setCalendarDay } from '../db/calendar.repository';
+import { listPendingNotifications } from '../db/outbox.repository';
+import { createCalendarSource } from '../services/calendar.source';
+import { createPolicySource } from '../services/policy.source';
+import { z } from 'zod';
 import { type Db, migrateToLatest, openDatabase } from '../db/database';
 import { insertDepartment, listDepartments } from '../db/department.repository';
 import { createCaseService, type CaseService, type FileReader } from '../services/case.service';
@@ -289,6 +296,147 @@ export function buildProgram(context: () => CliContext): Command {
     .action(async (o: { status?: string; dept?: string; limit: number }) => {
       const service = await withService();
       print(await service.listCases({ status: o.status, department: o.dept, limit: o.limit }));
+    });
+
+  target(kase.command('extend').description('request an extension (申请延期) as the department').argument('<caseId>'))
+    .requiredOption('--days <n>', 'working days asked for', (v) => Number(v))
+    .requiredOption('--reason <text>', 'why')
+    .action(async (caseId: string, o: { dept?: string; task?: string; days: number; reason: string; idempotencyKey?: string }) => {
+      const service = await withService();
+      const actor = departmentActor(requireDept(o.dept), actorName());
+      print(await service.requestExtension(caseId, actor, { workingDays: o.days, reason: o.reason }, { taskId: o.task }, { requestKey: o.idempotencyKey }));
+    });
+
+  target(kase.command('extension').description('approve or deny a pending extension (审批延期) as the office').argument('<caseId>'))
+    .addOption(new Option('--approve', 'approve it').conflicts('deny'))
+    .addOption(new Option('--deny', 'deny it').conflicts('approve'))
+    .option('--days <n>', 'grant fewer working days than asked', (v) => Number(v))
+    .option('--comment <text>', 'the decision’s reason')
+    .action(
+      async (caseId: string, o: { dept?: string; task?: string; approve?: boolean; deny?: boolean; days?: number; comment?: string; idempotencyKey?: string }) => {
+        const service = await withService();
+        const input = {
+          decision: o.approve ? 'approve' : o.deny ? 'deny' : undefined,
+          ...(o.days !== undefined ? { workingDays: o.days } : {}),
+          ...(o.comment ? { comment: o.comment } : {}),
+        };
+        print(await service.decideExtension(caseId, officeActor(actorName()), input, { taskId: o.task, department: o.dept }, { requestKey: o.idempotencyKey }));
+      },
+    );
+
+  target(kase.command('transfer').description('ask the office to transfer a task (申请转办) as its department').argument('<caseId>'))
+    .requiredOption('--reason <text>', 'why the task is not this department’s')
+    .option('--suggest <code>', 'the department it belongs to')
+    .action(async (caseId: string, o: { dept?: string; task?: string; reason: string; suggest?: string; idempotencyKey?: string }) => {
+      const service = await withService();
+      const actor = departmentActor(requireDept(o.dept), actorName());
+      const input = { reason: o.reason, ...(o.suggest ? { suggestedDepartment: o.suggest } : {}) };
+      print(await service.requestTransfer(caseId, actor, input, { taskId: o.task }, { requestKey: o.idempotencyKey }));
+    });
+
+  target(kase.command('reject-transfer').description('keep a task with its department (驳回转办) as the office').argument('<caseId>'))
+    .requiredOption('--comment <text>', 'why')
+    .action(async (caseId: string, o: { dept?: string; task?: string; comment: string; idempotencyKey?: string }) => {
+      const service = await withService();
+      print(await service.rejectTransfer(caseId, officeActor(actorName()), { comment: o.comment }, { taskId: o.task, department: o.dept }, { requestKey: o.idempotencyKey }));
+    });
+
+  kase
+    .command('reassign')
+    .description('move a live task to another department (改派/转办) as the office')
+    .argument('<caseId>')
+    .option('--task <id>', 'the task to move')
+    .option('--from <code>', 'the department whose task to move')
+    .requiredOption('--to <code>', 'the department that takes it over')
+    .requiredOption('--reason <text>', 'why')
+    .option('--idempotency-key <key>', 'retrying with the same key acts once')
+    .action(async (caseId: string, o: { task?: string; from?: string; to: string; reason: string; idempotencyKey?: string }) => {
+      const service = await withService();
+      const input = { ...(o.task ? { taskId: o.task } : { fromDepartment: o.from }), toDepartment: o.to, reason: o.reason };
+      print(await service.reassignTask(caseId, officeActor(actorName()), input, { requestKey: o.idempotencyKey }));
+    });
+
+  target(kase.command('suspend').description('stop a task’s clock (挂起) as the office').argument('<caseId>'))
+    .requiredOption('--reason <text>', 'why, e.g. waiting on an outside approval')
+    .action(async (caseId: string, o: { dept?: string; task?: string; reason: string; idempotencyKey?: string }) => {
+      const service = await withService();
+      print(await service.suspendTask(caseId, officeActor(actorName()), { reason: o.reason }, { taskId: o.task, department: o.dept }, { requestKey: o.idempotencyKey }));
+    });
+
+  target(kase.command('resume').description('restart a suspended task’s clock (恢复) as the office').argument('<caseId>'))
+    .option('--comment <text>', 'a note')
+    .action(async (caseId: string, o: { dept?: string; task?: string; comment?: string; idempotencyKey?: string }) => {
+      const service = await withService();
+      print(
+        await service.resumeTask(caseId, officeActor(actorName()), o.comment ? { comment: o.comment } : {}, { taskId: o.task, department: o.dept }, {
+          requestKey: o.idempotencyKey,
+        }),
+      );
+    });
+
+  const calendar = program.command('calendar').description('the working-day calendar (工作日历)');
+  calendar
+    .command('set')
+    .description('make a date a local closure (--holiday) or an extra working day (--workday)')
+    .argument('<date>', 'YYYY-MM-DD')
+    .addOption(new Option('--holiday', 'a day off (local closure)').conflicts('workday'))
+    .addOption(new Option('--workday', 'a working day').conflicts('holiday'))
+    .option('--note <text>', 'why')
+    .action(async (date: string, o: { holiday?: boolean; workday?: boolean; note?: string }) => {
+      const ctx = context();
+      const day = parseInput(
+        calendarOverrideSchema,
+        { date, kind: o.holiday ? 'holiday' : o.workday ? 'workday' : undefined, ...(o.note ? { note: o.note } : {}) },
+        'calendar day',
+      );
+      await setCalendarDay(await ctx.db(), day, new Date().toISOString());
+      print(day);
+    });
+  calendar
+    .command('unset')
+    .description('remove a local calendar day')
+    .argument('<date>', 'YYYY-MM-DD')
+    .action(async (date: string) => {
+      if (!(await removeCalendarDay(await context().db(), parseInput(localDateSchema, date, 'date')))) {
+        throw new DomainError('not_found', `${date} 没有本地设置 / no local setting for ${date}`);
+      }
+      print({ removed: date });
+    });
+  calendar
+    .command('list')
+    .description('the local calendar days set at run time')
+    .action(async () => print(await listCalendarDays(await context().db())));
+  calendar
+    .command('check')
+    .description('whether a date is a working day, and the deadline N working days after it')
+    .argument('<date>', 'YYYY-MM-DD')
+    .option('--days <n>', 'working days to add', (v) => Number(v))
+    .action(async (date: string, o: { days?: number }) => {
+      const ctx = context();
+      const day = parseInput(localDateSchema, date, 'date');
+      const cal = await createCalendarSource({
+        db: await ctx.db(),
+        timeZone: ctx.config.timeZone,
+        overridesFile: ctx.config.calendarFile,
+      })();
+      const due = o.days === undefined ? {} : { dueAfter: formatInstant(cal.endOfDay(cal.nthWorkingDayAfter(day, parseInput(z.number().int().min(0).max(365), o.days, 'days'))), cal.zone) };
+      print({ date: day, workingDay: cal.isWorkingDay(day), officialDataCovers: cal.covers(day), ...due });
+    });
+
+  program
+    .command('policy')
+    .description('the deadline and escalation policy in force (DUBAN_POLICY_FILE, or the defaults)')
+    .action(() => {
+      const { config } = context();
+      print({ file: fs.existsSync(config.policyFile) ? config.policyFile : null, policy: createPolicySource(config.policyFile)() });
+    });
+
+  program
+    .command('outbox')
+    .description('notifications waiting for delivery')
+    .option('--case <id>', 'only this case’s')
+    .action(async (o: { case?: string }) => {
+      print(localiseInstants(await listPendingNotifications(await context().db(), o.case ? { caseId: o.case } : {}), context().config.timeZone));
     });
 
   return program;

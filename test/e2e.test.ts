@@ -18,7 +18,7 @@ interface Shown {
  * CLI and the built worker as separate processes, and killing the worker with SIGKILL while a
  * command is in flight.
  */
-describe('a case driven with the CLI on the dev server survives a killed worker', () => {
+describe('the CLI on the dev server, with a worker that gets killed', () => {
   let dir: string;
   let server: DevServer;
   let worker: ChildProcess | undefined;
@@ -131,5 +131,61 @@ describe('a case driven with the CLI on the dev server survives a killed worker'
 
     const listed = JSON.parse(await cli(['case', 'list', '--status', 'closed', '--dept', 'JD'], env)) as { id: string }[];
     expect(listed.map((c) => c.id)).toEqual([caseId]);
+  });
+
+  it('works deadlines through the CLI: calendar, extension, transfer, reassignment, suspension', async () => {
+    const localDay = JSON.parse(await cli(['calendar', 'set', '2031-01-06', '--holiday', '--note', '区机关闭馆'], env)) as { kind: string };
+    expect(localDay.kind).toBe('holiday');
+    // Friday 3 Jan 2031 + 1 working day skips the weekend and the closure on Monday the 6th.
+    const check = JSON.parse(await cli(['calendar', 'check', '2031-01-03', '--days', '1'], env)) as { workingDay: boolean; dueAfter: string };
+    expect(check).toMatchObject({ workingDay: true, dueAfter: '2031-01-07T23:59:59.999+08:00' });
+    expect((await runCli(['calendar', 'set', '2031-13-01', '--holiday'], env)).code).toBe(2);
+    expect(JSON.parse(await cli(['policy'], env))).toMatchObject({ policy: { rectificationWorkingDays: { general: 15, serious: 7, major: 3 } } });
+
+    await cli(['department', 'add', '--code', 'SJ', '--name', '区市场监管局'], env);
+    const request = { title: '无证经营', category: '市场秩序', severity: 'general', source: 'complaint', leadDepartment: 'JD' };
+    const caseId = (await cli(['case', 'open'], env, JSON.stringify(request))).trim();
+    type Task = { id: string; status: string; rectificationDueAt: string; extensionsGranted: number; suspension: unknown; next: unknown };
+    const task = (): Promise<Task[]> => show(caseId).then((r) => (r as unknown as { tasks: Task[] }).tasks);
+    const dueBefore = (await task())[0]!.rectificationDueAt;
+
+    await cli(['case', 'extend', caseId, '--dept', 'JD', '--days', '3', '--reason', '需联合执法'], env);
+    const refused = await runCli(['case', 'extension', caseId, '--approve', '--days', '4'], env);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('workingDays');
+    const granted = JSON.parse(await cli(['case', 'extension', caseId, '--approve', '--days', '2'], env)) as Task;
+    expect(granted.extensionsGranted).toBe(1);
+    expect(granted.rectificationDueAt > dueBefore).toBe(true);
+    expect(granted.rectificationDueAt).toMatch(/\+08:00$/);
+
+    const suspended = JSON.parse(await cli(['case', 'suspend', caseId, '--reason', '等待工商登记信息'], env)) as Task;
+    expect(suspended).toMatchObject({ suspension: { reason: '等待工商登记信息' }, next: null });
+    const resumed = JSON.parse(await cli(['case', 'resume', caseId, '--comment', '信息已到'], env)) as Task;
+    expect(resumed.suspension).toBeNull();
+
+    await cli(['case', 'transfer', caseId, '--dept', 'JD', '--reason', '属市场监管职责', '--suggest', 'SJ'], env);
+    const reassigned = JSON.parse(await cli(['case', 'reassign', caseId, '--from', 'JD', '--to', 'SJ', '--reason', '同意转办'], env)) as {
+      tasks: { taskId: string; departmentCode: string; outcome: string | null }[];
+    };
+    expect(reassigned.tasks.map((t) => [t.departmentCode, t.outcome])).toEqual([
+      ['JD', 'transferred'],
+      ['SJ', null],
+    ]);
+    const tasks = await task();
+    expect(tasks.map((t) => t.status)).toEqual(['transferred', 'assigned']);
+    expect(tasks[1]!.next).not.toBeNull();
+    const actions = (await show(caseId)).events.map((e) => e.action);
+    expect(actions).toEqual([
+      'case.opened',
+      'task.assigned',
+      'task.extension_requested',
+      'task.extension_granted',
+      'task.suspended',
+      'task.resumed',
+      'task.transfer_requested',
+      'task.transferred',
+      'task.assigned',
+    ]);
+    await cli(['case', 'withdraw', caseId, '--reason', '测试结束'], env);
   });
 });
