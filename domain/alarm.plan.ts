@@ -31,11 +31,11 @@ function reminderLabel(rule: Policy['reminders'][number]): string {
 
 /**
  * Every reminder and rung of a task under `policy`, in time order. Reminders fire at the start
- * of a working day (policy.workdayStartHour) once their share of the window has passed; rung k
+ * of a working day (policy.workdayStartTime) once their share of the window has passed; rung k
  * fires at the start of the k-th working day after the due day.
  */
 export function planAlarms(deadlines: TaskDeadlines, policy: Policy, calendar: WorkingCalendar): Alarm[] {
-  const hour = policy.workdayStartHour;
+  const time = policy.workdayStartTime;
   const startDay = calendar.dateOf(deadlines.assignedAt);
   const dueDay = calendar.dateOf(deadlines.rectificationDueAt);
   const window = calendar.workingDaysAfter(startDay, dueDay);
@@ -45,7 +45,7 @@ export function planAlarms(deadlines: TaskDeadlines, policy: Policy, calendar: W
   for (const rule of policy.reminders) {
     const dayIndex = 'atFraction' in rule ? Math.ceil(window * rule.atFraction) + 1 : window - rule.workingDaysLeft + 1;
     if (dayIndex < 1 || dayIndex > window) continue;
-    const at = calendar.atHour(calendar.nthWorkingDayAfter(startDay, dayIndex), hour);
+    const at = calendar.atTime(calendar.nthWorkingDayAfter(startDay, dayIndex), time);
     if (seen.has(at) || at <= deadlines.assignedAt) continue;
     seen.add(at);
     const label = reminderLabel(rule);
@@ -69,7 +69,7 @@ export function planAlarms(deadlines: TaskDeadlines, policy: Policy, calendar: W
         kind: 'escalation',
         deadline,
         level: rung.level,
-        at: calendar.atHour(calendar.nthWorkingDayAfter(day, rung.workingDaysOverdue), hour),
+        at: calendar.atTime(calendar.nthWorkingDayAfter(day, rung.workingDaysOverdue), time),
         dueAt,
         label: `${names.zh} / ${names.en}`,
       });

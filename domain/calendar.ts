@@ -120,9 +120,10 @@ export class WorkingCalendar {
     return DateTime.fromISO(date, { zone: this.zone }).endOf('day').toUTC().toISO() as string;
   }
 
-  /** `hour`:00 on `date` in the office's zone, as an ISO 8601 UTC instant. */
-  atHour(date: LocalDate, hour: number): string {
-    return DateTime.fromISO(date, { zone: this.zone }).set({ hour }).toUTC().toISO() as string;
+  /** `time` (HH:MM) on `date` in the office's zone, as an ISO 8601 UTC instant. */
+  atTime(date: LocalDate, time: string): string {
+    const [hour, minute] = time.split(':').map(Number);
+    return DateTime.fromISO(date, { zone: this.zone }).set({ hour, minute }).toUTC().toISO() as string;
   }
 
   /** The deadline `n` working days after `instant`: the end of that working day. */

@@ -55,8 +55,11 @@ export const policySchema = z
     /** Windows per category (e.g. 市容秩序), replacing the severity defaults they name. */
     categories: z.record(z.string().min(1), windowsSchema.partial()).default({}),
     reminders: z.array(reminderSchema).max(10).default([{ atFraction: 0.5 }, { atFraction: 0.8 }, { workingDaysLeft: 1 }]),
-    /** Reminders and rungs fire at this hour of a working day, office time. */
-    workdayStartHour: z.number().int().min(0).max(23).default(9),
+    /** Reminders and rungs fire at this time of a working day (HH:MM, office time). */
+    workdayStartTime: z
+      .string()
+      .regex(/^([01]\d|2[0-3]):[0-5]\d$/, '须为 HH:MM / a time of day as HH:MM')
+      .default('09:00'),
     escalation: z
       .object({
         rectification: ladderSchema.default([
