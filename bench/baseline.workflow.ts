@@ -3,7 +3,7 @@
  * duban case (one update-with-start, three updates, five activities), with no domain rules, no
  * child workflow and an activity that does nothing.
  */
-import { condition, defineUpdate, proxyActivities, setHandler } from '@temporalio/workflow';
+import { condition, defineUpdate, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
 
 export const baselineStartedUpdate = defineUpdate<number>('baselineStarted');
 export const baselineStepUpdate = defineUpdate<number, [string]>('baselineStep');
@@ -27,4 +27,15 @@ export async function baselineWorkflow(): Promise<number> {
   await condition(() => steps === 3);
   await noop('close');
   return steps;
+}
+
+const { fired } = proxyActivities<{ fired(firedAt: number, startedLate: boolean): Promise<void> }>({
+  startToCloseTimeout: '10 seconds',
+});
+
+/** The timer baseline: sleep until `atMs`, then report when the timer fired. */
+export async function timerBaselineWorkflow(atMs: number): Promise<void> {
+  const startedLate = Date.now() >= atMs;
+  await sleep(Math.max(1, atMs - Date.now()));
+  await fired(Date.now(), startedLate);
 }

@@ -21,6 +21,7 @@ import { ensureSearchAttributes } from '../worker/search-attributes';
 import { createDubanWorker } from '../worker/worker';
 import { baselineStartedUpdate, baselineStepUpdate, type baselineWorkflow } from './baseline.workflow';
 import { fmt, pool, quantile, timed } from './stats';
+import { runBaselineTimers, runDubanTimers, type TimerFigures } from './timers';
 
 interface Figures {
   name: string;
@@ -45,15 +46,19 @@ function summarise(name: string, cases: number, startedAt: number, latencies: nu
 
 async function main(): Promise<void> {
   const options = new Command('bench')
-    .option('--cases <n>', 'cases per scenario', (v) => Number.parseInt(v, 10), 300)
+    .option('--scenario <names>', 'lifecycle, timers, or both (comma-separated)', 'lifecycle,timers')
+    .option('--cases <n>', 'cases per lifecycle scenario', (v) => Number.parseInt(v, 10), 300)
     .option('--concurrency <n>', 'cases in flight at once', (v) => Number.parseInt(v, 10), 16)
+    .option('--timer-tasks <list>', 'open tasks per timer run (comma-separated)', '1000,10000')
     .option('--port <n>', 'dev server port', (v) => Number.parseInt(v, 10), 17233)
     .parse()
-    .opts<{ cases: number; concurrency: number; port: number }>();
+    .opts<{ scenario: string; cases: number; concurrency: number; timerTasks: string; port: number }>();
+  const scenarios = new Set(options.scenario.split(','));
 
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'duban-bench-'));
-  const logger = pino({ level: 'warn' });
+  // The dev server logs shutdown noise of killed workers as errors; the bench reports its own failures.
+  const logger = pino({ level: 'fatal' });
   const binaries = provisionTemporalBinaries();
   const server = await startDevServer({
     cli: binaries.temporalCli,
@@ -82,7 +87,7 @@ async function main(): Promise<void> {
     connection: native,
     taskQueue: 'bench-baseline',
     workflowsPath: require.resolve('./baseline.workflow'),
-    activities: { noop: async (): Promise<void> => {} },
+    activities: { noop: (): Promise<void> => Promise.resolve() },
   });
   const running = [dubanWorker.run(), baselineWorker.run()];
 
@@ -133,20 +138,52 @@ async function main(): Promise<void> {
     return summarise(name, options.cases, startedAt, latencies);
   };
 
+  const machine = `${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`;
   try {
-    const baseline = await scenario('baseline workflow', baselineCase);
-    const duban = await scenario('duban case lifecycle', dubanCase);
-    const rows = [baseline, duban];
-    console.log(`\nlifecycle: ${options.cases} cases, ${options.concurrency} in flight, ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}`);
-    console.log('scenario                 cases/s   command p50 ms   command p99 ms');
-    for (const r of rows) {
-      console.log(`${r.name.padEnd(24)} ${fmt(r.casesPerSecond).padStart(7)}   ${fmt(r.commandP50Ms).padStart(14)}   ${fmt(r.commandP99Ms).padStart(14)}`);
+    if (scenarios.has('lifecycle')) {
+      const baseline = await scenario('baseline workflow', baselineCase);
+      const duban = await scenario('duban case lifecycle', dubanCase);
+      const rows = [baseline, duban];
+      console.log(`\nlifecycle: ${options.cases} cases, ${options.concurrency} in flight, ${machine}`);
+      console.log('scenario                 cases/s   command p50 ms   command p99 ms');
+      for (const r of rows) {
+        console.log(`${r.name.padEnd(24)} ${fmt(r.casesPerSecond).padStart(7)}   ${fmt(r.commandP50Ms).padStart(14)}   ${fmt(r.commandP99Ms).padStart(14)}`);
+      }
+      console.log(
+        `ratio duban/baseline: throughput ${fmt(duban.casesPerSecond / baseline.casesPerSecond, 2)}x, ` +
+          `p50 ${fmt(duban.commandP50Ms / baseline.commandP50Ms, 2)}x, p99 ${fmt(duban.commandP99Ms / baseline.commandP99Ms, 2)}x`,
+      );
+      console.log(JSON.stringify({ scenario: 'lifecycle', date: new Date().toISOString(), machine, options, rows }));
     }
-    console.log(
-      `ratio duban/baseline: throughput ${fmt(duban.casesPerSecond / baseline.casesPerSecond, 2)}x, ` +
-        `p50 ${fmt(duban.commandP50Ms / baseline.commandP50Ms, 2)}x, p99 ${fmt(duban.commandP99Ms / baseline.commandP99Ms, 2)}x`,
-    );
-    console.log(JSON.stringify({ date: new Date().toISOString(), options, rows }));
+    if (scenarios.has('timers')) {
+      const rows: TimerFigures[] = [];
+      // The fire minute must come after every task has started: size the lead by the last start rate.
+      let startRate = 40;
+      for (const tasks of options.timerTasks.split(',').map(Number)) {
+        const leadSeconds = Math.round((tasks / startRate) * 1.5 + 45);
+        const duban = await runDubanTimers({ client, address: server.address, dir, db, tasks, concurrency: 32, leadSeconds });
+        startRate = duban.startPerSecond;
+        const baseline = await runBaselineTimers({
+          client,
+          address: server.address,
+          tasks,
+          concurrency: 32,
+          leadSeconds: Math.round(tasks / 100 + 45),
+        });
+        rows.push(baseline, duban);
+      }
+      console.log(`\ntimers: all due at one minute; ${machine}`);
+      console.log('scenario                        tasks  measured  starts/s  idle RSS MiB  peak RSS MiB  late p50 ms  late p99 ms  recorded p50 ms  recorded p99 ms  drain s');
+      for (const r of rows) {
+        console.log(
+          `${r.name.padEnd(30)} ${String(r.tasks).padStart(6)}  ${String(r.measured).padStart(8)}  ${fmt(r.startPerSecond).padStart(8)}  ` +
+            `${fmt(r.idleRssMiB ?? Number.NaN, 0).padStart(12)}  ${fmt(r.peakRssMiB ?? Number.NaN, 0).padStart(12)}  ` +
+            `${fmt(r.latenessP50Ms, 0).padStart(11)}  ${fmt(r.latenessP99Ms, 0).padStart(11)}  ${fmt(r.recordedP50Ms, 0).padStart(15)}  ` +
+            `${fmt(r.recordedP99Ms, 0).padStart(15)}  ${fmt(r.drainSeconds).padStart(7)}`,
+        );
+      }
+      console.log(JSON.stringify({ scenario: 'timers', date: new Date().toISOString(), machine, rows }));
+    }
   } finally {
     dubanWorker.shutdown();
     baselineWorker.shutdown();

@@ -180,6 +180,8 @@ describe('deadlines, reminders and escalation on the time-skipping server', () =
     await service.verifyRectification(caseId, office, { decision: 'accept' });
     expect(await env.client.workflow.getHandle(caseId).result()).toMatchObject({ status: 'closed' });
     await recordHistory(env.client, taskId, 'task-escalated-to-level-4');
+    await recordHistory(env.client, taskId, 'task-escalated-local-planning');
+    await recordHistory(env.client, caseId, 'case-closed-local-planning');
   });
 
   it('stops acknowledgement rungs on acknowledging, rectification rungs while submitted, and owes them again on rework', async () => {

@@ -1,15 +1,26 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { DeadlineActivities } from '../activities/deadline.activities';
 import type { ReadModelActivities } from '../activities/read-model.activities';
 
+const retry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' } as const;
 const options = {
   // Database work and calendar arithmetic take milliseconds; after this long the worker is gone.
   startToCloseTimeout: '10 seconds',
   // No attempt limit: an event must reach the read model, however long the database is away.
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  retry,
 } as const;
 
 /** The read-model writer. */
 export const readModel = proxyActivities<ReadModelActivities>(options);
-/** Deadline arithmetic on the working calendar and the policy in force. */
-export const deadlines = proxyActivities<DeadlineActivities>(options);
+
+const remoteDeadlines = proxyActivities<DeadlineActivities>(options);
+const localDeadlines = proxyLocalActivities<DeadlineActivities>({ startToCloseTimeout: '10 seconds', retry });
+
+/**
+ * Deadline arithmetic on the working calendar and the policy in force. It only reads, so it runs
+ * as a local activity in the worker, without a round trip through the server (a timer that wakes
+ * a task re-plans at once); runs started before that change keep their scheduled activities.
+ */
+export function deadlines(): DeadlineActivities {
+  return patched('local-deadline-activities') ? localDeadlines : remoteDeadlines;
+}

@@ -109,7 +109,7 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseOutcom
 
   /** Deadlines for tasks assigned now; a past explicit due date gives way to the policy window. */
   const deadlinesFor = async (assignedAt: string): Promise<ComputedDeadlines> =>
-    deadlines.computeDeadlines({
+    deadlines().computeDeadlines({
       assignedAt,
       severity: state.details.severity,
       category: state.details.category,

@@ -117,7 +117,7 @@ export async function taskWorkflow(input: TaskWorkflowInput): Promise<TaskOutcom
   /** Refreshes the plan from the calendar and the policy in force (a recorded activity result). */
   const replan = async (): Promise<void> => {
     if (state.rectificationDueAt === null || state.ackDueAt === null) return;
-    const planned = await deadlines.planTaskAlarms({
+    const planned = await deadlines().planTaskAlarms({
       assignedAt: state.assignedAt,
       ackDueAt: state.ackDueAt,
       rectificationDueAt: state.rectificationDueAt,
@@ -200,14 +200,14 @@ export async function taskWorkflow(input: TaskWorkflowInput): Promise<TaskOutcom
     let newDueAt: string | undefined;
     if (parsed.decision === 'approve' && state.rectificationDueAt && state.pendingExtension) {
       const workingDays = parsed.workingDays ?? state.pendingExtension.workingDays;
-      newDueAt = await deadlines.extendDeadline({ dueAt: state.rectificationDueAt, workingDays });
+      newDueAt = await deadlines().extendDeadline({ dueAt: state.rectificationDueAt, workingDays });
     }
     return apply(decideNow({ ...parsed, ...(newDueAt ? { newDueAt } : {}) }));
   });
   on(resumeTaskUpdate, 'resume', resumeInputSchema, async (parsed) => {
     if (parsed.type !== 'resume' || !state.suspension) return apply(decideNow(parsed));
     const owesAcknowledgement = state.status === 'assigned';
-    const shifted = await deadlines.shiftForSuspension({
+    const shifted = await deadlines().shiftForSuspension({
       since: state.suspension.since,
       until: nowIso(),
       ackDueAt: owesAcknowledgement ? state.ackDueAt : null,

@@ -1,0 +1,264 @@
+/**
+ * The timer scenario: N open tasks, each with a pending escalation timer, on the dev server and a
+ * worker in its own process. All timers fall due at the same minute (offices escalate at the
+ * start of the working day, so this is the load duban meets every morning). Measures the
+ * worker's memory with N timers pending and the lateness of each firing, against a baseline
+ * workflow that only sleeps until the same instant.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { sql } from 'kysely';
+import { DateTime } from 'luxon';
+import { openCase } from '../domain/case.machine';
+import { caseDetailsSchema } from '../domain/case.schema';
+import { caseStateToRow } from '../db/case.mapper';
+import { saveCaseRow } from '../db/case.repository';
+import type { Db } from '../db/database';
+import { insertDepartment } from '../db/department.repository';
+import { projectRoot } from '../scripts/binaries';
+import { taskWorkflow } from '../workflows/task.workflow';
+import { timerBaselineWorkflow } from './baseline.workflow';
+import { pool, quantile } from './stats';
+
+export interface TimerFigures {
+  name: string;
+  tasks: number;
+  /** Tasks whose start finished before the timers fell due: only those are measured. */
+  measured: number;
+  startPerSecond: number;
+  /** Worker resident memory, MiB: with every timer pending, and the peak while they fire. */
+  idleRssMiB: number | null;
+  peakRssMiB: number | null;
+  /** Workflow time of the firing minus the planned instant, ms. */
+  latenessP50Ms: number;
+  latenessP99Ms: number;
+  /** When the firing was written to the read model (duban) or reported (baseline), minus planned, ms. */
+  recordedP50Ms: number;
+  recordedP99Ms: number;
+  /** From the planned instant until the last firing was recorded, s. */
+  drainSeconds: number;
+}
+
+const zone = 'Asia/Shanghai';
+
+function rssMiB(pid: number): { rss: number; peak: number } | null {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? Number.NaN);
+    return { rss: kib('VmRSS') / 1024, peak: kib('VmHWM') / 1024 };
+  } catch {
+    return null;
+  }
+}
+
+function startWorker(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(projectRoot(), 'dist', 'worker', 'main.js')], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let log = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      log = (log + chunk.toString('utf8')).slice(-20_000);
+      if (log.includes('duban worker running')) resolve(child);
+    });
+    child.once('exit', (code) => reject(new Error(`bench worker exited with ${code}:\n${log}`)));
+  });
+}
+
+/** The next whole minute at least `leadSeconds` away, in the office zone. */
+function fireMinute(leadSeconds: number): DateTime {
+  return DateTime.now().setZone(zone).plus({ seconds: leadSeconds }).startOf('minute').plus({ minutes: 1 });
+}
+
+async function waitUntil(done: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for the timers to fire');
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+/** duban's task workflows, N of them, each with its acknowledgement rung due at the same minute. */
+export async function runDubanTimers(options: {
+  client: Client;
+  address: string;
+  dir: string;
+  db: Db;
+  tasks: number;
+  concurrency: number;
+  leadSeconds: number;
+}): Promise<TimerFigures> {
+  const { client, db, tasks } = options;
+  const at = fireMinute(options.leadSeconds);
+  const today = at.toISODate()!;
+  const yesterday = at.minus({ days: 1 }).toISODate()!;
+  const runDir = path.join(options.dir, `timers-${tasks}`);
+  fs.mkdirSync(runDir, { recursive: true });
+  // Today and yesterday are working days whatever the date; the only alarm before next month is
+  // the acknowledgement rung, at the fire minute today.
+  const calendarFile = path.join(runDir, 'calendar.json');
+  fs.writeFileSync(calendarFile, JSON.stringify({ days: [yesterday, today].map((date) => ({ date, kind: 'workday' })) }));
+  const policyFile = path.join(runDir, 'policy.json');
+  fs.writeFileSync(
+    policyFile,
+    JSON.stringify({ workdayStartTime: at.toFormat('HH:mm'), reminders: [], escalation: { acknowledgement: [{ level: 1, workingDaysOverdue: 1 }] } }),
+  );
+  const taskQueue = `bench-timers-${tasks}`;
+  const worker = await startWorker({
+    TEMPORAL_ADDRESS: options.address,
+    DUBAN_DATA_DIR: options.dir,
+    DATABASE_URL: path.join(options.dir, 'duban.sqlite'),
+    DUBAN_TASK_QUEUE: taskQueue,
+    DUBAN_POLICY_FILE: policyFile,
+    DUBAN_CALENDAR_FILE: calendarFile,
+    DUBAN_TIMEZONE: zone,
+    // Info, for the line that says the worker runs; the bench reads nothing else from it.
+    LOG_LEVEL: 'info',
+  });
+
+  let peak = 0;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, rssMiB(worker.pid!)?.rss ?? 0);
+  }, 500);
+  try {
+    const caseId = `DB-2099-${String(tasks).padStart(6, '0')}`;
+    await insertDepartment(db, { code: 'CG', name: '区城管局' }, new Date().toISOString());
+    const opened = openCase({
+      caseId,
+      details: caseDetailsSchema.parse({ title: '计时基准', category: '基准', severity: 'general', source: 'other', leadDepartment: 'CG' }),
+      actor: { role: 'office', name: 'bench' },
+      at: new Date().toISOString(),
+    });
+    await saveCaseRow(db, caseStateToRow(opened.state, 1, new Date().toISOString()));
+
+    const assignedAt = DateTime.fromISO(yesterday, { zone }).set({ hour: 10 });
+    const input = (i: number) => ({
+      taskId: `${caseId}-T${i}`,
+      caseId,
+      departmentCode: 'CG',
+      role: 'lead' as const,
+      assignedAt: assignedAt.toUTC().toISO()!,
+      ackDueAt: DateTime.fromISO(yesterday, { zone }).endOf('day').toUTC().toISO()!,
+      rectificationDueAt: at.plus({ months: 1 }).endOf('day').toUTC().toISO()!,
+    });
+    const startedBefore = new Set<number>();
+    const startAt = performance.now();
+    await pool(tasks, options.concurrency, async (i) => {
+      await client.workflow.start(taskWorkflow, { workflowId: input(i + 1).taskId, taskQueue, args: [input(i + 1)] });
+      if (Date.now() < at.toMillis()) startedBefore.add(i + 1);
+    });
+    const startPerSecond = tasks / ((performance.now() - startAt) / 1000);
+    // Every task has planned its alarms once its row shows what falls due next.
+    await waitUntil(async () => {
+      const row = await db
+        .selectFrom('tasks')
+        .select(({ fn }) => fn.countAll<number>().as('n'))
+        .where('case_id', '=', caseId)
+        .where('next_alarm_at', 'is not', null)
+        .executeTakeFirstOrThrow();
+      return Number(row.n) >= tasks || Date.now() > at.toMillis();
+    }, Math.max(0, at.toMillis() - Date.now()) + 60_000);
+    const idle = Date.now() < at.toMillis() ? rssMiB(worker.pid!) : null;
+
+    await waitUntil(async () => {
+      const row = await db
+        .selectFrom('events')
+        .select(({ fn }) => fn.countAll<number>().as('n'))
+        .where('case_id', '=', caseId)
+        .where('action', '=', 'task.escalated')
+        .executeTakeFirstOrThrow();
+      return Number(row.n) >= tasks;
+    }, Math.max(0, at.toMillis() - Date.now()) + 30 * 60_000);
+
+    const rows = await db
+      .selectFrom('events')
+      .select(['task_id', 'at', 'recorded_at', sql<string>`json_extract(payload, '$.plannedAt')`.as('planned')])
+      .where('case_id', '=', caseId)
+      .where('action', '=', 'task.escalated')
+      .execute();
+    const measured = rows.filter((r) => startedBefore.has(Number(r.task_id?.split('-T')[1])));
+    const lateness = measured.map((r) => Date.parse(r.at) - Date.parse(r.planned));
+    const recorded = measured.map((r) => Date.parse(r.recorded_at) - Date.parse(r.planned));
+    return {
+      name: 'duban task workflows',
+      tasks,
+      measured: measured.length,
+      startPerSecond,
+      idleRssMiB: idle?.rss ?? null,
+      peakRssMiB: Math.max(peak, rssMiB(worker.pid!)?.peak ?? 0),
+      latenessP50Ms: quantile(lateness, 0.5),
+      latenessP99Ms: quantile(lateness, 0.99),
+      recordedP50Ms: quantile(recorded, 0.5),
+      recordedP99Ms: quantile(recorded, 0.99),
+      drainSeconds: Math.max(...recorded) / 1000,
+    };
+  } finally {
+    clearInterval(sampler);
+    worker.kill('SIGTERM');
+    await new Promise((r) => worker.once('exit', r));
+  }
+}
+
+/** The baseline: N workflows that sleep until the same minute, then run one empty activity. */
+export async function runBaselineTimers(options: {
+  client: Client;
+  address: string;
+  tasks: number;
+  concurrency: number;
+  leadSeconds: number;
+}): Promise<TimerFigures> {
+  const { client, tasks } = options;
+  const at = fireMinute(options.leadSeconds);
+  const taskQueue = `bench-baseline-timers-${tasks}`;
+  const fired: { lateness: number; recorded: number; startedLate: boolean }[] = [];
+  const connection = await NativeConnection.connect({ address: options.address });
+  const worker = await Worker.create({
+    connection,
+    taskQueue,
+    workflowsPath: require.resolve('./baseline.workflow'),
+    activities: {
+      noop: async (): Promise<void> => {},
+      fired: (firedAt: number, startedLate: boolean): Promise<void> => {
+        fired.push({ lateness: firedAt - at.toMillis(), recorded: Date.now() - at.toMillis(), startedLate });
+        return Promise.resolve();
+      },
+    },
+  });
+  const running = worker.run();
+  try {
+    const startAt = performance.now();
+    await pool(tasks, options.concurrency, async (i) => {
+      await client.workflow.start(timerBaselineWorkflow, {
+        workflowId: `baseline-timer-${tasks}-${i}`,
+        taskQueue,
+        args: [at.toMillis()],
+      });
+    });
+    const startPerSecond = tasks / ((performance.now() - startAt) / 1000);
+    await waitUntil(() => Promise.resolve(fired.length >= tasks), Math.max(0, at.toMillis() - Date.now()) + 30 * 60_000);
+    const measured = fired.filter((f) => !f.startedLate);
+    const lateness = measured.map((f) => f.lateness);
+    const recorded = measured.map((f) => f.recorded);
+    return {
+      name: 'baseline sleeping workflows',
+      tasks,
+      measured: measured.length,
+      startPerSecond,
+      idleRssMiB: null,
+      peakRssMiB: null,
+      latenessP50Ms: quantile(lateness, 0.5),
+      latenessP99Ms: quantile(lateness, 0.99),
+      recordedP50Ms: quantile(recorded, 0.5),
+      recordedP99Ms: quantile(recorded, 0.99),
+      drainSeconds: Math.max(...recorded) / 1000,
+    };
+  } finally {
+    worker.shutdown();
+    await running;
+    await connection.close();
+  }
+}
