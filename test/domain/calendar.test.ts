@@ -43,6 +43,27 @@ describe('working-day calendar against the official arrangements', () => {
     expect(calendar.covers(`${year}-06-01`)).toBe(true);
   });
 
+  /** 正月初一, the first day of the Spring Festival, per year. */
+  const lunarNewYear: Record<number, string> = {
+    2004: '01-22', 2005: '02-09', 2006: '01-29', 2007: '02-18', 2008: '02-07', 2009: '01-26', 2010: '02-14',
+    2011: '02-03', 2012: '01-23', 2013: '02-10', 2014: '01-31', 2015: '02-19', 2016: '02-08', 2017: '01-28',
+    2018: '02-16', 2019: '02-05', 2020: '01-25', 2021: '02-12', 2022: '02-01', 2023: '01-22', 2024: '02-10',
+    2025: '01-29', 2026: '02-17',
+  };
+
+  it.each(Object.keys(lunarNewYear).map(Number))('%i: the statutory days rest and make-up days fall on weekends', (year) => {
+    // New Year's Day, the Spring Festival's first day, Labour Day and National Day's first three days.
+    for (const md of ['01-01', lunarNewYear[year]!, '05-01', '10-01', '10-02', '10-03']) {
+      expect(calendar.isWorkingDay(`${year}-${md}`), `${year}-${md}`).toBe(false);
+    }
+    // Before 2008, Labour Day was a week-long break (a "golden week").
+    if (year < 2008) expect(daysOf(year).filter((d) => d >= `${year}-05-01` && d <= `${year}-05-07` && calendar.isWorkingDay(d))).toEqual([]);
+    const official = officialCalendarData();
+    for (const d of [...official.workdays].filter((w) => w.startsWith(String(year)))) {
+      expect(DateTime.fromISO(d).weekday, d).toBeGreaterThan(5);
+    }
+  });
+
   it('counts a make-up Saturday as a working day', () => {
     // Friday 13 Feb 2026, before the Spring Festival: the next working day is Saturday the 14th.
     expect(calendar.nthWorkingDayAfter('2026-02-13', 1)).toBe('2026-02-14');
