@@ -1,7 +1,8 @@
 import type { CaseState } from '../domain/case.machine';
 import type { TaskState } from '../domain/task.machine';
 import { caseStateToRow, taskStateToRow } from '../db/case.mapper';
-import { saveCaseRow, saveTaskRow } from '../db/case.repository';
+import { refreshCaseAggregates, saveCaseRow, saveTaskRow } from '../db/case.repository';
+import { addEvidenceRefs } from '../db/evidence.repository';
 import type { Db } from '../db/database';
 import { appendEvents, type KeyedEvent } from '../db/event.repository';
 import { enqueueNotifications, type KeyedEscalation, type KeyedNotification, recordEscalations } from '../db/outbox.repository';
@@ -19,6 +20,16 @@ export interface RecordEventsInput {
   }[];
   readonly notifications?: readonly KeyedNotification[];
   readonly escalations?: readonly KeyedEscalation[];
+}
+
+/** The stored files among `evidence` (a payload field), as references from `caseId`. */
+function evidenceFiles(caseId: string, evidence: unknown): { sha256: string; caseId: string }[] {
+  if (!Array.isArray(evidence)) return [];
+  return evidence.flatMap((e: unknown) =>
+    typeof e === 'object' && e !== null && (e as { kind?: unknown }).kind === 'file'
+      ? [{ sha256: String((e as { sha256: unknown }).sha256), caseId }]
+      : [],
+  );
 }
 
 /**
@@ -39,7 +50,18 @@ export function createReadModelActivities(deps: { db: Db; now?: () => Date }) {
         }
         await enqueueNotifications(trx, input.notifications ?? [], at);
         await recordEscalations(trx, input.escalations ?? []);
-        return { appended: await appendEvents(trx, input.events, at) };
+        const appended = await appendEvents(trx, input.events, at);
+        const caseIds = new Set([
+          ...input.events.map((e) => e.caseId),
+          ...(input.caseSnapshot ? [input.caseSnapshot.state.caseId] : []),
+          ...(input.taskSnapshots ?? []).map((t) => t.state.caseId),
+        ]);
+        for (const caseId of caseIds) await refreshCaseAggregates(trx, caseId);
+        await addEvidenceRefs(trx, [
+          ...(input.caseSnapshot ? evidenceFiles(input.caseSnapshot.state.caseId, input.caseSnapshot.state.details.evidence) : []),
+          ...input.events.flatMap((e) => evidenceFiles(e.caseId, e.event.payload.evidence)),
+        ]);
+        return { appended };
       });
     },
   };

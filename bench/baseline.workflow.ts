@@ -3,7 +3,7 @@
  * duban case (one update-with-start, three updates, five activities), with no domain rules, no
  * child workflow and an activity that does nothing.
  */
-import { condition, defineUpdate, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
+import { allHandlersFinished, condition, defineUpdate, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
 
 export const baselineStartedUpdate = defineUpdate<number>('baselineStarted');
 export const baselineStepUpdate = defineUpdate<number, [string]>('baselineStep');
@@ -18,13 +18,12 @@ export async function baselineWorkflow(): Promise<number> {
     return steps;
   });
   setHandler(baselineStepUpdate, async (step: string) => {
-    steps += 1;
     await noop(step);
-    return steps;
+    return ++steps;
   });
   await noop('open');
   started = true;
-  await condition(() => steps === 3);
+  await condition(() => steps === 3 && allHandlersFinished());
   await noop('close');
   return steps;
 }

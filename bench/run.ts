@@ -15,7 +15,6 @@ import { migrateToLatest, openDatabase } from '../db/database';
 import { insertDepartment } from '../db/department.repository';
 import { provisionTemporalBinaries } from '../scripts/binaries';
 import { createCaseService } from '../services/case.service';
-import { EvidenceStore } from '../services/evidence.store';
 import { startDevServer } from '../worker/dev-server';
 import { ensureSearchAttributes } from '../worker/search-attributes';
 import { createDubanWorker } from '../worker/worker';
@@ -96,7 +95,6 @@ async function main(): Promise<void> {
     db,
     taskQueue: 'bench-duban',
     timeZone: 'Asia/Shanghai',
-    evidence: EvidenceStore.inDataDir(dir),
   });
   const office = { role: 'office' as const, name: 'bench' };
   const cg = { role: 'department' as const, department: 'CG', name: 'bench' };

@@ -18,11 +18,13 @@ import { listCalendarDays, removeCalendarDay, setCalendarDay } from '../db/calen
 import { listPendingNotifications } from '../db/outbox.repository';
 import { createCalendarSource } from '../services/calendar.source';
 import { createPolicySource } from '../services/policy.source';
+import { createTokenService } from '../services/token.service';
 import { z } from 'zod';
 import { type Db, migrateToLatest, openDatabase } from '../db/database';
 import { insertDepartment, listDepartments } from '../db/department.repository';
-import { createCaseService, type CaseService, type FileReader } from '../services/case.service';
-import { EvidenceStore, maxEvidenceBytes } from '../services/evidence.store';
+import { createCaseService, type CaseService } from '../services/case.service';
+import { EvidenceStore, type FileResolver, maxEvidenceBytes } from '../services/evidence.store';
+import { saveEvidenceFile } from '../db/evidence.repository';
 
 /** Exit status per error code, so that scripts can tell refusals apart. */
 export const exitCodes: Record<ErrorCode, number> = {
@@ -65,9 +67,13 @@ class CliContext {
       db,
       taskQueue: this.config.taskQueue,
       timeZone: this.config.timeZone,
-      evidence: EvidenceStore.inDataDir(this.config.dataDir),
     });
     return this.caseService;
+  }
+
+  /** Local files named as evidence, stored under the data directory. */
+  async files(): Promise<FileResolver> {
+    return localFiles(EvidenceStore.inDataDir(this.config.dataDir), await this.db());
   }
 
   async close(): Promise<void> {
@@ -76,7 +82,8 @@ class CliContext {
   }
 }
 
-const readLocalFile: FileReader = async (reference, field) => {
+/** Stores a local file named as evidence, and remembers it so that the API can serve it too. */
+const localFiles = (store: EvidenceStore, db: Db): FileResolver => async (reference, field) => {
   const file = path.resolve(reference);
   const stat = await fs.promises.stat(file).catch(() => undefined);
   if (!stat?.isFile()) {
@@ -89,7 +96,9 @@ const readLocalFile: FileReader = async (reference, field) => {
       { path: field, message: 'file too large' },
     ]);
   }
-  return { bytes: await fs.promises.readFile(file), name: path.basename(file) };
+  const stored = await store.put(await fs.promises.readFile(file), path.basename(file), field);
+  await saveEvidenceFile(db, stored, `cli:${os.userInfo().username}`, new Date().toISOString());
+  return stored;
 };
 
 /** JSON from a file, or from standard input when the file is "-" or absent and stdin is piped. */
@@ -182,7 +191,7 @@ export function buildProgram(context: () => CliContext): Command {
       const request = readJsonInput(o.file);
       const opened = await service.openCase(request, officeActor(actorName()), {
         requestKey: o.idempotencyKey,
-        readFile: readLocalFile,
+        resolveFile: await context().files(),
       });
       process.stdout.write(`${opened.caseId}\n`);
     });
@@ -213,7 +222,7 @@ export function buildProgram(context: () => CliContext): Command {
       const service = await withService();
       const actor = departmentActor(requireDept(o.dept), actorName());
       const input = { note: o.note, evidence: evidenceFromFlags(o.evidence, o.evidenceNote) };
-      print(await service.reportProgress(caseId, actor, input, { taskId: o.task }, { requestKey: o.idempotencyKey, readFile: readLocalFile }));
+      print(await service.reportProgress(caseId, actor, input, { taskId: o.task }, { requestKey: o.idempotencyKey, resolveFile: await context().files() }));
     });
 
   target(
@@ -240,7 +249,7 @@ export function buildProgram(context: () => CliContext): Command {
         print(
           await service.submitRectification(caseId, actor, input, { taskId: o.task }, {
             requestKey: o.idempotencyKey,
-            readFile: readLocalFile,
+            resolveFile: await context().files(),
           }),
         );
       },
@@ -295,7 +304,7 @@ export function buildProgram(context: () => CliContext): Command {
     .option('--limit <n>', 'at most this many', (v) => Number.parseInt(v, 10), 100)
     .action(async (o: { status?: string; dept?: string; limit: number }) => {
       const service = await withService();
-      print(await service.listCases({ status: o.status, department: o.dept, limit: o.limit }));
+      print((await service.listCases({ status: o.status, department: o.dept, limit: o.limit })).items);
     });
 
   target(kase.command('extend').description('request an extension (申请延期) as the department').argument('<caseId>'))
@@ -373,6 +382,32 @@ export function buildProgram(context: () => CliContext): Command {
         }),
       );
     });
+
+  const token = program.command('token').description('API bearer tokens (stored hashed; shown once)');
+  token
+    .command('create')
+    .description('create a token and print it once')
+    .addOption(new Option('--role <role>', 'office or department').choices(['office', 'department']).makeOptionMandatory())
+    .option('--dept <code>', 'the department (for a department token)')
+    .requiredOption('--name <name>', 'who holds it, e.g. 城管局 张三')
+    .action(async (o: { role: string; dept?: string; name: string }) => {
+      const tokens = createTokenService({ db: await context().db() });
+      const created = await tokens.create({ role: o.role, name: o.name, ...(o.dept ? { department: o.dept } : {}) });
+      print(created);
+      process.stderr.write('请妥善保存：令牌只显示这一次 / keep the token safe: it is shown only this once\n');
+    });
+  token
+    .command('revoke')
+    .description('revoke a token by its id (tok_…)')
+    .argument('<id>')
+    .action(async (id: string) => {
+      await createTokenService({ db: await context().db() }).revoke(id);
+      print({ revoked: id });
+    });
+  token
+    .command('list')
+    .description('tokens, without their secrets')
+    .action(async () => print(await createTokenService({ db: await context().db() }).list()));
 
   const calendar = program.command('calendar').description('the working-day calendar (工作日历)');
   calendar

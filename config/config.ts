@@ -24,6 +24,9 @@ const envSchema = z.object({
     .string()
     .refine((zone) => IANAZone.isValidZone(zone), 'an IANA time zone, e.g. Asia/Shanghai')
     .default('Asia/Shanghai'),
+  DUBAN_API_HOST: z.string().min(1).default('127.0.0.1'),
+  DUBAN_API_PORT: port.default(8080),
+  DUBAN_COMPLAINTS_PER_MINUTE: z.coerce.number().int().min(1).max(100000).default(10),
   DUBAN_POLICY_FILE: z.string().min(1).optional(),
   DUBAN_CALENDAR_FILE: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
@@ -44,6 +47,11 @@ export interface Config {
   readonly devServerUiPort: number;
   /** The office's time zone: deadlines and displayed times follow it. */
   readonly timeZone: string;
+  /** Where the HTTP API listens. */
+  readonly apiHost: string;
+  readonly apiPort: number;
+  /** Complaints one client address may file per minute. */
+  readonly complaintsPerMinute: number;
   /** Deadline and escalation policy (JSON); read again when it changes. */
   readonly policyFile: string;
   /** Local calendar overrides (JSON), on top of the official holiday arrangements. */
@@ -72,6 +80,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     devServerPort: e.DUBAN_TEMPORAL_PORT,
     devServerUiPort: e.DUBAN_TEMPORAL_UI_PORT,
     timeZone: e.DUBAN_TIMEZONE,
+    apiHost: e.DUBAN_API_HOST,
+    apiPort: e.DUBAN_API_PORT,
+    complaintsPerMinute: e.DUBAN_COMPLAINTS_PER_MINUTE,
     policyFile: path.resolve(e.DUBAN_POLICY_FILE ?? path.join(dataDir, 'policy.json')),
     calendarFile: path.resolve(e.DUBAN_CALENDAR_FILE ?? path.join(dataDir, 'calendar.json')),
     logLevel: e.LOG_LEVEL,

@@ -1,5 +1,7 @@
 import type { CaseState } from '../domain/case.machine';
-import type { Actor, Evidence, Location } from '../domain/case.schema';
+import type { Actor, CaseSource, Evidence, Location, Severity } from '../domain/case.schema';
+import type { CaseStatus } from '../domain/case.machine';
+import type { TaskRole, TaskStatus } from '../domain/task.machine';
 import type { Alarm } from '../domain/alarm.plan';
 import type { Submission, TaskState } from '../domain/task.machine';
 import type { CaseTable, TaskTable } from './schema';
@@ -10,18 +12,24 @@ export interface CaseView {
   title: string;
   description: string;
   category: string;
-  severity: string;
-  source: string;
+  severity: Severity;
+  source: CaseSource;
   leadDepartment: string;
   cooperatingDepartments: string[];
   location: Location | null;
   dueDate: string | null;
   evidence: Evidence[];
-  status: string;
+  status: CaseStatus;
   openedAt: string;
   openedBy: Actor;
   closedAt: string | null;
   withdrawnReason: string | null;
+  /** The earliest rectification deadline among its live tasks. */
+  dueAt: string | null;
+  /** Whether a task that owes work has passed its deadline (with its clock running). */
+  overdue: boolean;
+  escalationLevel: number;
+  complaintCode: string | null;
 }
 
 /** A department's task as listed and shown. */
@@ -29,8 +37,8 @@ export interface TaskView {
   id: string;
   caseId: string;
   department: string;
-  role: string;
-  status: string;
+  role: TaskRole;
+  status: TaskStatus;
   reworkCount: number;
   submissionCount: number;
   assignedAt: string;
@@ -73,6 +81,7 @@ export function caseStateToRow(state: CaseState, version: number, now: string): 
     opened_by: JSON.stringify(state.openedBy),
     closed_at: state.closedAt,
     withdrawn_reason: state.withdrawal?.reason ?? null,
+    complaint_code: d.complaintCode ?? null,
     version,
     updated_at: now,
   };
@@ -110,7 +119,7 @@ export function taskStateToRow(state: TaskState, version: number, now: string, n
   };
 }
 
-export function toCaseView(row: CaseTable): CaseView {
+export function toCaseView(row: CaseTable, now: string = new Date().toISOString()): CaseView {
   const location: Location | null =
     row.location_address === null
       ? null
@@ -125,18 +134,22 @@ export function toCaseView(row: CaseTable): CaseView {
     title: row.title,
     description: row.description,
     category: row.category,
-    severity: row.severity,
-    source: row.source,
+    severity: row.severity as Severity,
+    source: row.source as CaseSource,
     leadDepartment: row.lead_department,
     cooperatingDepartments: JSON.parse(row.cooperating_departments) as string[],
     location,
     dueDate: row.due_date,
     evidence: JSON.parse(row.evidence) as Evidence[],
-    status: row.status,
+    status: row.status as CaseStatus,
     openedAt: row.opened_at,
     openedBy: JSON.parse(row.opened_by) as Actor,
     closedAt: row.closed_at,
     withdrawnReason: row.withdrawn_reason,
+    dueAt: row.due_at ?? null,
+    overdue: row.status === 'open' && !!row.work_due_at && row.work_due_at < now,
+    escalationLevel: row.escalation_level ?? 0,
+    complaintCode: row.complaint_code ?? null,
   };
 }
 
@@ -145,8 +158,8 @@ export function toTaskView(row: TaskTable): TaskView {
     id: row.id,
     caseId: row.case_id,
     department: row.department_code,
-    role: row.role,
-    status: row.status,
+    role: row.role as TaskRole,
+    status: row.status as TaskStatus,
     reworkCount: row.rework_count,
     submissionCount: row.submission_count,
     assignedAt: row.assigned_at,

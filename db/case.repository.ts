@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import { formatCaseId } from '../domain/case-id';
 import { DomainError } from '../domain/errors';
 import { type CaseView, type TaskView, toCaseView, toTaskView } from './case.mapper';
@@ -80,6 +80,21 @@ export async function saveTaskRow(db: Executor, row: TaskTable): Promise<void> {
     .execute();
 }
 
+/**
+ * Recomputes what a case's list row shows of its tasks: the earliest live deadline, the earliest
+ * deadline of work still owed (overdue once past) and the highest rung reached.
+ */
+export async function refreshCaseAggregates(db: Executor, caseId: string): Promise<void> {
+  await sql`UPDATE cases SET
+      due_at = (SELECT min(rectification_due_at) FROM tasks
+                WHERE case_id = ${caseId} AND status IN ('assigned', 'acknowledged', 'submitted', 'rework')),
+      work_due_at = (SELECT min(rectification_due_at) FROM tasks
+                WHERE case_id = ${caseId} AND status IN ('assigned', 'acknowledged', 'rework') AND suspended_since IS NULL),
+      escalation_level = coalesce((SELECT max(max(escalation_level, ack_escalation_level)) FROM tasks
+                WHERE case_id = ${caseId}), 0)
+    WHERE id = ${caseId}`.execute(db);
+}
+
 export async function findCase(db: Executor, caseId: string): Promise<CaseView | undefined> {
   const row = await db.selectFrom('cases').selectAll().where('id', '=', caseId).executeTakeFirst();
   return row && toCaseView(row);
@@ -90,16 +105,54 @@ export async function listCaseTasks(db: Executor, caseId: string): Promise<TaskV
   return rows.map(toTaskView);
 }
 
+export const caseSorts = ['openedAt', '-openedAt', 'dueAt', '-dueAt'] as const;
+export type CaseSort = (typeof caseSorts)[number];
+
 export interface CaseFilter {
   status?: string | undefined;
+  /** Cases with a task (any, transferred included) for this department. */
   department?: string | undefined;
+  category?: string | undefined;
+  severity?: string | undefined;
+  source?: string | undefined;
+  /** Open cases where work owed is past its deadline (true), or not (false). */
+  overdue?: boolean | undefined;
+  /** Cases whose tasks reached at least this rung. */
+  escalationLevel?: number | undefined;
+  /** Opened at or after / before this instant. */
+  openedFrom?: string | undefined;
+  openedTo?: string | undefined;
+  /** Free text in title, description and address. */
+  q?: string | undefined;
+  sort?: CaseSort | undefined;
   limit?: number | undefined;
+  /** Where the previous page ended. */
+  after?: { readonly key: string | null; readonly id: string } | undefined;
+  now?: string | undefined;
 }
 
-/** Cases newest first, optionally by status and by a department holding one of its tasks. */
+/** No deadline sorts after every deadline. */
+const noDue = '9999-12-31T23:59:59.999Z';
+
+/** Cases matching `filter`, one page in `filter.sort` order (newest first by default). */
 export async function listCases(db: Executor, filter: CaseFilter): Promise<CaseView[]> {
+  const now = filter.now ?? new Date().toISOString();
+  const sort = filter.sort ?? '-openedAt';
+  const descending = sort.startsWith('-');
+  const key = sort.endsWith('dueAt') ? sql<string>`coalesce(cases.due_at, ${sql.lit(noDue)})` : sql<string>`cases.opened_at`;
   let query = db.selectFrom('cases').selectAll('cases');
   if (filter.status) query = query.where('cases.status', '=', filter.status);
+  if (filter.category) query = query.where('cases.category', '=', filter.category);
+  if (filter.severity) query = query.where('cases.severity', '=', filter.severity);
+  if (filter.source) query = query.where('cases.source', '=', filter.source);
+  if (filter.escalationLevel !== undefined) query = query.where('cases.escalation_level', '>=', filter.escalationLevel);
+  if (filter.openedFrom) query = query.where('cases.opened_at', '>=', filter.openedFrom);
+  if (filter.openedTo) query = query.where('cases.opened_at', '<', filter.openedTo);
+  if (filter.overdue === true) {
+    query = query.where('cases.status', '=', 'open').where('cases.work_due_at', '<', now);
+  } else if (filter.overdue === false) {
+    query = query.where((eb) => eb.or([eb('cases.status', '!=', 'open'), eb('cases.work_due_at', 'is', null), eb('cases.work_due_at', '>=', now)]));
+  }
   if (filter.department) {
     const department = filter.department;
     query = query.where((eb) =>
@@ -112,10 +165,36 @@ export async function listCases(db: Executor, filter: CaseFilter): Promise<CaseV
       ),
     );
   }
+  const q = filter.q?.trim();
+  if (q) {
+    if ([...q].length >= 3) {
+      // Trigram full-text index: the text as one quoted phrase.
+      const phrase = `"${q.replaceAll('"', '""')}"`;
+      query = query.where(sql<boolean>`cases.rowid IN (SELECT rowid FROM cases_fts WHERE cases_fts MATCH ${phrase})`);
+    } else {
+      // Too short for trigrams: scan with LIKE, the text taken literally.
+      const like = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      query = query.where(
+        sql<boolean>`(cases.title LIKE ${like} ESCAPE '\\' OR cases.description LIKE ${like} ESCAPE '\\' OR cases.location_address LIKE ${like} ESCAPE '\\')`,
+      );
+    }
+  }
+  if (filter.after) {
+    const { id } = filter.after;
+    const value = filter.after.key ?? noDue;
+    query = descending
+      ? query.where(sql<boolean>`(${key} < ${value} OR (${key} = ${value} AND cases.id < ${id}))`)
+      : query.where(sql<boolean>`(${key} > ${value} OR (${key} = ${value} AND cases.id > ${id}))`);
+  }
   const rows = await query
-    .orderBy('cases.opened_at', 'desc')
-    .orderBy('cases.id', 'desc')
+    .orderBy(key, descending ? 'desc' : 'asc')
+    .orderBy('cases.id', descending ? 'desc' : 'asc')
     .limit(filter.limit ?? 100)
     .execute();
-  return rows.map(toCaseView);
+  return rows.map((row) => toCaseView(row, now));
+}
+
+/** The key a page ends on, for the cursor of the next page. */
+export function sortKeyOf(view: CaseView, sort: CaseSort): string | null {
+  return sort.endsWith('dueAt') ? view.dueAt : view.openedAt;
 }

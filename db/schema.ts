@@ -35,6 +35,14 @@ export interface CaseTable {
   opened_by: string;
   closed_at: string | null;
   withdrawn_reason: string | null;
+  /** The earliest rectification deadline of its live tasks (kept by the read-model writer). */
+  due_at?: string | null;
+  /** The earliest deadline among tasks that owe work with their clock running: overdue once past. */
+  work_due_at?: string | null;
+  /** Highest rung any of its tasks reached. */
+  escalation_level?: number;
+  /** The complaint it was opened from. */
+  complaint_code?: string | null;
   /** Sequence number of the case workflow's last event applied; guards against stale writes. */
   version: number;
   updated_at: string;
@@ -144,6 +152,74 @@ export interface CaseOpenRequestTable {
   created_at: string;
 }
 
+/** API bearer tokens; only their SHA-256 is stored. */
+export interface TokenTable {
+  id: string;
+  name: string;
+  role: string;
+  department_code: string | null;
+  token_hash: string;
+  created_at: string;
+  revoked_at: string | null;
+  last_used_at: string | null;
+}
+
+/** The first response to each Idempotency-Key, per caller. */
+export interface IdempotencyKeyTable {
+  principal: string;
+  key: string;
+  method: string;
+  path: string;
+  request_hash: string;
+  /** in_progress | done */
+  status: string;
+  response_status: number | null;
+  response_body: string | null;
+  response_type: string | null;
+  created_at: string;
+}
+
+/** Uploaded evidence files (content under data/evidence). */
+export interface EvidenceFileTable {
+  sha256: string;
+  name: string;
+  media_type: string;
+  size: number;
+  uploaded_by: string;
+  created_at: string;
+}
+
+/** Which cases refer to a file: who may see the case may download the file. */
+export interface EvidenceRefTable {
+  sha256: string;
+  case_id: string;
+}
+
+/** 投诉/举报 from the public, before and after triage. */
+export interface ComplaintTable {
+  id: Generated<number>;
+  tracking_code: string;
+  /** web | open311 */
+  channel: string;
+  service_code: string | null;
+  title: string;
+  description: string;
+  category: string | null;
+  location_address: string | null;
+  location_lat: number | null;
+  location_lng: number | null;
+  /** JSON personal data {name, phone, email}: never shown to the public. */
+  contact: string;
+  /** JSON array of evidence. */
+  evidence: string;
+  /** received | converted | dismissed */
+  status: string;
+  case_id: string | null;
+  dismiss_reason: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface Database {
   departments: DepartmentTable;
   cases: CaseTable;
@@ -154,4 +230,9 @@ export interface Database {
   notifications: NotificationTable;
   escalations: EscalationTable;
   calendar_days: CalendarDayTable;
+  tokens: TokenTable;
+  idempotency_keys: IdempotencyKeyTable;
+  evidence_files: EvidenceFileTable;
+  evidence_refs: EvidenceRefTable;
+  complaints: ComplaintTable;
 }

@@ -129,7 +129,12 @@ export type OpenCaseRequest = z.input<typeof openCaseRequestSchema>;
 
 /** A case's details once its evidence is stored: the input of the case workflow. */
 export const caseDetailsSchema = z
-  .object({ ...caseFields, evidence: z.array(evidenceSchema).max(50).default([]) })
+  .object({
+    ...caseFields,
+    evidence: z.array(evidenceSchema).max(50).default([]),
+    /** The tracking code of the complaint the case was opened from. */
+    complaintCode: z.string().max(32).optional(),
+  })
   .strict()
   .superRefine(distinctDepartments);
 export type CaseDetails = z.infer<typeof caseDetailsSchema>;

@@ -14,7 +14,8 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
-function localised(issue: z.core.$ZodIssue): string {
+/** An issue's message in Chinese, then English. */
+export function localised(issue: z.core.$ZodIssue): string {
   // Our own refinements carry their bilingual message already.
   if (issue.code === 'custom') return issue.message;
   const message = (map: typeof zh): string => {

@@ -29,6 +29,6 @@ export function projectRoot(from = __dirname): string {
 /** Runs scripts/provision.sh (instant when the cache is warm) and returns the binaries' paths. */
 export function provisionTemporalBinaries(): TemporalBinaries {
   const script = path.join(projectRoot(), 'scripts', 'provision.sh');
-  const out = execFileSync('bash', [script, '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const out = execFileSync('bash', [script, '--json', '--no-npm'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   return JSON.parse(out.trim().split('\n').pop() ?? '') as TemporalBinaries;
 }

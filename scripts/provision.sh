@@ -5,8 +5,19 @@
 #   - the Temporal CLI (`temporal server start-dev`), built by `go install` of a pinned release;
 #   - the Temporal Java time-skipping test server, resolved from Maven Central, with a launcher
 #     that takes the port as its first argument (as the TypeScript SDK's testing package runs it).
-# Used by `npm start`, `npm test`, `npm run bench` and .ci/run. With --json it prints the paths.
+# Used by `npm start`, `npm test`, `npm run bench` and .ci/run. With --json it prints the paths;
+# with --no-npm it leaves node_modules alone (for a running process that only needs the binaries).
 set -euo pipefail
+
+json=false
+npm_deps=true
+for arg in "$@"; do
+  case "$arg" in
+    --json) json=true ;;
+    --no-npm) npm_deps=false ;;
+    *) echo "usage: provision.sh [--json] [--no-npm]" >&2; exit 2 ;;
+  esac
+done
 
 TEMPORAL_CLI_VERSION="v1.5.1" # newest release whose go.mod has no replace directive
 TEST_SERVER_VERSION="1.38.0"
@@ -20,18 +31,19 @@ ts_launcher="$ts_dir/temporal-test-server"
 
 log() { printf '[provision] %s\n' "$*" >&2; }
 
+mkdir -p "$cache"
+# One provisioner at a time per machine: parallel test workers or a second `npm start` wait here.
+exec 9>"$cache/.provision.lock"
+flock 9
+
 root="$(cd "$here/.." && pwd)"
 lock_hash="$(sha256sum "$root/package-lock.json" | cut -d' ' -f1)"
-if [[ "$(cat "$root/node_modules/.duban-lock-hash" 2>/dev/null || true)" != "$lock_hash" ]]; then
+if $npm_deps && [[ "$(cat "$root/node_modules/.duban-lock-hash" 2>/dev/null || true)" != "$lock_hash" ]]; then
   log "installing npm dependencies (npm ci)"
   (cd "$root" && npm ci --no-audit --no-fund >&2)
   printf '%s\n' "$lock_hash" >"$root/node_modules/.duban-lock-hash"
 fi
 
-mkdir -p "$cache"
-# One provisioner at a time per machine: parallel test workers or a second `npm start` wait here.
-exec 9>"$cache/.provision.lock"
-flock 9
 
 if [[ ! -x "$cli" ]]; then
   command -v go >/dev/null || { log "Go is required to build the Temporal CLI (go install)"; exit 1; }
@@ -80,7 +92,7 @@ LAUNCHER
   mv "$ts_dir/launcher.tmp" "$ts_launcher"
 fi
 
-if [[ "${1:-}" == "--json" ]]; then
+if $json; then
   printf '{"temporalCli":"%s","testServer":"%s","temporalCliVersion":"%s","testServerVersion":"%s"}\n' \
     "$cli" "$ts_launcher" "$TEMPORAL_CLI_VERSION" "$TEST_SERVER_VERSION"
 else

@@ -23,11 +23,11 @@ import {
 } from '../domain/case.schema';
 import { caseIdSchema } from '../domain/case-id';
 import { DomainError } from '../domain/errors';
-import { isTaskFinished, type TaskStatus } from '../domain/task.machine';
+import { isTaskFinished } from '../domain/task.machine';
 import { dueInstant, localiseInstants, yearIn } from '../domain/time';
 import { parseInput } from '../domain/validation';
 import type { CaseView, TaskView } from '../db/case.mapper';
-import { type CaseFilter, findCase, listCases, listCaseTasks, reserveCaseId } from '../db/case.repository';
+import { type CaseFilter, findCase, listCases, listCaseTasks, reserveCaseId, sortKeyOf } from '../db/case.repository';
 import type { Db } from '../db/database';
 import { findDepartments } from '../db/department.repository';
 import { listCaseEvents, type TimelineEntry } from '../db/event.repository';
@@ -50,18 +50,15 @@ import {
   type TaskSnapshot,
 } from '../workflows/messages';
 import { caseWorkflow } from '../workflows/case.workflow';
-import { type EvidenceStore, resolveEvidence } from './evidence.store';
+import { type FileResolver, resolveEvidence } from './evidence.store';
 import { domainErrorFrom } from './temporal-errors';
 
-/** Reads the bytes behind a file reference of a request (a local path for the CLI). */
-export type FileReader = (reference: string, field: string) => Promise<{ bytes: Buffer; name: string }>;
 
 export interface CaseServiceDeps {
   readonly client: Client;
   readonly db: Db;
   readonly taskQueue: string;
   readonly timeZone: string;
-  readonly evidence: EvidenceStore;
   readonly now?: () => Date;
 }
 
@@ -74,7 +71,9 @@ export interface TaskTarget {
 export interface CommandOptions {
   /** Makes a retried command take effect once (Temporal update id). */
   readonly requestKey?: string | undefined;
-  readonly readFile?: FileReader | undefined;
+  readonly resolveFile?: FileResolver | undefined;
+  /** For a case opened from a complaint: its tracking code. */
+  readonly complaintCode?: string | undefined;
 }
 
 /** A case with its tasks and its timeline, as `case show` prints it. */
@@ -89,7 +88,25 @@ export interface CaseRecord {
   readonly events: TimelineEntry[];
 }
 
-const noFiles: FileReader = (reference, field) =>
+/** An opaque page cursor: where the previous page ended, in which order. */
+export function encodeCursor(cursor: { sort: string; key: string | null; id: string }): string {
+  return Buffer.from(JSON.stringify([cursor.sort, cursor.key, cursor.id])).toString('base64url');
+}
+
+/** The position a cursor names; throws `invalid_input` for a cursor not made by encodeCursor for `sort`. */
+export function decodeCursor(cursor: string, sort: string): { key: string | null; id: string } {
+  try {
+    const [s, key, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    if (s === sort && (typeof key === 'string' || key === null) && typeof id === 'string') return { key, id };
+  } catch {
+    // falls through to the refusal
+  }
+  throw new DomainError('invalid_input', 'cursor: 无效的分页游标 / not a cursor of this listing', [
+    { path: 'cursor', message: 'not a cursor of this listing (same sort)' },
+  ]);
+}
+
+const noFiles: FileResolver = (reference, field) =>
   Promise.reject(
     new DomainError('invalid_input', `${field}: 此处不能引用文件 ${reference} / files cannot be read here`, [
       { path: field, message: 'file references are not accepted here' },
@@ -103,10 +120,19 @@ const noFiles: FileReader = (reference, field) =>
 export function createCaseService(deps: CaseServiceDeps) {
   const now = deps.now ?? (() => new Date());
 
-  async function requireCase(caseId: string): Promise<CaseView> {
-    parseInput(caseIdSchema, caseId, 'caseId');
+  /**
+   * The case, if `viewer` may see it: the office sees every case, a department only the cases
+   * where it holds (or held) a task; to anyone else the case does not exist.
+   */
+  async function requireCase(caseId: string, viewer?: Actor): Promise<CaseView> {
+    const notFound = () => new DomainError('not_found', `案件 ${caseId} 不存在 / case ${caseId} not found`);
+    if (!caseIdSchema.safeParse(caseId).success) throw notFound();
     const found = await findCase(deps.db, caseId);
-    if (!found) throw new DomainError('not_found', `案件 ${caseId} 不存在 / case ${caseId} not found`);
+    if (!found) throw notFound();
+    if (viewer?.role === 'department') {
+      const tasks = await listCaseTasks(deps.db, caseId);
+      if (!tasks.some((t) => t.department === viewer.department)) throw notFound();
+    }
     return found;
   }
 
@@ -120,7 +146,7 @@ export function createCaseService(deps: CaseServiceDeps) {
     target: TaskTarget,
     wanted?: (task: TaskView) => boolean,
   ): Promise<TaskView> {
-    await requireCase(caseId);
+    await requireCase(caseId, actor);
     const tasks = await listCaseTasks(deps.db, caseId);
     if (target.taskId) {
       const task = tasks.find((t) => t.id === target.taskId);
@@ -129,7 +155,7 @@ export function createCaseService(deps: CaseServiceDeps) {
     }
     const department = target.department ?? (actor.role === 'department' ? actor.department : undefined);
     const candidates = tasks.filter((t) => department === undefined || t.department === department);
-    const live = candidates.filter((t) => !isTaskFinished(t.status as TaskStatus));
+    const live = candidates.filter((t) => !isTaskFinished(t.status));
     const preferred = wanted ? live.filter(wanted) : [];
     const chosen = preferred.length === 1 ? preferred : live.length > 0 ? live : candidates;
     if (chosen.length === 1 && chosen[0]) return chosen[0];
@@ -205,8 +231,12 @@ export function createCaseService(deps: CaseServiceDeps) {
           missing.map((m) => ({ path: m.path, message: `unknown or inactive department ${m.code}` })),
         );
       }
-      const evidence = await resolveEvidence(deps.evidence, parsed.evidence, options.readFile ?? noFiles);
-      const details: CaseDetails = parseInput(caseDetailsSchema, { ...parsed, evidence }, 'case');
+      const evidence = await resolveEvidence(parsed.evidence, options.resolveFile ?? noFiles);
+      const details: CaseDetails = parseInput(
+        caseDetailsSchema,
+        { ...parsed, evidence, ...(options.complaintCode ? { complaintCode: options.complaintCode } : {}) },
+        'case',
+      );
       const requestKey = options.requestKey ?? crypto.randomUUID();
       const hash = crypto.createHash('sha256').update(JSON.stringify({ details, openedBy })).digest('hex');
       const caseId = await reserveCaseId(deps.db, {
@@ -245,7 +275,7 @@ export function createCaseService(deps: CaseServiceDeps) {
     /** 报告进展: a progress note, optionally with evidence. */
     async reportProgress(caseId: string, actor: Actor, input: unknown, target: TaskTarget = {}, options: CommandOptions = {}) {
       const parsed = parseInput(progressRequestSchema, input, 'progress');
-      const evidence = await resolveEvidence(deps.evidence, parsed.evidence, options.readFile ?? noFiles);
+      const evidence = await resolveEvidence(parsed.evidence, options.resolveFile ?? noFiles);
       return taskCommand(caseId, actor, target, reportProgressUpdate, { note: parsed.note, evidence }, options);
     },
 
@@ -258,7 +288,7 @@ export function createCaseService(deps: CaseServiceDeps) {
       options: CommandOptions = {},
     ) {
       const parsed = parseInput(submitRequestSchema, input, 'submit');
-      const evidence = await resolveEvidence(deps.evidence, parsed.evidence, options.readFile ?? noFiles);
+      const evidence = await resolveEvidence(parsed.evidence, options.resolveFile ?? noFiles);
       return taskCommand(caseId, actor, target, submitRectificationUpdate, { report: parsed.report, evidence }, options);
     },
 
@@ -299,7 +329,7 @@ export function createCaseService(deps: CaseServiceDeps) {
       const { fromDepartment: _from, ...rest } = raw;
       const taskId = from ? (await resolveTask(caseId, parseInput(actorSchema, actor, 'actor'), { department: from })).id : raw.taskId;
       const parsed = parseInput(reassignInputSchema, { ...rest, taskId }, 'reassign');
-      await requireCase(caseId);
+      await requireCase(caseId, actor);
       const [target] = await findDepartments(deps.db, [parsed.toDepartment]);
       if (!target?.active) {
         throw new DomainError('invalid_input', `部门 ${parsed.toDepartment} 不存在或已停用 / unknown or inactive department`, [
@@ -326,15 +356,15 @@ export function createCaseService(deps: CaseServiceDeps) {
     /** 撤销: the office withdraws the whole case with a reason. */
     async withdrawCase(caseId: string, actor: Actor, input: unknown, options: CommandOptions = {}): Promise<CaseState> {
       const parsed = parseInput(withdrawInputSchema, input, 'withdraw');
-      await requireCase(caseId);
+      await requireCase(caseId, actor);
       const command = { ...parsed, actor: parseInput(actorSchema, actor, 'actor') };
       const result = await runUpdate(caseId, withdrawCaseUpdate, command, `案件 ${caseId} / case ${caseId}`, options);
       return localiseInstants(result as CaseState, deps.timeZone);
     },
 
-    /** A case with its tasks and full timeline. */
-    async getCase(caseId: string): Promise<CaseRecord> {
-      const found = await requireCase(caseId);
+    /** A case with its tasks and full timeline, if `viewer` may see it. */
+    async getCase(caseId: string, viewer?: Actor): Promise<CaseRecord> {
+      const found = await requireCase(caseId, viewer);
       const [tasks, events] = await Promise.all([listCaseTasks(deps.db, caseId), listCaseEvents(deps.db, caseId)]);
       const escalationLevel = Math.max(0, ...tasks.map((t) => Math.max(t.escalationLevel, t.ackEscalationLevel)));
       const next =
@@ -345,8 +375,24 @@ export function createCaseService(deps: CaseServiceDeps) {
       return localiseInstants({ case: { ...found, escalationLevel, next }, tasks, events }, deps.timeZone);
     },
 
-    async listCases(filter: CaseFilter): Promise<CaseView[]> {
-      return localiseInstants(await listCases(deps.db, filter), deps.timeZone);
+    /**
+     * One page of cases `viewer` may see (a department: its own), with the cursor of the next
+     * page, or null after the last.
+     */
+    async listCases(filter: CaseFilter, viewer?: Actor): Promise<{ items: CaseView[]; nextCursor: string | null }> {
+      const sort = filter.sort ?? '-openedAt';
+      const limit = filter.limit ?? 50;
+      let department = filter.department;
+      if (viewer?.role === 'department') {
+        if (department && department !== viewer.department) return { items: [], nextCursor: null };
+        department = viewer.department;
+      }
+      const items = await listCases(deps.db, { ...filter, department, sort, limit: limit + 1, now: now().toISOString() });
+      const page = items.slice(0, limit);
+      const last = page.at(-1);
+      const nextCursor =
+        items.length > limit && last ? encodeCursor({ sort, key: sortKeyOf(last, sort), id: last.id }) : null;
+      return { items: localiseInstants(page, deps.timeZone), nextCursor };
     },
   };
 }

@@ -41,7 +41,7 @@ export class EvidenceStore {
    * Stores `bytes` named `name`; the media type is sniffed from the content, never taken from
    * the name. Throws `invalid_input` for empty, oversized or unaccepted content.
    */
-  async put(bytes: Buffer, name: string, field = 'file'): Promise<Extract<Evidence, { kind: 'file' }>> {
+  async put(bytes: Buffer, name: string, field = 'file'): Promise<StoredFile> {
     if (bytes.length === 0) throw new DomainError('invalid_input', `${field}: 文件为空 / the file is empty`, [{ path: field, message: 'empty file' }]);
     if (bytes.length > maxEvidenceBytes) {
       throw new DomainError('invalid_input', `${field}: 文件超过 ${maxEvidenceBytes} 字节 / the file is over ${maxEvidenceBytes} bytes`, [
@@ -78,25 +78,26 @@ async function sniffMediaType(bytes: Buffer): Promise<string> {
   return 'application/octet-stream';
 }
 
+/** A file stored in the evidence store. */
+export type StoredFile = Extract<Evidence, { kind: 'file' }>;
+
 /**
- * Evidence as recorded from evidence as requested: links pass through; each file reference is
- * read by `readFile` (the CLI reads local paths) and stored.
+ * Resolves a file reference of a request to a stored file: the CLI stores a local path, the API
+ * looks up an earlier upload. Throws `invalid_input` naming `field` when it cannot.
  */
+export type FileResolver = (reference: string, field: string) => Promise<StoredFile>;
+
+/** Evidence as recorded from evidence as requested: links pass through, file references resolve. */
 export async function resolveEvidence(
-  store: EvidenceStore,
   items: readonly EvidenceRequest[],
-  readFile: (reference: string, field: string) => Promise<{ bytes: Buffer; name: string }>,
+  resolveFile: FileResolver,
   field = 'evidence',
 ): Promise<Evidence[]> {
   const out: Evidence[] = [];
   for (const [i, item] of items.entries()) {
     const note = item.note === undefined ? {} : { note: item.note };
-    if ('url' in item) {
-      out.push({ kind: 'url', url: item.url, ...note });
-    } else {
-      const { bytes, name } = await readFile(item.file, `${field}[${i}].file`);
-      out.push({ ...(await store.put(bytes, name, `${field}[${i}].file`)), ...note });
-    }
+    if ('url' in item) out.push({ kind: 'url', url: item.url, ...note });
+    else out.push({ ...(await resolveFile(item.file, `${field}[${i}].file`)), ...note });
   }
   return out;
 }

@@ -4,7 +4,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../db/database';
 import { DomainError } from '../domain/errors';
 import { type CaseService, createCaseService } from '../services/case.service';
-import { EvidenceStore } from '../services/evidence.store';
 import { acknowledgeTaskUpdate, getTaskQuery, verifyRectificationUpdate } from '../workflows/messages';
 import { tempDatabase } from './support/database';
 import { caseRequest, dept, office, photo } from './support/fixtures';
@@ -30,7 +29,6 @@ describe('case workflow on the time-skipping server', () => {
       db,
       taskQueue: created.taskQueue,
       timeZone: 'Asia/Shanghai',
-      evidence: EvidenceStore.inDataDir(temp.dir),
     });
   });
 

@@ -9,7 +9,6 @@ import type { Db } from '../db/database';
 import { listCaseEscalations, listPendingNotifications } from '../db/outbox.repository';
 import { DomainError } from '../domain/errors';
 import { type CaseService, createCaseService } from '../services/case.service';
-import { EvidenceStore } from '../services/evidence.store';
 import { officialCalendarData } from '../services/official-calendar';
 import { getTaskQuery } from '../workflows/messages';
 import { taskWorkflow } from '../workflows/task.workflow';
@@ -43,7 +42,7 @@ describe('deadlines, reminders and escalation on the time-skipping server', () =
     worker = created.worker;
     taskQueue = created.taskQueue;
     running = worker.run();
-    service = createCaseService({ client: env.client, db, taskQueue, timeZone: zone, evidence: EvidenceStore.inDataDir(temp.dir) });
+    service = createCaseService({ client: env.client, db, taskQueue, timeZone: zone });
   });
 
   afterAll(async () => {

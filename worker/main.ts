@@ -1,9 +1,10 @@
 /**
  * `npm start`: the embedded default on one machine. Starts a Temporal dev server with its state
  * under the data directory (unless TEMPORAL_ADDRESS names a server), migrates the SQLite read
- * model, and runs the worker until Ctrl-C, then stops everything in order.
+ * model, runs the worker and the HTTP API until Ctrl-C, then stops everything in order.
  */
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
+import { buildApi } from '../api/server';
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from '../config/config';
 import { createLogger, installTemporalLogging } from '../config/logger';
@@ -52,13 +53,24 @@ async function main(): Promise<void> {
       { file: config.databaseFile, applied: migrations.results?.map((r) => r.migrationName) ?? [] },
       'read model ready',
     );
-    const client = await Connection.connect({ address });
-    try {
-      const added = await ensureSearchAttributes(client, config.temporalNamespace);
-      if (added.length > 0) logger.info({ added }, 'registered search attributes');
-    } finally {
-      await client.close();
-    }
+    const clientConnection = await Connection.connect({ address });
+    const added = await ensureSearchAttributes(clientConnection, config.temporalNamespace);
+    if (added.length > 0) logger.info({ added }, 'registered search attributes');
+    const api = await buildApi({
+      db,
+      client: new Client({ connection: clientConnection, namespace: config.temporalNamespace }),
+      taskQueue: config.taskQueue,
+      timeZone: config.timeZone,
+      dataDir: config.dataDir,
+      logger,
+      complaintsPerMinute: config.complaintsPerMinute,
+    });
+    await api.listen({ host: config.apiHost, port: config.apiPort });
+    const url = `http://${config.apiHost}:${config.apiPort}`;
+    // The API stops taking requests at once; the worker finishes what it holds.
+    const closeApi = () => void api.close();
+    process.once('SIGINT', closeApi);
+    process.once('SIGTERM', closeApi);
     const worker = await createDubanWorker({
       connection,
       namespace: config.temporalNamespace,
@@ -71,10 +83,12 @@ async function main(): Promise<void> {
     process.removeListener('SIGINT', earlyStop);
     process.removeListener('SIGTERM', earlyStop);
     logger.info(
-      { temporal: address, ui: devServer?.uiUrl, namespace: config.temporalNamespace, taskQueue: config.taskQueue },
+      { temporal: address, ui: devServer?.uiUrl, api: url, docs: `${url}/docs`, namespace: config.temporalNamespace, taskQueue: config.taskQueue },
       'duban worker running; Ctrl-C stops it',
     );
     await worker.run();
+    await api.close();
+    await clientConnection.close();
     logger.info('worker stopped');
   } finally {
     await connection.close();

@@ -1,0 +1,210 @@
+/**
+ * Response schemas of the HTTP API. Request schemas are the domain's own (domain/*.schema.ts);
+ * both feed validation, serialization and the OpenAPI document.
+ */
+import { z } from 'zod';
+import { caseSources, evidenceSchema, locationSchema, severities } from '../domain/case.schema';
+import { complaintPublicStatuses } from '../domain/complaint.schema';
+import { caseStatuses } from '../domain/case.machine';
+import { taskStatuses } from '../domain/task.machine';
+
+/** An instant with its zone offset, e.g. 2026-12-01T23:59:59.999+08:00. */
+const instant = z.string().describe('ISO 8601 date-time with zone offset');
+const nullableInstant = instant.nullable();
+
+export const actorResponseSchema = z.object({
+  role: z.enum(['office', 'department', 'system']),
+  department: z.string().optional(),
+  name: z.string(),
+});
+
+export const departmentSchema = z
+  .object({
+    code: z.string(),
+    name: z.string(),
+    headName: z.string().nullable(),
+    email: z.string().nullable(),
+    phone: z.string().nullable(),
+    active: z.boolean(),
+    createdAt: instant,
+  })
+  .meta({ id: 'Department' });
+
+const nextAlarmSchema = z.object({ at: instant, kind: z.string(), label: z.string() });
+
+export const caseSchema = z
+  .object({
+    id: z.string(),
+    title: z.string(),
+    description: z.string(),
+    category: z.string(),
+    severity: z.enum(severities),
+    source: z.enum(caseSources),
+    leadDepartment: z.string(),
+    cooperatingDepartments: z.array(z.string()),
+    location: locationSchema.nullable(),
+    dueDate: z.string().nullable(),
+    evidence: z.array(evidenceSchema),
+    status: z.enum(caseStatuses),
+    openedAt: instant,
+    openedBy: actorResponseSchema,
+    closedAt: nullableInstant,
+    withdrawnReason: z.string().nullable(),
+    dueAt: nullableInstant,
+    overdue: z.boolean(),
+    escalationLevel: z.number().int(),
+    complaintCode: z.string().nullable(),
+  })
+  .meta({ id: 'Case' });
+
+const submissionSchema = z.object({ report: z.string(), evidence: z.array(evidenceSchema).readonly(), at: instant });
+
+export const taskSchema = z
+  .object({
+    id: z.string(),
+    caseId: z.string(),
+    department: z.string(),
+    role: z.enum(['lead', 'cooperating']),
+    status: z.enum(taskStatuses),
+    reworkCount: z.number().int(),
+    submissionCount: z.number().int(),
+    assignedAt: instant,
+    acknowledgedAt: nullableInstant,
+    submittedAt: nullableInstant,
+    closedAt: nullableInstant,
+    lastSubmission: submissionSchema.nullable(),
+    ackDueAt: nullableInstant,
+    rectificationDueAt: nullableInstant,
+    escalationLevel: z.number().int(),
+    ackEscalationLevel: z.number().int(),
+    suspension: z.object({ since: instant, reason: z.string() }).nullable(),
+    pendingExtension: z.object({ workingDays: z.number().int(), reason: z.string(), at: instant }).nullable(),
+    extensionsGranted: z.number().int(),
+    pendingTransfer: z.object({ reason: z.string(), suggestedDepartment: z.string().nullable(), at: instant }).nullable(),
+    transferredToTask: z.string().nullable(),
+    next: nextAlarmSchema.nullable(),
+  })
+  .meta({ id: 'Task' });
+
+export const timelineEntrySchema = z
+  .object({
+    position: z.number().int(),
+    at: instant,
+    action: z.string(),
+    taskId: z.string().nullable(),
+    actor: z.object({ role: z.string(), department: z.string().nullable(), name: z.string() }),
+    payload: z.record(z.string(), z.unknown()),
+  })
+  .meta({ id: 'TimelineEntry' });
+
+export const caseRecordSchema = z
+  .object({
+    case: caseSchema.extend({ next: nextAlarmSchema.extend({ taskId: z.string() }).nullable() }),
+    tasks: z.array(taskSchema),
+    events: z.array(timelineEntrySchema),
+  })
+  .meta({ id: 'CaseRecord' });
+
+export const casePageSchema = z
+  .object({ items: z.array(caseSchema), nextCursor: z.string().nullable() })
+  .meta({ id: 'CasePage' });
+
+/** A task as its workflow answers a command. */
+export const taskStateSchema = z
+  .object({
+    taskId: z.string(),
+    caseId: z.string(),
+    departmentCode: z.string(),
+    role: z.enum(['lead', 'cooperating']),
+    status: z.enum(taskStatuses),
+    reworkCount: z.number().int(),
+    submissionCount: z.number().int(),
+    assignedAt: instant,
+    acknowledgedAt: nullableInstant,
+    submittedAt: nullableInstant,
+    closedAt: nullableInstant,
+    lastSubmission: submissionSchema.nullable(),
+    ackDueAt: nullableInstant,
+    rectificationDueAt: nullableInstant,
+    escalationLevel: z.number().int(),
+    ackEscalationLevel: z.number().int(),
+    suspension: z.object({ since: instant, reason: z.string() }).nullable(),
+    pendingExtension: z.object({ workingDays: z.number().int(), reason: z.string(), at: instant }).nullable(),
+    extensionsGranted: z.number().int(),
+    pendingTransfer: z.object({ reason: z.string(), suggestedDepartment: z.string().nullable(), at: instant }).nullable(),
+    transferredTo: z.object({ department: z.string(), taskId: z.string() }).nullable(),
+    next: z
+      .object({ at: instant, kind: z.enum(['reminder', 'escalation']), label: z.string(), deadline: z.string(), level: z.number().int().nullable() })
+      .nullable(),
+  })
+  .meta({ id: 'TaskState' });
+
+/** A case as its workflow answers a command. */
+export const caseStateSchema = z
+  .object({
+    caseId: z.string(),
+    status: z.enum(caseStatuses),
+    openedAt: instant,
+    closedAt: nullableInstant,
+    withdrawal: z.object({ reason: z.string(), at: instant, by: actorResponseSchema }).nullable(),
+    tasks: z
+      .array(
+        z.object({
+          taskId: z.string(),
+          departmentCode: z.string(),
+          role: z.enum(['lead', 'cooperating']),
+          outcome: z.enum(taskStatuses).nullable(),
+        }),
+      )
+      .readonly(),
+  })
+  .meta({ id: 'CaseState' });
+
+export const storedFileSchema = z
+  .object({
+    file: z.string().describe('reference to use as evidence: sha256:<hex>'),
+    sha256: z.string(),
+    name: z.string(),
+    size: z.number().int(),
+    mediaType: z.string(),
+  })
+  .meta({ id: 'StoredFile' });
+
+export const publicComplaintSchema = z
+  .object({
+    trackingCode: z.string(),
+    status: z.enum(complaintPublicStatuses),
+    title: z.string(),
+    description: z.string(),
+    category: z.string().nullable(),
+    address: z.string().nullable(),
+    lat: z.number().nullable(),
+    lng: z.number().nullable(),
+    mediaUrl: z.string().nullable(),
+    receivedAt: instant,
+    updatedAt: instant,
+    dismissReason: z.string().nullable(),
+    case: z
+      .object({
+        id: z.string(),
+        status: z.string(),
+        openedAt: instant,
+        closedAt: nullableInstant,
+        agencyResponsible: z.string().nullable(),
+        expectedAt: nullableInstant,
+      })
+      .nullable(),
+  })
+  .meta({ id: 'PublicComplaint' });
+
+export const officeComplaintSchema = publicComplaintSchema
+  .extend({
+    contact: z.object({ name: z.string().optional(), phone: z.string().optional(), email: z.string().optional() }).nullable(),
+    channel: z.string(),
+    serviceCode: z.string().nullable(),
+    evidence: z.array(z.object({ url: z.string(), note: z.string().optional() })),
+  })
+  .meta({ id: 'OfficeComplaint' });
+
+export const caseIdParams = z.object({ caseId: z.string().max(40) });
+export const taskParams = z.object({ caseId: z.string().max(40), taskId: z.string().max(48) });

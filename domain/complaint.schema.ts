@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { departmentCodeSchema, dueDateSchema, locationSchema, severities } from './case.schema';
+
+const trimmed = (min: number, max: number) => z.string().trim().min(min).max(max);
+
+/** A complaint (投诉/举报) as the public files it; contact details are kept from the public view. */
+export const complaintInputSchema = z
+  .object({
+    title: trimmed(1, 200).optional(),
+    description: trimmed(1, 5000),
+    category: trimmed(1, 64).optional(),
+    location: locationSchema.optional(),
+    contact: z
+      .object({ name: trimmed(1, 100).optional(), phone: trimmed(3, 40).optional(), email: z.email().optional() })
+      .strict()
+      .optional(),
+    evidence: z
+      .array(z.object({ url: z.url({ protocol: /^https?$/ }).max(2000), note: trimmed(1, 1000).optional() }).strict())
+      .max(10)
+      .default([]),
+  })
+  .strict();
+export type ComplaintInput = z.infer<typeof complaintInputSchema>;
+
+/** The office turns a complaint into a case: whose it is, how serious, and what to call it. */
+export const complaintConversionSchema = z
+  .object({
+    title: trimmed(1, 200).optional(),
+    category: trimmed(1, 64),
+    severity: z.enum(severities),
+    leadDepartment: departmentCodeSchema,
+    cooperatingDepartments: z.array(departmentCodeSchema).max(20).default([]),
+    dueDate: dueDateSchema.optional(),
+  })
+  .strict();
+export type ComplaintConversion = z.infer<typeof complaintConversionSchema>;
+
+export const complaintDismissalSchema = z.object({ reason: trimmed(1, 2000) }).strict();
+
+/** Where a complaint stands, as anyone holding its tracking code sees it. */
+export const complaintPublicStatuses = ['received', 'dismissed', 'in_progress', 'closed', 'withdrawn'] as const;
+export type ComplaintPublicStatus = (typeof complaintPublicStatuses)[number];

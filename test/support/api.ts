@@ -1,0 +1,91 @@
+import fs from 'node:fs';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { buildApi } from '../../api/server';
+import type { Db } from '../../db/database';
+import { createTokenService } from '../../services/token.service';
+import { tempDatabase } from './database';
+import { createTestWorker, startTimeSkipping } from './temporal';
+
+/** The API over real HTTP on a random port, with a worker, on the time-skipping server and a SQLite file. */
+export interface ApiStack {
+  readonly env: TestWorkflowEnvironment;
+  readonly db: Db;
+  readonly dir: string;
+  readonly app: FastifyInstance;
+  readonly url: string;
+  /** Tokens: the office, and departments CG, JD and SJ. */
+  readonly tokens: { office: string; CG: string; JD: string; SJ: string };
+  /** A fetch against the API with an optional bearer token and JSON body. */
+  call(
+    method: string,
+    path: string,
+    options?: { token?: string | undefined; body?: unknown; headers?: Record<string, string> },
+  ): Promise<{ status: number; headers: Headers; body: any; text: string }>;
+  close(): Promise<void>;
+}
+
+export async function startApiStack(options: { complaintsPerMinute?: number } = {}): Promise<ApiStack> {
+  const env = await startTimeSkipping();
+  const { db, dir } = await tempDatabase(['CG', 'JD', 'SJ']);
+  const { worker, taskQueue } = await createTestWorker(env, db);
+  const running = worker.run();
+  const app = await buildApi({
+    db,
+    client: env.client,
+    taskQueue,
+    timeZone: 'Asia/Shanghai',
+    dataDir: dir,
+    logger: pino({ level: 'silent' }),
+    complaintsPerMinute: options.complaintsPerMinute ?? 1000,
+  });
+  const address = await app.listen({ host: '127.0.0.1', port: 0 });
+  const tokenService = createTokenService({ db });
+  const token = async (role: 'office' | 'department', department?: string) =>
+    (await tokenService.create({ role, name: `${department ?? 'office'} tester`, ...(department ? { department } : {}) })).token;
+  const tokens = { office: await token('office'), CG: await token('department', 'CG'), JD: await token('department', 'JD'), SJ: await token('department', 'SJ') };
+  return {
+    env,
+    db,
+    dir,
+    app,
+    url: address,
+    tokens,
+    async call(method, path, o = {}) {
+      const headers: Record<string, string> = { ...o.headers };
+      if (o.token) headers.authorization = `Bearer ${o.token}`;
+      let body: string | undefined;
+      if (o.body !== undefined) {
+        headers['content-type'] ??= 'application/json';
+        body = typeof o.body === 'string' ? o.body : JSON.stringify(o.body);
+      }
+      const response = await fetch(`${address}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
+      const text = await response.text();
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        // not JSON: keep the text
+      }
+      return { status: response.status, headers: response.headers, body: parsed as any, text };
+    },
+    async close() {
+      await app.close();
+      worker.shutdown();
+      await running;
+      await db.destroy();
+      await env.teardown();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A tiny valid PNG (1×1 pixel). */
+export const pngBytes = Buffer.from(
+  '89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8ffff3f0005fe02fea7d6a4720000000049454e44ae426082',
+  'hex',
+);
+
+export type { Worker };
