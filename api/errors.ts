@@ -62,7 +62,12 @@ export const errorResponses = (...statuses: number[]) =>
  * ever reaches a client.
  */
 export function installErrorHandling(app: FastifyInstance): void {
-  app.setNotFoundHandler((request, reply) => send(reply, 'not_found', `没有这个地址 / no route ${request.method} ${request.url}`));
+  app.setNotFoundHandler((request, reply) => {
+    const message = `没有这个地址 / no route ${request.method} ${request.url}`;
+    // Open311 clients expect GeoReport's own error list, even for a path that matches nothing.
+    if (request.url.startsWith('/open311/')) return reply.code(404).send([{ code: 404, description: message }]);
+    return send(reply, 'not_found', message);
+  });
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof HttpError) {
       void reply.headers(error.headers);

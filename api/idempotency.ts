@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
 import type { Db } from '../db/database';
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from '../db/idempotency.repository';
 import { principalId } from './auth';
@@ -12,6 +13,17 @@ declare module 'fastify' {
 }
 
 const keyPattern = /^[\x21-\x7e]{1,255}$/;
+
+/** The Idempotency-Key header, as POST routes document it. */
+export const idempotencyHeaders = z
+  .object({
+    'idempotency-key': z
+      .string()
+      .regex(keyPattern, '1 到 255 个可见 ASCII 字符 / 1 to 255 visible ASCII characters')
+      .optional()
+      .describe('a retry with the same key and body returns the first response and does nothing twice'),
+  })
+  .loose();
 
 /** The Idempotency-Key of a request, checked; undefined when it has none. */
 export function idempotencyKeyOf(request: FastifyRequest): string | undefined {

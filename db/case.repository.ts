@@ -165,7 +165,9 @@ export async function listCases(db: Executor, filter: CaseFilter): Promise<CaseV
       ),
     );
   }
-  const q = filter.q?.trim();
+  // Control characters mean nothing in a search and upset the full-text query parser.
+  // eslint-disable-next-line no-control-regex
+  const q = filter.q?.replace(/[\u0000-\u001f\u007f]/g, ' ').trim();
   if (q) {
     if ([...q].length >= 3) {
       // Trigram full-text index: the text as one quoted phrase.

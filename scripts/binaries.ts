@@ -8,6 +8,8 @@ export interface TemporalBinaries {
   readonly temporalCli: string;
   /** Launcher of the Java time-skipping test server; its first argument is the port. */
   readonly testServer: string;
+  /** The schemathesis CLI (`st`), for property-based tests of the HTTP API. */
+  readonly schemathesis: string;
   readonly temporalCliVersion: string;
   readonly testServerVersion: string;
 }

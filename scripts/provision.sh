@@ -21,6 +21,7 @@ done
 
 TEMPORAL_CLI_VERSION="v1.5.1" # newest release whose go.mod has no replace directive
 TEST_SERVER_VERSION="1.38.0"
+SCHEMATHESIS_VERSION="4.32.5"
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cache="${DUBAN_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/duban}"
@@ -28,6 +29,8 @@ cli_dir="$cache/temporal-cli/$TEMPORAL_CLI_VERSION"
 cli="$cli_dir/temporal"
 ts_dir="$cache/temporal-test-server/$TEST_SERVER_VERSION"
 ts_launcher="$ts_dir/temporal-test-server"
+st_dir="$cache/schemathesis/$SCHEMATHESIS_VERSION"
+st="$st_dir/bin/st"
 
 log() { printf '[provision] %s\n' "$*" >&2; }
 
@@ -92,10 +95,25 @@ LAUNCHER
   mv "$ts_dir/launcher.tmp" "$ts_launcher"
 fi
 
+if [[ ! -x "$st" ]]; then
+  command -v python3 >/dev/null || { log "Python 3 is required for schemathesis (API tests)"; exit 1; }
+  log "installing schemathesis $SCHEMATHESIS_VERSION from PyPI"
+  tmp="$(mktemp -d "$cache/.st.XXXXXX")"
+  python3 -m venv "$tmp/venv"
+  "$tmp/venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION" >&2
+  mkdir -p "$(dirname "$st_dir")"
+  rm -rf "$st_dir"
+  # A venv is tied to its path: move it into place, then rewrite the interpreter paths once.
+  mv "$tmp/venv" "$st_dir"
+  rmdir "$tmp"
+  grep -rl --null "$tmp/venv" "$st_dir/bin" | xargs -0 sed -i "s|$tmp/venv|$st_dir|g"
+fi
+
 if $json; then
-  printf '{"temporalCli":"%s","testServer":"%s","temporalCliVersion":"%s","testServerVersion":"%s"}\n' \
-    "$cli" "$ts_launcher" "$TEMPORAL_CLI_VERSION" "$TEST_SERVER_VERSION"
+  printf '{"temporalCli":"%s","testServer":"%s","schemathesis":"%s","temporalCliVersion":"%s","testServerVersion":"%s"}\n' \
+    "$cli" "$ts_launcher" "$st" "$TEMPORAL_CLI_VERSION" "$TEST_SERVER_VERSION"
 else
   log "Temporal CLI $TEMPORAL_CLI_VERSION: $cli"
   log "Temporal test server $TEST_SERVER_VERSION: $ts_launcher"
+  log "schemathesis $SCHEMATHESIS_VERSION: $st"
 fi

@@ -27,7 +27,7 @@ import { decodeCursor } from '../../services/case.service';
 import type { FileResolver } from '../../services/evidence.store';
 import { actorOf, requireOffice, requireToken } from '../auth';
 import { errorResponses } from '../errors';
-import { requestKeyOf } from '../idempotency';
+import { idempotencyHeaders, requestKeyOf } from '../idempotency';
 import { caseIdParams, casePageSchema, caseRecordSchema, caseStateSchema, taskParams, taskStateSchema } from '../schemas';
 
 const instantOrDate = z.union([z.iso.datetime({ offset: true }), z.iso.date()]);
@@ -91,6 +91,7 @@ export function caseRoutes(deps: CaseRouteDeps) {
           tags: ['cases'],
           summary: '交办: open a case (office)',
           security: [{ bearer: [] }],
+          headers: idempotencyHeaders,
           body: openCaseRequestSchema,
           response: { 201: caseStateSchema, ...errorResponses(400, 401, 403, 409, 422, 429) },
         },
@@ -186,6 +187,7 @@ export function caseRoutes(deps: CaseRouteDeps) {
           tags: ['cases'],
           summary: '撤销: withdraw a case (office)',
           security: [{ bearer: [] }],
+          headers: idempotencyHeaders,
           params: caseIdParams,
           body: withdrawInputSchema,
           response: { 200: caseStateSchema, ...errorResponses(400, 401, 403, 404, 409, 422) },
@@ -204,6 +206,7 @@ export function caseRoutes(deps: CaseRouteDeps) {
           tags: ['cases'],
           summary: '改派: move a live task to another department (office)',
           security: [{ bearer: [] }],
+          headers: idempotencyHeaders,
           params: caseIdParams,
           body: reassignInputSchema,
           response: { 200: caseStateSchema, ...errorResponses(400, 401, 403, 404, 409, 422) },
@@ -246,6 +249,7 @@ export function caseRoutes(deps: CaseRouteDeps) {
             tags: ['tasks'],
             summary,
             security: [{ bearer: [] }],
+          headers: idempotencyHeaders,
             params: taskParams,
             body,
             response: { 200: taskStateSchema, ...errorResponses(400, 401, 403, 404, 409, 422) },

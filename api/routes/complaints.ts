@@ -5,6 +5,7 @@ import { complaintConversionSchema, complaintDismissalSchema, complaintInputSche
 import type { ComplaintService } from '../../services/complaint.service';
 import { actorOf, requireOffice } from '../auth';
 import { errorResponses } from '../errors';
+import { idempotencyHeaders } from '../idempotency';
 import { officeComplaintSchema, publicComplaintSchema } from '../schemas';
 
 const trackingCodeParams = z.object({ trackingCode: z.string().max(32) });
@@ -28,6 +29,7 @@ export function complaintRoutes(deps: { complaints: ComplaintService; rateLimit:
         config: { rateLimit: deps.rateLimit },
         schema: {
           tags: ['complaints'],
+          headers: idempotencyHeaders,
           summary: '投诉/举报: file a complaint (public; rate limited per client)',
           body: complaintInputSchema,
           response: { 201: publicComplaintSchema, ...errorResponses(400, 401, 422, 429) },
@@ -83,6 +85,7 @@ export function complaintRoutes(deps: { complaints: ComplaintService; rateLimit:
           tags: ['complaints'],
           summary: '受理: open a case from the complaint (office); retried, it opens one case',
           security: [{ bearer: [] }],
+          headers: idempotencyHeaders,
           params: trackingCodeParams,
           body: complaintConversionSchema,
           response: { 200: officeComplaintSchema, ...errorResponses(400, 401, 403, 404, 409, 422) },
@@ -98,6 +101,7 @@ export function complaintRoutes(deps: { complaints: ComplaintService; rateLimit:
           tags: ['complaints'],
           summary: '不予受理: dismiss the complaint with a reason the public sees (office)',
           security: [{ bearer: [] }],
+          headers: idempotencyHeaders,
           params: trackingCodeParams,
           body: complaintDismissalSchema,
           response: { 200: officeComplaintSchema, ...errorResponses(400, 401, 403, 404, 409, 422) },

@@ -8,6 +8,7 @@ import type { Db } from '../../db/database';
 import { findDepartment, insertDepartment, listDepartments } from '../../db/department.repository';
 import { requireOffice, requireToken } from '../auth';
 import { errorResponses } from '../errors';
+import { idempotencyHeaders } from '../idempotency';
 import { departmentSchema } from '../schemas';
 
 /** Departments (责任单位): everyone with a token reads them, the office adds them. */
@@ -36,6 +37,7 @@ export function departmentRoutes(deps: { db: Db; timeZone: string }) {
           tags: ['departments'],
           summary: 'add a department (office)',
           security: [{ bearer: [] }],
+          headers: idempotencyHeaders,
           body: departmentInputSchema,
           response: { 201: departmentSchema, ...errorResponses(400, 401, 403, 409, 422) },
         },

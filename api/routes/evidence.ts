@@ -56,12 +56,19 @@ export function evidenceRoutes(deps: { db: Db; store: EvidenceStore; cases: Case
         }
         const stored = [];
         let index = 0;
-        for await (const part of request.files()) {
-          const bytes = await part.toBuffer();
-          const file = await deps.store.put(bytes, part.filename || `upload-${index}`, `file[${index}]`);
-          await saveEvidenceFile(deps.db, file, principal.tokenId, new Date().toISOString());
-          stored.push({ file: `sha256:${file.sha256}`, sha256: file.sha256, name: file.name, size: file.size, mediaType: file.mediaType });
-          index++;
+        try {
+          for await (const part of request.files()) {
+            const bytes = await part.toBuffer();
+            const file = await deps.store.put(bytes, part.filename || `upload-${index}`, `file[${index}]`);
+            await saveEvidenceFile(deps.db, file, principal.tokenId, new Date().toISOString());
+            stored.push({ file: `sha256:${file.sha256}`, sha256: file.sha256, name: file.name, size: file.size, mediaType: file.mediaType });
+            index++;
+          }
+        } catch (error) {
+          const known = error instanceof DomainError || error instanceof HttpError || (error as { statusCode?: number }).statusCode;
+          // What the multipart parser throws on a body it cannot read is the client's mistake.
+          if (known) throw error;
+          throw new HttpError('bad_request', `multipart 请求体无法解析 / malformed multipart body: ${(error as Error).message}`);
         }
         if (stored.length === 0) {
           throw new HttpError('invalid_input', 'file: 没有文件 / no file in the upload', [{ path: 'file', message: 'required' }]);

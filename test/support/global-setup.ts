@@ -10,6 +10,7 @@ declare module 'vitest' {
   export interface ProvidedContext {
     temporalCli: string;
     testServer: string;
+    schemathesis: string;
     workflowBundle: string;
   }
 }
@@ -36,5 +37,6 @@ export default async function setup(project: TestProject): Promise<void> {
   if (!fs.existsSync(bundle)) await writeWorkflowBundle(path.join(root, 'workflows', 'index.ts'), bundle);
   project.provide('temporalCli', binaries.temporalCli);
   project.provide('testServer', binaries.testServer);
+  project.provide('schemathesis', binaries.schemathesis);
   project.provide('workflowBundle', bundle);
 }

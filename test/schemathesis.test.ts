@@ -1,0 +1,49 @@
+import { execFile } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type ApiStack, startApiStack } from './support/api';
+
+/**
+ * schemathesis (from PyPI) generates requests from /openapi.json, valid and invalid, for every
+ * operation, as the office: no answer may be a 5xx, and every answer must match its schema.
+ */
+describe('schemathesis against /openapi.json', () => {
+  let api: ApiStack;
+  beforeAll(async () => {
+    api = await startApiStack({ complaintsPerMinute: 100_000 });
+  });
+  afterAll(() => api?.close());
+
+  it('finds no server error and no response that breaks the schema', async () => {
+    const args = [
+      'run',
+      `${api.url}/openapi.json`,
+      '--header',
+      `Authorization: Bearer ${api.tokens.office}`,
+      '--checks',
+      'not_a_server_error,response_schema_conformance',
+      '--phases',
+      'examples,coverage,fuzzing',
+      '--max-examples',
+      process.env.DUBAN_SCHEMATHESIS_EXAMPLES ?? '30',
+      '--workers',
+      '2',
+      '--seed',
+      process.env.DUBAN_SCHEMATHESIS_SEED ?? '20261125',
+      '--suppress-health-check',
+      'all',
+      '--request-timeout',
+      '30',
+      '--no-color',
+      '--output-truncate',
+      'false',
+    ];
+    const result = await new Promise<{ code: number; output: string }>((resolve) => {
+      execFile(inject('schemathesis'), args, { maxBuffer: 64 * 1024 * 1024, timeout: 900_000, env: { ...process.env, SCHEMATHESIS_HOOKS: '' } }, (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, output: `${stdout}\n${stderr}` });
+      });
+    });
+    if (result.code !== 0) console.log(result.output.slice(-30_000));
+    expect(result.code).toBe(0);
+    expect(result.output).toMatch(/passed/i);
+  });
+});
