@@ -20,6 +20,7 @@ import { ensureSearchAttributes } from '../worker/search-attributes';
 import { createDubanWorker } from '../worker/worker';
 import { baselineStartedUpdate, baselineStepUpdate, type baselineWorkflow } from './baseline.workflow';
 import { fmt, pool, quantile, timed } from './stats';
+import { runApiScenario, printHttp } from './api';
 import { runBaselineTimers, runDubanTimers, type TimerFigures } from './timers';
 
 interface Figures {
@@ -45,13 +46,15 @@ function summarise(name: string, cases: number, startedAt: number, latencies: nu
 
 async function main(): Promise<void> {
   const options = new Command('bench')
-    .option('--scenario <names>', 'lifecycle, timers, or both (comma-separated)', 'lifecycle,timers')
+    .option('--scenario <names>', 'lifecycle, timers, api (comma-separated)', 'lifecycle,api,timers')
+    .option('--api-cases <n>', 'cases in the read model for the API scenario', (v) => Number.parseInt(v, 10), 100_000)
+    .option('--api-commands <n>', 'commands in the API scenario', (v) => Number.parseInt(v, 10), 300)
     .option('--cases <n>', 'cases per lifecycle scenario', (v) => Number.parseInt(v, 10), 300)
     .option('--concurrency <n>', 'cases in flight at once', (v) => Number.parseInt(v, 10), 16)
     .option('--timer-tasks <list>', 'open tasks per timer run (comma-separated)', '1000,10000')
     .option('--port <n>', 'dev server port', (v) => Number.parseInt(v, 10), 17233)
     .parse()
-    .opts<{ scenario: string; cases: number; concurrency: number; timerTasks: string; port: number }>();
+    .opts<{ scenario: string; cases: number; concurrency: number; timerTasks: string; port: number; apiCases: number; apiCommands: number }>();
   const scenarios = new Set(options.scenario.split(','));
 
   Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -152,6 +155,19 @@ async function main(): Promise<void> {
           `p50 ${fmt(duban.commandP50Ms / baseline.commandP50Ms, 2)}x, p99 ${fmt(duban.commandP99Ms / baseline.commandP99Ms, 2)}x`,
       );
       console.log(JSON.stringify({ scenario: 'lifecycle', date: new Date().toISOString(), machine, options, rows }));
+    }
+    if (scenarios.has('api')) {
+      const { reads, commands } = await runApiScenario({
+        client,
+        db,
+        dir,
+        taskQueue: 'bench-duban',
+        cases: options.apiCases,
+        commands: options.apiCommands,
+      });
+      printHttp(`api reads: ${options.apiCases} cases in the read model, autocannon 16 connections x 10 s; ${machine}`, reads, reads[0]!);
+      printHttp(`api commands: ${options.apiCommands} acknowledgements, 16 in flight; ${machine}`, commands, commands[0]!);
+      console.log(JSON.stringify({ scenario: 'api', date: new Date().toISOString(), machine, reads, commands }));
     }
     if (scenarios.has('timers')) {
       const rows: TimerFigures[] = [];
