@@ -171,12 +171,13 @@ async function main(): Promise<void> {
     }
     if (scenarios.has('timers')) {
       const rows: TimerFigures[] = [];
-      // The fire minute must come after every task has started: size the lead by the last start rate.
-      let startRate = 40;
+      // The fire minute must come after every task has started and planned its alarms: size the
+      // lead by the rate the previous run planned at (a cautious guess for the first).
+      let startRate = 15;
       for (const tasks of options.timerTasks.split(',').map(Number)) {
-        const leadSeconds = Math.round((tasks / startRate) * 1.5 + 45);
+        const leadSeconds = Math.round((tasks / startRate) * 1.3 + 60);
         const duban = await runDubanTimers({ client, address: server.address, dir, db, tasks, concurrency: 32, leadSeconds });
-        startRate = duban.startPerSecond;
+        startRate = duban.plannedPerSecond;
         const baseline = await runBaselineTimers({
           client,
           address: server.address,
