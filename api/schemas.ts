@@ -59,28 +59,33 @@ export const caseSchema = z
 
 const submissionSchema = z.object({ report: z.string(), evidence: z.array(evidenceSchema).readonly(), at: instant });
 
+/** What a task is, whether read from the read model or answered by its workflow. */
+const taskFields = {
+  caseId: z.string(),
+  role: z.enum(['lead', 'cooperating']),
+  status: z.enum(taskStatuses),
+  reworkCount: z.number().int(),
+  submissionCount: z.number().int(),
+  assignedAt: instant,
+  acknowledgedAt: nullableInstant,
+  submittedAt: nullableInstant,
+  closedAt: nullableInstant,
+  lastSubmission: submissionSchema.nullable(),
+  ackDueAt: nullableInstant,
+  rectificationDueAt: nullableInstant,
+  escalationLevel: z.number().int(),
+  ackEscalationLevel: z.number().int(),
+  suspension: z.object({ since: instant, reason: z.string() }).nullable(),
+  pendingExtension: z.object({ workingDays: z.number().int(), reason: z.string(), at: instant }).nullable(),
+  extensionsGranted: z.number().int(),
+  pendingTransfer: z.object({ reason: z.string(), suggestedDepartment: z.string().nullable(), at: instant }).nullable(),
+};
+
 export const taskSchema = z
   .object({
     id: z.string(),
-    caseId: z.string(),
     department: z.string(),
-    role: z.enum(['lead', 'cooperating']),
-    status: z.enum(taskStatuses),
-    reworkCount: z.number().int(),
-    submissionCount: z.number().int(),
-    assignedAt: instant,
-    acknowledgedAt: nullableInstant,
-    submittedAt: nullableInstant,
-    closedAt: nullableInstant,
-    lastSubmission: submissionSchema.nullable(),
-    ackDueAt: nullableInstant,
-    rectificationDueAt: nullableInstant,
-    escalationLevel: z.number().int(),
-    ackEscalationLevel: z.number().int(),
-    suspension: z.object({ since: instant, reason: z.string() }).nullable(),
-    pendingExtension: z.object({ workingDays: z.number().int(), reason: z.string(), at: instant }).nullable(),
-    extensionsGranted: z.number().int(),
-    pendingTransfer: z.object({ reason: z.string(), suggestedDepartment: z.string().nullable(), at: instant }).nullable(),
+    ...taskFields,
     transferredToTask: z.string().nullable(),
     next: nextAlarmSchema.nullable(),
   })
@@ -113,25 +118,8 @@ export const casePageSchema = z
 export const taskStateSchema = z
   .object({
     taskId: z.string(),
-    caseId: z.string(),
     departmentCode: z.string(),
-    role: z.enum(['lead', 'cooperating']),
-    status: z.enum(taskStatuses),
-    reworkCount: z.number().int(),
-    submissionCount: z.number().int(),
-    assignedAt: instant,
-    acknowledgedAt: nullableInstant,
-    submittedAt: nullableInstant,
-    closedAt: nullableInstant,
-    lastSubmission: submissionSchema.nullable(),
-    ackDueAt: nullableInstant,
-    rectificationDueAt: nullableInstant,
-    escalationLevel: z.number().int(),
-    ackEscalationLevel: z.number().int(),
-    suspension: z.object({ since: instant, reason: z.string() }).nullable(),
-    pendingExtension: z.object({ workingDays: z.number().int(), reason: z.string(), at: instant }).nullable(),
-    extensionsGranted: z.number().int(),
-    pendingTransfer: z.object({ reason: z.string(), suggestedDepartment: z.string().nullable(), at: instant }).nullable(),
+    ...taskFields,
     transferredTo: z.object({ department: z.string(), taskId: z.string() }).nullable(),
     next: z
       .object({ at: instant, kind: z.enum(['reminder', 'escalation']), label: z.string(), deadline: z.string(), level: z.number().int().nullable() })

@@ -46,6 +46,17 @@ export interface TimerFigures {
 
 const zone = 'Asia/Shanghai';
 
+/** The lateness figures of a run from each firing's lateness and recording delay, in ms. */
+function latenessFigures(lateness: number[], recorded: number[]) {
+  return {
+    latenessP50Ms: quantile(lateness, 0.5),
+    latenessP99Ms: quantile(lateness, 0.99),
+    recordedP50Ms: quantile(recorded, 0.5),
+    recordedP99Ms: quantile(recorded, 0.99),
+    drainSeconds: Math.max(...recorded) / 1000,
+  };
+}
+
 function rssMiB(pid: number): { rss: number; peak: number } | null {
   try {
     const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -203,11 +214,7 @@ export async function runDubanTimers(options: {
       plannedPerSecond,
       idleRssMiB: idle?.rss ?? null,
       peakRssMiB: Math.max(peak, rssMiB(worker.pid!)?.peak ?? 0),
-      latenessP50Ms: quantile(lateness, 0.5),
-      latenessP99Ms: quantile(lateness, 0.99),
-      recordedP50Ms: quantile(recorded, 0.5),
-      recordedP99Ms: quantile(recorded, 0.99),
-      drainSeconds: Math.max(...recorded) / 1000,
+      ...latenessFigures(lateness, recorded),
     };
   } finally {
     clearInterval(sampler);
@@ -264,11 +271,7 @@ export async function runBaselineTimers(options: {
       plannedPerSecond: startPerSecond,
       idleRssMiB: null,
       peakRssMiB: null,
-      latenessP50Ms: quantile(lateness, 0.5),
-      latenessP99Ms: quantile(lateness, 0.99),
-      recordedP50Ms: quantile(recorded, 0.5),
-      recordedP99Ms: quantile(recorded, 0.99),
-      drainSeconds: Math.max(...recorded) / 1000,
+      ...latenessFigures(lateness, recorded),
     };
   } finally {
     worker.shutdown();

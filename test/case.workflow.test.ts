@@ -2,9 +2,9 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../db/database';
-import { DomainError } from '../domain/errors';
 import { type CaseService, createCaseService } from '../services/case.service';
 import { acknowledgeTaskUpdate, getTaskQuery, verifyRectificationUpdate } from '../workflows/messages';
+import { refusal } from './support/assertions';
 import { tempDatabase } from './support/database';
 import { caseRequest, dept, office, photo } from './support/fixtures';
 import { recordHistory } from './support/histories';
@@ -39,15 +39,6 @@ describe('case workflow on the time-skipping server', () => {
     await env?.teardown();
   });
 
-  /** The refusal a promise ends with, for asserting its code and message. */
-  async function refusal(promise: Promise<unknown>): Promise<DomainError> {
-    const error = await promise.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(DomainError);
-    return error as DomainError;
-  }
 
   async function eventActions(caseId: string): Promise<string[]> {
     return (await service.getCase(caseId)).events.map((e) => `${e.action}${e.taskId ? `:${e.taskId.split('-').pop()}` : ''}`);

@@ -7,11 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setCalendarDay } from '../db/calendar.repository';
 import type { Db } from '../db/database';
 import { listCaseEscalations, listPendingNotifications } from '../db/outbox.repository';
-import { DomainError } from '../domain/errors';
 import { type CaseService, createCaseService } from '../services/case.service';
 import { officialCalendarData } from '../services/official-calendar';
 import { getTaskQuery } from '../workflows/messages';
 import { taskWorkflow } from '../workflows/task.workflow';
+import { refusal } from './support/assertions';
 import { tempDatabase } from './support/database';
 import { caseRequest, dept, office, photo } from './support/fixtures';
 import { recordHistory } from './support/histories';
@@ -103,14 +103,6 @@ describe('deadlines, reminders and escalation on the time-skipping server', () =
     }
   }
 
-  async function refusal(promise: Promise<unknown>): Promise<DomainError> {
-    const error = await promise.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(DomainError);
-    return error as DomainError;
-  }
 
   it('fires reminders and every rung in order at their instants across a closure day, a weekend and a make-up Saturday', async () => {
     const m = await quietMonday();

@@ -180,43 +180,35 @@ export function caseRoutes(deps: CaseRouteDeps) {
       async (request) => deps.cases.getCase(request.params.caseId, actorOf(requireToken(request))),
     );
 
-    app.post(
-      '/api/v1/cases/:caseId/withdraw',
+    const caseCommands = [
+      { path: 'withdraw', command: 'withdrawCase', summary: '撤销: withdraw a case (office)', body: withdrawInputSchema },
       {
-        schema: {
-          tags: ['cases'],
-          summary: '撤销: withdraw a case (office)',
-          security: [{ bearer: [] }],
-          headers: idempotencyHeaders,
-          params: caseIdParams,
-          body: withdrawInputSchema,
-          response: { 200: caseStateSchema, ...errorResponses(400, 401, 403, 404, 409, 422) },
-        },
+        path: 'reassign',
+        command: 'reassignTask',
+        summary: '改派: move a live task to another department (office)',
+        body: reassignInputSchema,
       },
-      async (request) =>
-        deps.cases.withdrawCase(request.params.caseId, actorOf(requireToken(request)), request.body, {
-          requestKey: requestKeyOf(request),
-        }),
-    );
-
-    app.post(
-      '/api/v1/cases/:caseId/reassign',
-      {
-        schema: {
-          tags: ['cases'],
-          summary: '改派: move a live task to another department (office)',
-          security: [{ bearer: [] }],
-          headers: idempotencyHeaders,
-          params: caseIdParams,
-          body: reassignInputSchema,
-          response: { 200: caseStateSchema, ...errorResponses(400, 401, 403, 404, 409, 422) },
+    ] as const;
+    for (const { path, command, summary, body } of caseCommands) {
+      app.post(
+        `/api/v1/cases/:caseId/${path}`,
+        {
+          schema: {
+            tags: ['cases'],
+            summary,
+            security: [{ bearer: [] }],
+            headers: idempotencyHeaders,
+            params: caseIdParams,
+            body: body as z.ZodType,
+            response: { 200: caseStateSchema, ...errorResponses(400, 401, 403, 404, 409, 422) },
+          },
         },
-      },
-      async (request) =>
-        deps.cases.reassignTask(request.params.caseId, actorOf(requireToken(request)), request.body, {
-          requestKey: requestKeyOf(request),
-        }),
-    );
+        async (request) =>
+          deps.cases[command](request.params.caseId, actorOf(requireToken(request)), request.body, {
+            requestKey: requestKeyOf(request),
+          }),
+      );
+    }
 
     type TaskCommand = 'acknowledgeTask' | 'reportProgress' | 'submitRectification' | 'verifyRectification' | 'requestExtension' | 'decideExtension' | 'requestTransfer' | 'rejectTransfer' | 'suspendTask' | 'resumeTask';
     const taskCommands: { path: string; command: TaskCommand; summary: string; body: z.ZodType }[] = [
