@@ -39,7 +39,12 @@ describe('HTTP API over real HTTP', () => {
     expect(doc.paths['/api/v1/cases'].post.requestBody.content['application/json'].schema.properties.severity.enum).toEqual(['general', 'serious', 'major']);
     const docs = await fetch(`${api.url}/docs/`);
     expect(docs.status).toBe(200);
-    expect(await docs.text()).toContain('swagger');
+    const page = await docs.text();
+    expect(page).toContain('swagger');
+    // The page's scripts are served from here, not from a CDN.
+    const scripts = [...page.matchAll(/src="\.\/([^"]+\.js)"/g)].map((m) => m[1]);
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const script of scripts) expect((await fetch(`${api.url}/docs/${script}`)).status, script).toBe(200);
   });
 
   it('takes a case from open to closed as a newcomer would: tokens, a photo, acknowledge, submit, accept', async () => {
