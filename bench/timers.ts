@@ -126,6 +126,7 @@ export async function runDubanTimers(options: {
     DUBAN_DATA_DIR: options.dir,
     DATABASE_URL: path.join(options.dir, 'duban.sqlite'),
     DUBAN_TASK_QUEUE: taskQueue,
+    DUBAN_API_PORT: String(18080 + (tasks % 1000)),
     DUBAN_POLICY_FILE: policyFile,
     DUBAN_CALENDAR_FILE: calendarFile,
     DUBAN_TIMEZONE: zone,

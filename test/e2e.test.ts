@@ -39,6 +39,7 @@ describe('the CLI on the dev server, with a worker that gets killed', () => {
       TEMPORAL_ADDRESS: server.address,
       DUBAN_DATA_DIR: path.join(dir, 'data'),
       DUBAN_TASK_QUEUE: `e2e-${port}`,
+      DUBAN_API_PORT: String(await freePort()),
       LOG_LEVEL: 'info',
     };
     worker = await startWorkerProcess(env);
