@@ -20,6 +20,8 @@ export interface ComputedDeadlines {
   readonly ackDueAt: string;
   readonly rectificationDueAt: string;
   readonly limits: TaskLimits;
+  /** What falls due first for a task with these deadlines (absent in results recorded before). */
+  readonly firstAlarm?: Alarm | null;
 }
 
 const limitsOf = (policy: Policy): TaskLimits => ({
@@ -55,7 +57,8 @@ export function createDeadlineActivities(deps: { calendar: CalendarSource; polic
           ? explicit
           : calendar.dueAfter(input.assignedAt, rectificationWindow(policy, input.category, input.severity));
       await warnUncovered([ackDueAt, rectificationDueAt]);
-      return { ackDueAt, rectificationDueAt, limits: limitsOf(policy) };
+      const [firstAlarm] = planAlarms({ assignedAt: input.assignedAt, ackDueAt, rectificationDueAt }, policy, calendar);
+      return { ackDueAt, rectificationDueAt, limits: limitsOf(policy), firstAlarm: firstAlarm ?? null };
     },
 
     /** Every reminder and rung of a task under the policy in force, and the policy's limits. */

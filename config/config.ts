@@ -27,6 +27,7 @@ const envSchema = z.object({
   DUBAN_API_HOST: z.string().min(1).default('127.0.0.1'),
   DUBAN_API_PORT: port.default(8080),
   DUBAN_COMPLAINTS_PER_MINUTE: z.coerce.number().int().min(1).max(100000).default(10),
+  DUBAN_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100000).default(500),
   DUBAN_POLICY_FILE: z.string().min(1).optional(),
   DUBAN_CALENDAR_FILE: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
@@ -52,6 +53,11 @@ export interface Config {
   readonly apiPort: number;
   /** Complaints one client address may file per minute. */
   readonly complaintsPerMinute: number;
+  /**
+   * Workflows a worker keeps in memory between their tasks (each ~1-2 MB). Most tasks sleep for
+   * days between timers; one evicted is replayed from its short history when it wakes.
+   */
+  readonly maxCachedWorkflows: number;
   /** Deadline and escalation policy (JSON); read again when it changes. */
   readonly policyFile: string;
   /** Local calendar overrides (JSON), on top of the official holiday arrangements. */
@@ -83,6 +89,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     apiHost: e.DUBAN_API_HOST,
     apiPort: e.DUBAN_API_PORT,
     complaintsPerMinute: e.DUBAN_COMPLAINTS_PER_MINUTE,
+    maxCachedWorkflows: e.DUBAN_MAX_CACHED_WORKFLOWS,
     policyFile: path.resolve(e.DUBAN_POLICY_FILE ?? path.join(dataDir, 'policy.json')),
     calendarFile: path.resolve(e.DUBAN_CALENDAR_FILE ?? path.join(dataDir, 'calendar.json')),
     logLevel: e.LOG_LEVEL,

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, type MigrationResultSet, Migrator, SqliteDialect } from 'kysely';
+import { Kysely, type MigrationResultSet, Migrator, SqliteDialect, sql } from 'kysely';
 import { migrations } from './migrations';
 import type { Database } from './schema';
 
@@ -29,6 +29,9 @@ export async function migrateToLatest(db: Db): Promise<MigrationResultSet> {
     provider: { getMigrations: () => Promise.resolve(migrations) },
   });
   const result = await migrator.migrateToLatest();
+  // Table statistics let the planner pick the index that fits a list's filters; bounded work.
+  await sql`PRAGMA analysis_limit = 1000`.execute(db);
+  await sql`PRAGMA optimize = 0x10002`.execute(db);
   if (result.error) {
     const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     const reason = result.error instanceof Error ? result.error.message : JSON.stringify(result.error);

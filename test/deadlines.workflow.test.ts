@@ -173,6 +173,8 @@ describe('deadlines, reminders and escalation on the time-skipping server', () =
     await recordHistory(env.client, taskId, 'task-escalated-to-level-4');
     await recordHistory(env.client, taskId, 'task-escalated-local-planning');
     await recordHistory(env.client, caseId, 'case-closed-local-planning');
+    await recordHistory(env.client, taskId, 'task-escalated-local-journal');
+    await recordHistory(env.client, caseId, 'case-closed-local-journal');
   });
 
   it('stops acknowledgement rungs on acknowledging, rectification rungs while submitted, and owes them again on rework', async () => {

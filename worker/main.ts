@@ -79,6 +79,7 @@ async function main(): Promise<void> {
       timeZone: config.timeZone,
       policyFile: config.policyFile,
       calendarFile: config.calendarFile,
+      maxCachedWorkflows: config.maxCachedWorkflows,
     });
     process.removeListener('SIGINT', earlyStop);
     process.removeListener('SIGTERM', earlyStop);

@@ -9,6 +9,8 @@ export interface DubanWorkerOptions extends ActivityDeps {
   readonly taskQueue: string;
   /** A prebuilt workflow bundle; by default dist/workflow-bundle.js, else bundled at start. */
   readonly workflowBundle?: string;
+  /** Workflows kept in memory between tasks; the SDK's default (by heap size) when unset. */
+  readonly maxCachedWorkflows?: number;
 }
 
 /** The worker that runs duban's workflows and activities on one task queue. */
@@ -22,5 +24,6 @@ export async function createDubanWorker(options: DubanWorkerOptions): Promise<Wo
       ? { workflowBundle: { codePath: bundle } }
       : { workflowsPath: require.resolve('../workflows') }),
     activities: createActivities(options),
+    ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
   });
 }

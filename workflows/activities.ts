@@ -10,8 +10,18 @@ const options = {
   retry,
 } as const;
 
-/** The read-model writer. */
-export const readModel = proxyActivities<ReadModelActivities>(options);
+const remoteReadModel = proxyActivities<ReadModelActivities>(options);
+const localReadModel = proxyLocalActivities<ReadModelActivities>({ startToCloseTimeout: '10 seconds', retry });
+
+/**
+ * The read-model writer. Its writes are idempotent, so it runs as a local activity in the worker:
+ * one workflow task per change instead of a round trip through the server's activity queue, and
+ * if the worker dies mid-write the write simply runs again. Runs started before keep their
+ * scheduled activities.
+ */
+export function readModel(): ReadModelActivities {
+  return patched('local-read-model') ? localReadModel : remoteReadModel;
+}
 
 const remoteDeadlines = proxyActivities<DeadlineActivities>(options);
 const localDeadlines = proxyLocalActivities<DeadlineActivities>({ startToCloseTimeout: '10 seconds', retry });

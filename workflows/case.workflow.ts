@@ -10,6 +10,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ComputedDeadlines } from '../activities/deadline.activities';
+import type { Alarm } from '../domain/alarm.plan';
 import {
   type CaseState,
   type CaseTaskRef,
@@ -94,6 +95,8 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseOutcom
     { key: departmentsSearchAttribute, value: state.tasks.map((t) => t.departmentCode) },
   ]);
 
+  /** What falls due first for each new task, recorded with its assignment and passed to it. */
+  const firstAlarms = new Map<string, Alarm | null>();
   let indexedStatus = state.status;
   const record = async (events: readonly DomainEvent[], next: CaseState, tasks: readonly TaskState[] = []) => {
     if (next.status !== indexedStatus) {
@@ -103,7 +106,7 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseOutcom
     await journal.record({
       events: journal.key(events),
       caseSnapshot: { state: next, version: journal.stamp() },
-      taskSnapshots: tasks.map((task) => ({ state: task, version: 0 })),
+      taskSnapshots: tasks.map((task) => ({ state: task, version: 0, next: firstAlarms.get(task.taskId) ?? null })),
     });
   };
 
@@ -116,8 +119,9 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseOutcom
       dueDate: state.details.dueDate,
     });
 
-  const taskFor = (ref: CaseTaskRef, assignedAt: string, due: ComputedDeadlines | null): TaskState =>
-    newTask({
+  const taskFor = (ref: CaseTaskRef, assignedAt: string, due: ComputedDeadlines | null): TaskState => {
+    if (due?.firstAlarm !== undefined) firstAlarms.set(ref.taskId, due.firstAlarm);
+    return newTask({
       taskId: ref.taskId,
       caseId,
       departmentCode: ref.departmentCode,
@@ -127,6 +131,7 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseOutcom
       rectificationDueAt: due?.rectificationDueAt ?? null,
       ...(due ? { limits: due.limits } : {}),
     });
+  };
 
   const startTask = async (task: TaskState): Promise<void> => {
     const child = await startChild(taskWorkflow, {
@@ -141,6 +146,7 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseOutcom
           ...(task.ackDueAt && task.rectificationDueAt
             ? { ackDueAt: task.ackDueAt, rectificationDueAt: task.rectificationDueAt, limits: task.limits }
             : {}),
+          ...(firstAlarms.has(task.taskId) ? { next: firstAlarms.get(task.taskId) } : {}),
         },
       ],
       // Tasks end with their case, even if the case is terminated by an operator.

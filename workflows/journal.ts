@@ -43,6 +43,6 @@ export class Journal {
   }
 
   async record(input: RecordEventsInput): Promise<void> {
-    await readModel.recordEvents(input);
+    await readModel().recordEvents(input);
   }
 }

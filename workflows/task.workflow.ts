@@ -72,6 +72,8 @@ export interface TaskWorkflowInput {
   readonly ackDueAt?: string;
   readonly rectificationDueAt?: string;
   readonly limits?: TaskLimits;
+  /** What falls due first, as the case recorded it with the assignment (so it is not written again). */
+  readonly next?: Alarm | null;
   /** The state carried over from the previous run when the task continued as new. */
   readonly resume?: { readonly state: TaskState; readonly journal: JournalPosition };
   /** Continue as new once the history holds this many events (default 2,000). */
@@ -105,7 +107,7 @@ export async function taskWorkflow(input: TaskWorkflowInput): Promise<TaskOutcom
   const journal = new Journal(workflowInfo().workflowId, input.caseId, input.resume?.journal);
   let plan: Alarm[] = [];
   let plannedFor: string | null = null;
-  let next = null as Alarm | null;
+  let next = input.next ?? null;
   let changes = 0;
   upsertSearchAttributes([
     { key: statusSearchAttribute, value: state.status },
@@ -261,7 +263,7 @@ export async function taskWorkflow(input: TaskWorkflowInput): Promise<TaskOutcom
     if (workflowInfo().historyLength >= historyLimit || workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
       if (!isTaskFinished(state.status)) {
-        return continueAsNew<typeof taskWorkflow>({ ...input, resume: { state, journal: journal.position } });
+        return continueAsNew<typeof taskWorkflow>({ ...input, next, resume: { state, journal: journal.position } });
       }
     }
     const seen = changes;

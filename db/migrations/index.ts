@@ -2,10 +2,12 @@ import type { Migration } from 'kysely';
 import * as initial from './2026-11-25-initial';
 import * as deadlines from './2026-11-26-deadlines';
 import * as api from './2026-11-27-api';
+import * as listIndexes from './2026-11-28-list-indexes';
 
 /** Every migration, by dated name; the migrator applies them in name order. */
 export const migrations: Record<string, Migration> = {
   '2026-11-25-initial': initial,
   '2026-11-26-deadlines': deadlines,
   '2026-11-27-api': api,
+  '2026-11-28-list-indexes': listIndexes,
 };
