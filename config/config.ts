@@ -27,7 +27,7 @@ const envSchema = z.object({
   DUBAN_API_HOST: z.string().min(1).default('127.0.0.1'),
   DUBAN_API_PORT: port.default(8080),
   DUBAN_COMPLAINTS_PER_MINUTE: z.coerce.number().int().min(1).max(100000).default(10),
-  DUBAN_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100000).default(500),
+  DUBAN_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100000).default(250),
   DUBAN_POLICY_FILE: z.string().min(1).optional(),
   DUBAN_CALENDAR_FILE: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
@@ -54,7 +54,7 @@ export interface Config {
   /** Complaints one client address may file per minute. */
   readonly complaintsPerMinute: number;
   /**
-   * Workflows a worker keeps in memory between their tasks (each ~1-2 MB). Most tasks sleep for
+   * Workflows a worker keeps in memory between their tasks (each a few MB). Most tasks sleep for
    * days between timers; one evicted is replayed from its short history when it wakes.
    */
   readonly maxCachedWorkflows: number;

@@ -131,6 +131,9 @@ export interface CaseFilter {
   now?: string | undefined;
 }
 
+/** Past this many full-text matches, reading in sort order beats sorting the matches. */
+const manyMatches = 2000;
+
 /** No deadline sorts after every deadline. */
 const noDue = '9999-12-31T23:59:59.999Z';
 
@@ -170,9 +173,14 @@ export async function listCases(db: Executor, filter: CaseFilter): Promise<CaseV
   const q = filter.q?.replace(/[\u0000-\u001f\u007f]/g, ' ').trim();
   if (q) {
     if ([...q].length >= 3) {
-      // Trigram full-text index: the text as one quoted phrase.
+      // Trigram full-text index: the text as one quoted phrase. Counting its matches is cheap and
+      // picks the plan: a few are fetched and sorted; many (a common phrase) are found by reading
+      // cases in sort order and keeping those that match, which stops after one page. The unary
+      // `+` keeps SQLite from driving the query by the matches' rowids.
       const phrase = `"${q.replaceAll('"', '""')}"`;
-      query = query.where(sql<boolean>`cases.rowid IN (SELECT rowid FROM cases_fts WHERE cases_fts MATCH ${phrase})`);
+      const { rows } = await sql<{ n: number }>`SELECT count(*) AS n FROM cases_fts WHERE cases_fts MATCH ${phrase}`.execute(db);
+      const probe = (rows[0]?.n ?? 0) > manyMatches ? sql`+cases.rowid` : sql`cases.rowid`;
+      query = query.where(sql<boolean>`${probe} IN (SELECT rowid FROM cases_fts WHERE cases_fts MATCH ${phrase})`);
     } else {
       // Too short for trigrams: scan with LIKE, the text taken literally.
       const like = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
