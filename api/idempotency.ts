@@ -23,7 +23,7 @@ export const idempotencyHeaders = z
       .optional()
       .describe('a retry with the same key and body returns the first response and does nothing twice'),
   })
-  .loose();
+  .catchall(z.string());
 
 /** The Idempotency-Key of a request, checked; undefined when it has none. */
 export function idempotencyKeyOf(request: FastifyRequest): string | undefined {

@@ -25,8 +25,10 @@ describe('schemathesis against /openapi.json', () => {
       'examples,coverage,fuzzing',
       '--max-examples',
       process.env.DUBAN_SCHEMATHESIS_EXAMPLES ?? '30',
+      // One worker: with several, Python 3.11's ast module can fail inside hypothesis
+      // ("AST constructor recursion depth mismatch"), an error of the tool, not of the API.
       '--workers',
-      '2',
+      '1',
       '--seed',
       process.env.DUBAN_SCHEMATHESIS_SEED ?? '20261125',
       '--suppress-health-check',

@@ -75,7 +75,7 @@ const postRequestSchema = z
     description: z.string().trim().min(1).max(4000),
     media_url: z.url({ protocol: /^https?$/ }).max(2000).optional(),
   })
-  .loose();
+  .catchall(z.string());
 
 function statusNotes(c: PublicComplaint): string | null {
   switch (c.status) {
@@ -152,7 +152,7 @@ export function open311Routes(deps: { complaints: ComplaintService; timeZone: st
         schema: {
           tags: ['open311'],
           summary: 'GeoReport v2: the kinds of problem that can be reported',
-          querystring: z.object({ jurisdiction_id: z.string().max(100).optional() }).loose(),
+          querystring: z.object({ jurisdiction_id: z.string().max(100).optional() }).catchall(z.string()),
           response: { 200: z.array(serviceSchema) },
         },
       },
@@ -229,7 +229,7 @@ export function open311Routes(deps: { complaints: ComplaintService; timeZone: st
         end_date: z.iso.datetime({ offset: true }).optional(),
         status: z.string().max(100).optional(),
       })
-      .loose();
+      .catchall(z.string());
 
     app.get(
       '/open311/v2/requests.json',
@@ -271,7 +271,7 @@ export function open311Routes(deps: { complaints: ComplaintService; timeZone: st
           tags: ['open311'],
           summary: 'GeoReport v2: one request',
           params: z.object({ id: z.string().max(32) }),
-          querystring: z.object({ jurisdiction_id: z.string().max(100).optional() }).loose(),
+          querystring: z.object({ jurisdiction_id: z.string().max(100).optional() }).catchall(z.string()),
           response: { 200: z.array(requestSchema), ...open311Errors(404) },
         },
       },
@@ -285,7 +285,7 @@ export function open311Routes(deps: { complaints: ComplaintService; timeZone: st
           tags: ['open311'],
           summary: 'GeoReport v2: the request a token stands for (tokens are service request ids here)',
           params: z.object({ token: z.string().max(32) }),
-          querystring: z.object({ jurisdiction_id: z.string().max(100).optional() }).loose(),
+          querystring: z.object({ jurisdiction_id: z.string().max(100).optional() }).catchall(z.string()),
           response: { 200: z.array(z.object({ service_request_id: z.string(), token: z.string() })), ...open311Errors(404) },
         },
       },
