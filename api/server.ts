@@ -102,7 +102,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   await app.register(healthRoutes({ db: options.db, client: options.client }));
   await app.register(departmentRoutes({ db: options.db, timeZone: options.timeZone }));
   await app.register(caseRoutes({ cases, timeZone: options.timeZone, uploadedFiles: uploadedFiles(options.db) }));
-  await app.register(evidenceRoutes({ db: options.db, store, cases }));
+  await app.register(evidenceRoutes({ db: options.db, store }));
   await app.register(complaintRoutes({ complaints, rateLimit: complaintLimit }));
   await app.register(open311Routes({ complaints, timeZone: options.timeZone, rateLimit: complaintLimit }));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -14,9 +14,18 @@ export async function saveEvidenceFile(db: Executor, file: StoredFile, uploadedB
     .execute();
 }
 
-export async function findEvidenceFile(db: Executor, sha256: string): Promise<StoredFile | undefined> {
+/** An uploaded file, with the token (or CLI user) that uploaded it. */
+export async function findEvidenceUpload(
+  db: Executor,
+  sha256: string,
+): Promise<{ file: StoredFile; uploadedBy: string } | undefined> {
   const row = await db.selectFrom('evidence_files').selectAll().where('sha256', '=', sha256).executeTakeFirst();
-  return row && { kind: 'file', sha256: row.sha256, name: row.name, size: row.size, mediaType: row.media_type };
+  return (
+    row && {
+      file: { kind: 'file', sha256: row.sha256, name: row.name, size: row.size, mediaType: row.media_type },
+      uploadedBy: row.uploaded_by,
+    }
+  );
 }
 
 /** Records that cases refer to files. */
@@ -29,8 +38,18 @@ export async function addEvidenceRefs(db: Executor, refs: readonly { sha256: str
     .execute();
 }
 
-/** The cases that refer to a file. */
-export async function casesReferring(db: Executor, sha256: string): Promise<string[]> {
-  const rows = await db.selectFrom('evidence_refs').select('case_id').where('sha256', '=', sha256).execute();
-  return rows.map((r) => r.case_id);
+/**
+ * Whether a case that refers to the file is visible to `department`: one where it holds, or held,
+ * a task (the rule by which a department sees a case).
+ */
+export async function departmentSeesFile(db: Executor, sha256: string, department: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('evidence_refs')
+    .innerJoin('tasks', 'tasks.case_id', 'evidence_refs.case_id')
+    .select('tasks.id')
+    .where('evidence_refs.sha256', '=', sha256)
+    .where('tasks.department_code', '=', department)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
 }

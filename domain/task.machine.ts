@@ -446,7 +446,6 @@ export interface EscalationRecord {
 }
 
 export interface AlarmFiring {
-  readonly state: TaskState;
   readonly event: DomainEvent;
   readonly notifications: readonly OutboxNotification[];
   readonly escalation: EscalationRecord | null;
@@ -486,7 +485,6 @@ export function fireDueAlarms(task: TaskState, plan: readonly Alarm[], now: stri
     if (alarm.kind === 'reminder') {
       if (alarm !== lastReminder || now > alarm.dueAt) continue;
       firings.push({
-        state,
         event: {
           action: 'task.reminded',
           actor: systemActor,
@@ -513,7 +511,6 @@ export function fireDueAlarms(task: TaskState, plan: readonly Alarm[], now: stri
     const rung = escalationRungs[level];
     const what = alarm.deadline === 'acknowledgement' ? '签收超期 / acknowledgement overdue' : '整改超期 / rectification overdue';
     firings.push({
-      state,
       event: {
         action: 'task.escalated',
         actor: systemActor,

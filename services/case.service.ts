@@ -79,8 +79,6 @@ export interface CommandOptions {
 /** A case with its tasks and its timeline, as `case show` prints it. */
 export interface CaseRecord {
   readonly case: CaseView & {
-    /** Highest rung any of its tasks reached (0: none). */
-    readonly escalationLevel: number;
     /** The earliest reminder or rung due next among its tasks. */
     readonly next: (TaskView['next'] & { taskId: string }) | null;
   };
@@ -121,19 +119,17 @@ export function createCaseService(deps: CaseServiceDeps) {
   const now = deps.now ?? (() => new Date());
 
   /**
-   * The case, if `viewer` may see it: the office sees every case, a department only the cases
-   * where it holds (or held) a task; to anyone else the case does not exist.
+   * The case and its tasks, if `viewer` may see it: the office sees every case, a department only
+   * the cases where it holds (or held) a task; to anyone else the case does not exist.
    */
-  async function requireCase(caseId: string, viewer?: Actor): Promise<CaseView> {
+  async function requireCase(caseId: string, viewer?: Actor): Promise<{ found: CaseView; tasks: TaskView[] }> {
     const notFound = () => new DomainError('not_found', `案件 ${caseId} 不存在 / case ${caseId} not found`);
     if (!caseIdSchema.safeParse(caseId).success) throw notFound();
     const found = await findCase(deps.db, caseId);
     if (!found) throw notFound();
-    if (viewer?.role === 'department') {
-      const tasks = await listCaseTasks(deps.db, caseId);
-      if (!tasks.some((t) => t.department === viewer.department)) throw notFound();
-    }
-    return found;
+    const tasks = await listCaseTasks(deps.db, caseId);
+    if (viewer?.role === 'department' && !tasks.some((t) => t.department === viewer.department)) throw notFound();
+    return { found, tasks };
   }
 
   /**
@@ -146,8 +142,7 @@ export function createCaseService(deps: CaseServiceDeps) {
     target: TaskTarget,
     wanted?: (task: TaskView) => boolean,
   ): Promise<TaskView> {
-    await requireCase(caseId, actor);
-    const tasks = await listCaseTasks(deps.db, caseId);
+    const { tasks } = await requireCase(caseId, actor);
     if (target.taskId) {
       const task = tasks.find((t) => t.id === target.taskId);
       if (!task) throw new DomainError('not_found', `案件 ${caseId} 没有任务 ${target.taskId} / case ${caseId} has no task ${target.taskId}`);
@@ -324,20 +319,21 @@ export function createCaseService(deps: CaseServiceDeps) {
 
     /** 改派: the office moves a live task to another department, which gets a fresh task. */
     async reassignTask(caseId: string, actor: Actor, input: unknown, options: CommandOptions = {}): Promise<CaseState> {
+      const by = parseInput(actorSchema, actor, 'actor');
       const raw = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
       const from = raw.taskId === undefined && typeof raw.fromDepartment === 'string' ? raw.fromDepartment : undefined;
       const { fromDepartment: _from, ...rest } = raw;
-      const taskId = from ? (await resolveTask(caseId, parseInput(actorSchema, actor, 'actor'), { department: from })).id : raw.taskId;
+      // Naming the department instead of the task resolves it (and checks the case is visible).
+      const taskId = from ? (await resolveTask(caseId, by, { department: from })).id : raw.taskId;
       const parsed = parseInput(reassignInputSchema, { ...rest, taskId }, 'reassign');
-      await requireCase(caseId, actor);
+      if (!from) await requireCase(caseId, by);
       const [target] = await findDepartments(deps.db, [parsed.toDepartment]);
       if (!target?.active) {
         throw new DomainError('invalid_input', `部门 ${parsed.toDepartment} 不存在或已停用 / unknown or inactive department`, [
           { path: 'toDepartment', message: `unknown or inactive department ${parsed.toDepartment}` },
         ]);
       }
-      const command = { ...parsed, actor: parseInput(actorSchema, actor, 'actor') };
-      const result = await runUpdate(caseId, reassignTaskUpdate, command, `案件 ${caseId} / case ${caseId}`, options);
+      const result = await runUpdate(caseId, reassignTaskUpdate, { ...parsed, actor: by }, `案件 ${caseId} / case ${caseId}`, options);
       return localiseInstants(result as CaseState, deps.timeZone);
     },
 
@@ -364,15 +360,14 @@ export function createCaseService(deps: CaseServiceDeps) {
 
     /** A case with its tasks and full timeline, if `viewer` may see it. */
     async getCase(caseId: string, viewer?: Actor): Promise<CaseRecord> {
-      const found = await requireCase(caseId, viewer);
-      const [tasks, events] = await Promise.all([listCaseTasks(deps.db, caseId), listCaseEvents(deps.db, caseId)]);
-      const escalationLevel = Math.max(0, ...tasks.map((t) => Math.max(t.escalationLevel, t.ackEscalationLevel)));
+      const { found, tasks } = await requireCase(caseId, viewer);
+      const events = await listCaseEvents(deps.db, caseId);
       const next =
         tasks
           .filter((t) => t.next !== null)
           .map((t) => ({ ...t.next!, taskId: t.id }))
           .sort((a, b) => (a.at < b.at ? -1 : 1))[0] ?? null;
-      return localiseInstants({ case: { ...found, escalationLevel, next }, tasks, events }, deps.timeZone);
+      return localiseInstants({ case: { ...found, next }, tasks, events }, deps.timeZone);
     },
 
     /**

@@ -4,10 +4,9 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { DomainError } from '../../domain/errors';
 import type { Db } from '../../db/database';
-import { casesReferring, findEvidenceFile, saveEvidenceFile } from '../../db/evidence.repository';
-import type { CaseService } from '../../services/case.service';
+import { departmentSeesFile, findEvidenceUpload, saveEvidenceFile } from '../../db/evidence.repository';
 import type { EvidenceStore, FileResolver } from '../../services/evidence.store';
-import { actorOf, requireToken } from '../auth';
+import { requireToken } from '../auth';
 import { errorResponses, HttpError } from '../errors';
 import { storedFileSchema } from '../schemas';
 
@@ -18,7 +17,7 @@ export const maxFilesPerUpload = 10;
 export function uploadedFiles(db: Db): FileResolver {
   return async (reference, field) => {
     const match = /^sha256:([0-9a-f]{64})$/.exec(reference);
-    const stored = match ? await findEvidenceFile(db, match[1]!) : undefined;
+    const stored = match ? (await findEvidenceUpload(db, match[1]!))?.file : undefined;
     if (!stored) {
       throw new DomainError(
         'invalid_input',
@@ -35,7 +34,7 @@ export function uploadedFiles(db: Db): FileResolver {
  * content-addressed), served only to those who may see a case that refers to them (and to the
  * token that uploaded them, before it refers to them).
  */
-export function evidenceRoutes(deps: { db: Db; store: EvidenceStore; cases: CaseService }) {
+export function evidenceRoutes(deps: { db: Db; store: EvidenceStore }) {
   return async (fastify: FastifyInstance): Promise<void> => {
     const app = fastify.withTypeProvider<ZodTypeProvider>();
     app.post(
@@ -93,20 +92,14 @@ export function evidenceRoutes(deps: { db: Db; store: EvidenceStore; cases: Case
         const principal = requireToken(request);
         const { sha256 } = request.params;
         const notFound = new HttpError('not_found', `没有文件 ${sha256} / no file ${sha256}`);
-        const file = await findEvidenceFile(deps.db, sha256);
-        if (!file) throw notFound;
-        if (principal.role !== 'office') {
-          const row = await deps.db.selectFrom('evidence_files').select('uploaded_by').where('sha256', '=', sha256).executeTakeFirst();
-          let visible = row?.uploaded_by === principal.tokenId;
-          for (const caseId of visible ? [] : await casesReferring(deps.db, sha256)) {
-            visible = await deps.cases.getCase(caseId, actorOf(principal)).then(
-              () => true,
-              () => false,
-            );
-            if (visible) break;
-          }
-          if (!visible) throw notFound;
-        }
+        const upload = await findEvidenceUpload(deps.db, sha256);
+        if (!upload) throw notFound;
+        const { file } = upload;
+        const visible =
+          principal.role === 'office' ||
+          upload.uploadedBy === principal.tokenId ||
+          (principal.department !== null && (await departmentSeesFile(deps.db, sha256, principal.department)));
+        if (!visible) throw notFound;
         const path = deps.store.pathOf(sha256);
         if (!fs.existsSync(path)) throw notFound;
         return reply
