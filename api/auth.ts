@@ -32,7 +32,7 @@ export function installAuthentication(app: FastifyInstance, tokens: TokenService
   });
 }
 
-type TokenPrincipal = Extract<Principal, { kind: 'token' }>;
+export type TokenPrincipal = Extract<Principal, { kind: 'token' }>;
 
 /** The token holder behind the request; 401 for the public. */
 export function requireToken(request: FastifyRequest): TokenPrincipal {

@@ -1,3 +1,4 @@
+import { isGrpcServiceError, ServiceError } from '@temporalio/client';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -11,6 +12,7 @@ export const httpErrorStatus = {
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
+  method_not_allowed: 405,
   invalid_state: 409,
   conflict: 409,
   payload_too_large: 413,
@@ -49,55 +51,122 @@ export function errorBody(code: HttpErrorCode, message: string, details: readonl
   return { error: { code, message, details: [...details] } };
 }
 
-function send(reply: FastifyReply, code: HttpErrorCode, message: string, details: readonly FieldIssue[] = []) {
-  return reply.code(httpErrorStatus[code]).type('application/json; charset=utf-8').send(errorBody(code, message, details));
+/** An error as answered: its code (hence status), message, fields at fault and extra headers. */
+export interface Answer {
+  readonly code: HttpErrorCode;
+  readonly message: string;
+  readonly details: readonly FieldIssue[];
+  readonly headers: Record<string, string>;
 }
 
-/** Errors for the standard responses of each route in the OpenAPI document. */
-export const errorResponses = (...statuses: number[]) =>
-  Object.fromEntries(statuses.map((status) => [status, errorResponseSchema.describe(`error ${status}`)]));
+const internal: Answer = { code: 'internal', message: '服务器内部错误 / internal error', details: [], headers: {} };
+const unavailable: Answer = {
+  code: 'unavailable',
+  message: '服务暂时不可用，请稍后重试 / a service duban depends on is unavailable: retry later',
+  details: [],
+  headers: { 'retry-after': '5' },
+};
+
+/** gRPC statuses that mean Temporal cannot be reached now (UNAVAILABLE, DEADLINE_EXCEEDED). */
+const unreachable = new Set([14, 4]);
+
+/** Whether `error` says that Temporal or the database is away for a while, not that we are wrong. */
+function isUnavailable(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (isGrpcServiceError(e) && unreachable.has(e.code)) return true;
+    if (e instanceof ServiceError && /unavailable|deadline|connect/i.test(e.message)) return true;
+    const code = (e as { code?: unknown }).code;
+    if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') return true;
+  }
+  return false;
+}
+
+/**
+ * What to answer for `error`. Only the client's mistakes are 4xx; everything else is logged and
+ * answered as a plain 500 (or 503 when a dependency is away), never with internal detail.
+ */
+export function answerFor(error: FastifyError | Error, request: FastifyRequest): Answer {
+  if (error instanceof HttpError) return { code: error.code, message: error.message, details: error.details, headers: error.headers };
+  if (error instanceof DomainError) return { code: error.code, message: error.message, details: error.details, headers: {} };
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const where = error.validationContext ?? 'request';
+    const details = error.validation.map((v) => {
+      const segments = v.instancePath.split('/').slice(1).map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+      const issue = { ...v.params, code: v.keyword, message: v.message, path: segments } as unknown as z.core.$ZodIssue;
+      const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
+      const path = formatPath(keys.length > 0 ? [...segments, keys[0]!] : segments);
+      return { path: path ? `${where}.${path}` : where, message: localised(issue) };
+    });
+    const message = `请求无效 / invalid ${where}: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`;
+    return { code: 'bad_request', message, details, headers: {} };
+  }
+  if (isResponseSerializationError(error)) {
+    request.log.error({ err: error, issues: error.cause.issues }, 'response does not match its schema');
+    return internal;
+  }
+  const fastifyError = error as FastifyError;
+  const status = fastifyError.statusCode ?? 500;
+  const code = fastifyError.code;
+  if (status === 413 || code === 'FST_REQ_FILE_TOO_LARGE' || code === 'FST_PARTS_LIMIT' || code === 'FST_FILES_LIMIT') {
+    return { code: 'payload_too_large', message: `请求过大 / request too large: ${error.message}`, details: [], headers: {} };
+  }
+  if (status === 415) {
+    return { code: 'unsupported_media_type', message: `不支持的内容类型 / unsupported content type: ${error.message}`, details: [], headers: {} };
+  }
+  if (status === 429) return { code: 'rate_limited', message: `请求过于频繁 / too many requests: ${error.message}`, details: [], headers: {} };
+  // A 4xx that fastify or a plugin raised (malformed JSON, a broken multipart body …) describes
+  // the request; anything without one is ours.
+  if (status >= 400 && status < 500) {
+    return { code: 'bad_request', message: `请求无效 / bad request: ${error.message}`, details: [], headers: {} };
+  }
+  if (isUnavailable(error)) {
+    request.log.warn({ err: error }, 'a dependency is unavailable');
+    return unavailable;
+  }
+  request.log.error({ err: error }, 'request failed');
+  return internal;
+}
+
+function send(reply: FastifyReply, answer: Answer) {
+  return reply
+    .code(httpErrorStatus[answer.code])
+    .headers(answer.headers)
+    .type('application/json; charset=utf-8')
+    .send(errorBody(answer.code, answer.message, answer.details));
+}
+
+/** The JSON error object of a status, for the OpenAPI document. */
+export const errorResponse = (description: string) => errorResponseSchema.describe(description);
 
 /**
  * Maps every error to the one JSON shape with a status that means what it says; no stack trace
- * ever reaches a client.
+ * ever reaches a client. A request no route takes is a 405 (with `Allow`) when its path exists
+ * under other methods, else a 404. `/open311/` paths answer in GeoReport's own error format.
  */
-export function installErrorHandling(app: FastifyInstance): void {
+export function installErrorHandling(
+  app: FastifyInstance,
+  deps: {
+    allowedMethods: (path: string) => string[];
+    open311: (request: FastifyRequest, reply: FastifyReply, status: number, description: string) => FastifyReply;
+  },
+): void {
   app.setNotFoundHandler((request, reply) => {
-    const message = `没有这个地址 / no route ${request.method} ${request.url}`;
-    // Open311 clients expect GeoReport's own error list, even for a path that matches nothing.
-    if (request.url.startsWith('/open311/')) return reply.code(404).send([{ code: 404, description: message }]);
-    return send(reply, 'not_found', message);
+    const path = request.url.split('?')[0] ?? request.url;
+    const allowed = deps.allowedMethods(path);
+    const answer: Answer =
+      allowed.length > 0
+        ? {
+            code: 'method_not_allowed',
+            message: `${request.method} 不适用于此地址 / ${request.method} is not allowed here: use ${allowed.join(', ')}`,
+            details: [],
+            headers: { allow: allowed.join(', ') },
+          }
+        : { code: 'not_found', message: `没有这个地址 / no route ${request.method} ${path}`, details: [], headers: {} };
+    if (path.startsWith('/open311/')) {
+      void reply.headers(answer.headers);
+      return deps.open311(request, reply, httpErrorStatus[answer.code], answer.message);
+    }
+    return send(reply, answer);
   });
-  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    if (error instanceof HttpError) {
-      void reply.headers(error.headers);
-      return send(reply, error.code, error.message, error.details);
-    }
-    if (error instanceof DomainError) return send(reply, error.code, error.message, error.details);
-    if (hasZodFastifySchemaValidationErrors(error)) {
-      const where = error.validationContext ?? 'request';
-      const details = error.validation.map((v) => {
-        const segments = v.instancePath.split('/').slice(1).map((p) => (/^\d+$/.test(p) ? Number(p) : p));
-        const issue = { ...v.params, code: v.keyword, message: v.message, path: segments } as unknown as z.core.$ZodIssue;
-        const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
-        const path = formatPath(keys.length > 0 ? [...segments, keys[0]!] : segments);
-        return { path: path ? `${where}.${path}` : where, message: localised(issue) };
-      });
-      return send(reply, 'bad_request', `请求无效 / invalid ${where}: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`, details);
-    }
-    if (isResponseSerializationError(error)) {
-      request.log.error({ err: error, issues: error.cause.issues }, 'response does not match its schema');
-      return send(reply, 'internal', '服务器内部错误 / internal error');
-    }
-    const status = error.statusCode ?? 500;
-    if (status === 413 || error.code === 'FST_REQ_FILE_TOO_LARGE' || error.code === 'FST_PARTS_LIMIT' || error.code === 'FST_FILES_LIMIT') {
-      return send(reply, 'payload_too_large', `请求过大 / request too large: ${error.message}`);
-    }
-    if (status === 415) return send(reply, 'unsupported_media_type', `不支持的内容类型 / unsupported content type: ${error.message}`);
-    if (status === 429) return send(reply, 'rate_limited', `请求过于频繁 / too many requests: ${error.message}`);
-    if (status >= 400 && status < 500) return send(reply, 'bad_request', `请求无效 / bad request: ${error.message}`);
-    request.log.error({ err: error }, 'request failed');
-    return send(reply, 'internal', '服务器内部错误 / internal error');
-  });
+  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => send(reply, answerFor(error, request)));
 }
-

@@ -6,10 +6,16 @@ import { z } from 'zod';
 import { caseSources, evidenceSchema, locationSchema, severities } from '../domain/case.schema';
 import { complaintPublicStatuses } from '../domain/complaint.schema';
 import { caseStatuses } from '../domain/case.machine';
+import { eventActions, eventPayloadSchemas } from '../domain/event';
 import { taskStatuses } from '../domain/task.machine';
+import { instantSchema } from '../domain/time';
+import type { TimelineEntry } from '../db/event.repository';
 
-/** An instant with its zone offset, e.g. 2026-12-01T23:59:59.999+08:00. */
-const instant = z.string().describe('ISO 8601 date-time with zone offset');
+/**
+ * An instant with its zone offset, e.g. 2026-12-01T23:59:59.999+08:00: fields declared so are
+ * shown in the office's time zone by the serializer (api/serializer.ts), and no other field is.
+ */
+const instant = instantSchema;
 const nullableInstant = instant.nullable();
 
 export const actorResponseSchema = z.object({
@@ -91,16 +97,22 @@ export const taskSchema = z
   })
   .meta({ id: 'Task' });
 
+const timelineEntryFields = {
+  position: z.number().int(),
+  at: instant,
+  taskId: z.string().nullable(),
+  actor: z.object({ role: z.string(), department: z.string().nullable(), name: z.string() }),
+};
+
+/** One entry of a case's timeline; its payload's shape (and which of its fields are instants) follows its action. */
 export const timelineEntrySchema = z
-  .object({
-    position: z.number().int(),
-    at: instant,
-    action: z.string(),
-    taskId: z.string().nullable(),
-    actor: z.object({ role: z.string(), department: z.string().nullable(), name: z.string() }),
-    payload: z.record(z.string(), z.unknown()),
-  })
-  .meta({ id: 'TimelineEntry' });
+  .discriminatedUnion(
+    'action',
+    eventActions.map((action) =>
+      z.object({ ...timelineEntryFields, action: z.literal(action), payload: eventPayloadSchemas[action] }),
+    ) as unknown as [z.ZodObject, ...z.ZodObject[]],
+  )
+  .meta({ id: 'TimelineEntry' }) as unknown as z.ZodType<TimelineEntry>;
 
 export const caseRecordSchema = z
   .object({

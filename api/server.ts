@@ -5,21 +5,27 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { jsonSchemaTransform, jsonSchemaTransformObject, validatorCompiler } from 'fastify-type-provider-zod';
+import type { Config } from '../config/config';
 import type { Db } from '../db/database';
 import { createCaseService } from '../services/case.service';
 import { createComplaintService } from '../services/complaint.service';
+import { createDepartmentService } from '../services/department.service';
+import { createEvidenceService } from '../services/evidence.service';
 import { EvidenceStore, maxEvidenceBytes } from '../services/evidence.store';
 import { createTokenService } from '../services/token.service';
 import { installAuthentication } from './auth';
-import { HttpError, installErrorHandling } from './errors';
+import { clientKey } from './client-address';
+import { installContract } from './contract';
+import { errorResponse, HttpError, installErrorHandling } from './errors';
 import { installIdempotency } from './idempotency';
 import { caseRoutes } from './routes/cases';
-import { complaintRoutes } from './routes/complaints';
+import { complaintRoutes, type PublicLimits } from './routes/complaints';
 import { departmentRoutes } from './routes/departments';
-import { evidenceRoutes, maxFilesPerUpload, uploadedFiles } from './routes/evidence';
+import { evidenceRoutes, fileViewerOf, maxFilesPerUpload } from './routes/evidence';
 import { healthRoutes } from './routes/health';
-import { open311Routes } from './routes/open311';
+import { open311ErrorResponse, open311Routes, sendOpen311Error } from './routes/open311';
+import { zonedSerializerCompiler } from './serializer';
 
 export interface ApiOptions {
   readonly db: Db;
@@ -28,35 +34,75 @@ export interface ApiOptions {
   readonly timeZone: string;
   readonly dataDir: string;
   readonly logger: FastifyBaseLogger;
-  /** Complaints one client address may file per minute. */
+  /** Complaints one client may file per rate window. */
   readonly complaintsPerMinute: number;
+  /** Public reads (tracking, Open311 lists) one client may make per rate window. Default 120. */
+  readonly publicReadsPerMinute?: number;
+  /** The rate limits' window in milliseconds. Default one minute. */
+  readonly rateWindowMs?: number;
+  /**
+   * Reverse proxies whose X-Forwarded-For is believed (addresses, CIDRs, or loopback / linklocal /
+   * uniquelocal); without them, the client is the connection's peer.
+   */
+  readonly trustedProxies?: readonly string[];
+  /** How long an Idempotency-Key and its response are kept. Default 24 hours. */
+  readonly idempotencyRetentionMs?: number;
+  /** Bytes one token may upload per rolling 24 hours. Default 500 MiB. */
+  readonly uploadQuotaBytes?: number;
+  /** How long an upload no case refers to is kept. Default 72 hours. */
+  readonly evidenceGraceMs?: number;
   /** The largest JSON body accepted, in bytes. */
   readonly bodyLimit?: number;
 }
 
+const hour = 3_600_000;
+
+/** The API's limits and retention as configured. */
+export function apiLimits(config: Readonly<Config>) {
+  return {
+    complaintsPerMinute: config.complaintsPerMinute,
+    publicReadsPerMinute: config.publicReadsPerMinute,
+    trustedProxies: config.trustedProxies,
+    idempotencyRetentionMs: config.idempotencyRetentionHours * hour,
+    uploadQuotaBytes: config.uploadQuotaMb * 1024 * 1024,
+    evidenceGraceMs: config.evidenceGraceHours * hour,
+  } satisfies Partial<ApiOptions>;
+}
+
 /**
- * The HTTP API: REST with JSON under /api/v1, Open311 GeoReport v2 under /open311/v2, the
- * OpenAPI 3.1 document at /openapi.json and readable docs at /docs, health at /healthz and
- * /readyz. Requests and responses are validated by the same zod schemas the document shows.
+ * The HTTP API: REST with JSON under /api/v1, Open311 GeoReport v2 under /open311, the OpenAPI 3.1
+ * document at /openapi.json and readable docs at /docs, health at /healthz and /readyz. Requests
+ * and responses are validated by the same zod schemas the document shows, and every route answers
+ * only the statuses the document lists.
  */
 export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
+  const trusted = options.trustedProxies ?? [];
   const app = Fastify({
     loggerInstance: options.logger.child({ component: 'api' }),
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
-    // Behind a reverse proxy, set this to the proxy's address so that rate limits see clients.
-    trustProxy: false,
+    // Only the proxies named are believed about who the client is; nobody else can pretend.
+    trustProxy: trusted.length > 0 ? [...trusted] : false,
   });
   // JSON (and, for Open311 and uploads, forms and multipart) only: anything else is a 415.
   app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
-  installErrorHandling(app);
+  app.setSerializerCompiler(zonedSerializerCompiler(options.timeZone));
 
   const tokens = createTokenService({ db: options.db });
   const cases = createCaseService({ client: options.client, db: options.db, taskQueue: options.taskQueue, timeZone: options.timeZone });
-  const complaints = createComplaintService({ db: options.db, cases, timeZone: options.timeZone });
-  const store = EvidenceStore.inDataDir(options.dataDir);
-  const complaintLimit = { max: options.complaintsPerMinute, timeWindow: '1 minute' };
+  const complaints = createComplaintService({ db: options.db, cases });
+  const departments = createDepartmentService({ db: options.db });
+  const evidence = createEvidenceService({
+    db: options.db,
+    store: EvidenceStore.inDataDir(options.dataDir),
+    quotaBytes: options.uploadQuotaBytes ?? 500 * 1024 * 1024,
+    graceMs: options.evidenceGraceMs ?? 72 * hour,
+  });
+  const window = options.rateWindowMs ?? 60_000;
+  const limits: PublicLimits = {
+    filing: { max: options.complaintsPerMinute, timeWindow: window },
+    reading: { max: options.publicReadsPerMinute ?? 120, timeWindow: window },
+  };
 
   await app.register(swagger, {
     openapi: {
@@ -68,7 +114,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
           '督办: supervision and rectification cases. Office and department tokens act on cases and tasks; ' +
           'the public files complaints (also through Open311 GeoReport v2). Errors: ' +
           '{"error": {"code", "message", "details": [{"path", "message"}]}}. Times are ISO 8601 with zone offset. ' +
-          'Every POST accepts an Idempotency-Key header.',
+          'Every POST of a token holder accepts an Idempotency-Key header.',
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
@@ -84,8 +130,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   });
   await app.register(rateLimit, {
     global: false,
-    keyGenerator: (request) => request.ip,
-    // The plugin throws what this returns; the error handler answers with the one error shape.
+    keyGenerator: (request) => clientKey(request.ip),
+    // The plugin throws what this returns; the error handlers answer in their own formats.
     errorResponseBuilder: (_request, context) => {
       const seconds = Math.ceil(context.ttl / 1000);
       return Object.assign(
@@ -97,15 +143,36 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     },
   });
   installAuthentication(app, tokens);
-  installIdempotency(app, options.db);
+  // After authentication: who may call a route is checked before its input is read.
+  const contract = installContract(app, {
+    errorResponse: (url, _status, description) =>
+      url.startsWith('/open311/') ? open311ErrorResponse(url, description) : errorResponse(description),
+  });
+  installErrorHandling(app, { allowedMethods: contract.allowedMethods, open311: sendOpen311Error });
+  installIdempotency(app, options.db, { retentionMs: options.idempotencyRetentionMs ?? 24 * hour });
 
   await app.register(healthRoutes({ db: options.db, client: options.client }));
-  await app.register(departmentRoutes({ db: options.db, timeZone: options.timeZone }));
-  await app.register(caseRoutes({ cases, timeZone: options.timeZone, uploadedFiles: uploadedFiles(options.db) }));
-  await app.register(evidenceRoutes({ db: options.db, store }));
-  await app.register(complaintRoutes({ complaints, rateLimit: complaintLimit }));
-  await app.register(open311Routes({ complaints, timeZone: options.timeZone, rateLimit: complaintLimit }));
+  await app.register(departmentRoutes({ departments }));
+  await app.register(caseRoutes({ cases, timeZone: options.timeZone, filesFor: (principal) => evidence.resolverFor(fileViewerOf(principal)) }));
+  await app.register(evidenceRoutes({ evidence }));
+  await app.register(complaintRoutes({ complaints, limits }));
+  await app.register(open311Routes({ complaints, timeZone: options.timeZone, limits, startedAt: new Date().toISOString() }));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  // Uploads that no case came to refer to are removed after their grace period, in the background.
+  const collect = async () => {
+    try {
+      const removed = await evidence.collectGarbage();
+      if (removed > 0) app.log.info({ removed }, 'removed evidence files no case refers to');
+    } catch (error) {
+      app.log.error({ err: error }, 'evidence clean-up failed');
+    }
+  };
+  const timer = setInterval(() => void collect(), hour);
+  timer.unref();
+  app.addHook('onReady', collect);
+  app.addHook('onClose', () => clearInterval(timer));
+
   await app.ready();
   return app;
 }

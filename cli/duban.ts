@@ -13,7 +13,7 @@ import { departmentInputSchema } from '../domain/case.schema';
 import { DomainError, type ErrorCode } from '../domain/errors';
 import { parseInput } from '../domain/validation';
 import { calendarOverrideSchema, localDateSchema } from '../domain/calendar';
-import { formatInstant, localiseInstants } from '../domain/time';
+import { formatInstant } from '../domain/time';
 import { listCalendarDays, removeCalendarDay, setCalendarDay } from '../db/calendar.repository';
 import { listPendingNotifications } from '../db/outbox.repository';
 import { createCalendarSource } from '../services/calendar.source';
@@ -471,7 +471,7 @@ export function buildProgram(context: () => CliContext): Command {
     .description('notifications waiting for delivery')
     .option('--case <id>', 'only this case’s')
     .action(async (o: { case?: string }) => {
-      print(localiseInstants(await listPendingNotifications(await context().db(), o.case ? { caseId: o.case } : {}), context().config.timeZone));
+      print(await listPendingNotifications(await context().db(), o.case ? { caseId: o.case } : {}));
     });
 
   return program;

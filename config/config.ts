@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
+import { isProxyEntry } from '../api/client-address';
 import { fieldIssues } from '../domain/validation';
 
 const port = z.coerce.number().int().min(1).max(65535);
@@ -27,6 +28,15 @@ const envSchema = z.object({
   DUBAN_API_HOST: z.string().min(1).default('127.0.0.1'),
   DUBAN_API_PORT: port.default(8080),
   DUBAN_COMPLAINTS_PER_MINUTE: z.coerce.number().int().min(1).max(100000).default(10),
+  DUBAN_PUBLIC_READS_PER_MINUTE: z.coerce.number().int().min(1).max(1000000).default(120),
+  DUBAN_TRUSTED_PROXIES: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((e) => e.trim()).filter((e) => e !== ''))
+    .refine((entries) => entries.every(isProxyEntry), 'comma-separated addresses, CIDRs, or loopback / linklocal / uniquelocal'),
+  DUBAN_IDEMPOTENCY_RETENTION_HOURS: z.coerce.number().min(1).max(24 * 365).default(24),
+  DUBAN_UPLOAD_QUOTA_MB: z.coerce.number().int().min(1).max(1_000_000).default(500),
+  DUBAN_EVIDENCE_GRACE_HOURS: z.coerce.number().min(1).max(24 * 365).default(72),
   DUBAN_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100000).default(250),
   DUBAN_POLICY_FILE: z.string().min(1).optional(),
   DUBAN_CALENDAR_FILE: z.string().min(1).optional(),
@@ -53,6 +63,16 @@ export interface Config {
   readonly apiPort: number;
   /** Complaints one client address may file per minute. */
   readonly complaintsPerMinute: number;
+  /** Public reads (tracking, Open311) one client address may make per minute. */
+  readonly publicReadsPerMinute: number;
+  /** Reverse proxies whose X-Forwarded-For is believed. */
+  readonly trustedProxies: readonly string[];
+  /** How long Idempotency-Keys and their responses are kept, in hours. */
+  readonly idempotencyRetentionHours: number;
+  /** MiB one token may upload per rolling 24 hours. */
+  readonly uploadQuotaMb: number;
+  /** Hours an upload that no case refers to is kept. */
+  readonly evidenceGraceHours: number;
   /**
    * Workflows a worker keeps in memory between their tasks (each a few MB). Most tasks sleep for
    * days between timers; one evicted is replayed from its short history when it wakes.
@@ -89,6 +109,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     apiHost: e.DUBAN_API_HOST,
     apiPort: e.DUBAN_API_PORT,
     complaintsPerMinute: e.DUBAN_COMPLAINTS_PER_MINUTE,
+    publicReadsPerMinute: e.DUBAN_PUBLIC_READS_PER_MINUTE,
+    trustedProxies: Object.freeze(e.DUBAN_TRUSTED_PROXIES),
+    idempotencyRetentionHours: e.DUBAN_IDEMPOTENCY_RETENTION_HOURS,
+    uploadQuotaMb: e.DUBAN_UPLOAD_QUOTA_MB,
+    evidenceGraceHours: e.DUBAN_EVIDENCE_GRACE_HOURS,
     maxCachedWorkflows: e.DUBAN_MAX_CACHED_WORKFLOWS,
     policyFile: path.resolve(e.DUBAN_POLICY_FILE ?? path.join(dataDir, 'policy.json')),
     calendarFile: path.resolve(e.DUBAN_CALENDAR_FILE ?? path.join(dataDir, 'calendar.json')),

@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
-import type { DomainEvent } from '../domain/event';
+import type { DomainEvent, EventAction } from '../domain/event';
 import type { Selectable } from 'kysely';
 import type { Database, EventTable } from './schema';
 
@@ -16,7 +16,7 @@ export interface KeyedEvent {
 export interface TimelineEntry {
   position: number;
   at: string;
-  action: string;
+  action: EventAction;
   taskId: string | null;
   actor: { role: string; department: string | null; name: string };
   payload: Record<string, unknown>;
@@ -50,7 +50,7 @@ function toTimelineEntry(row: Selectable<EventTable>): TimelineEntry {
   return {
     position: row.position,
     at: row.at,
-    action: row.action,
+    action: row.action as EventAction,
     taskId: row.task_id,
     actor: { role: row.actor_role, department: row.actor_department, name: row.actor_name },
     payload: JSON.parse(row.payload) as Record<string, unknown>,

@@ -177,6 +177,8 @@ export interface IdempotencyKeyTable {
   response_body: string | null;
   response_type: string | null;
   created_at: string;
+  /** Who holds the claim while it is in progress: only its holder completes or releases it. */
+  claim_id: string | null;
 }
 
 /** Uploaded evidence files (content under data/evidence). */
@@ -185,7 +187,18 @@ export interface EvidenceFileTable {
   name: string;
   media_type: string;
   size: number;
+  /** The first uploader (every uploader is in evidence_uploads). */
   uploaded_by: string;
+  created_at: string;
+  /** When it was last attached to something; unreferenced files are removed some time after. */
+  touched_at: string | null;
+}
+
+/** Each caller who uploaded a file, and when: the right to attach it, and the upload quota. */
+export interface EvidenceUploadTable {
+  sha256: string;
+  uploaded_by: string;
+  size: number;
   created_at: string;
 }
 
@@ -212,7 +225,7 @@ export interface ComplaintTable {
   contact: string;
   /** JSON array of evidence. */
   evidence: string;
-  /** received | converted | dismissed */
+  /** received | converting | converted | dismissed */
   status: string;
   case_id: string | null;
   dismiss_reason: string | null;
@@ -233,6 +246,7 @@ export interface Database {
   tokens: TokenTable;
   idempotency_keys: IdempotencyKeyTable;
   evidence_files: EvidenceFileTable;
+  evidence_uploads: EvidenceUploadTable;
   evidence_refs: EvidenceRefTable;
   complaints: ComplaintTable;
 }

@@ -1,4 +1,6 @@
+import { z } from 'zod';
 import type { Actor } from './case.schema';
+import { instantSchema } from './time';
 
 /** Every kind of entry on a case's audit trail. */
 export const eventActions = [
@@ -34,3 +36,65 @@ export interface DomainEvent {
   readonly taskId: string | null;
   readonly payload: Readonly<Record<string, unknown>>;
 }
+
+const instant = instantSchema;
+const text = z.string();
+const evidenceList = z.array(z.looseObject({}));
+
+/**
+ * What each kind of event carries, as read back on a timeline: the fields that are instants are
+ * declared as such (they are shown in the office's zone); everything else is data as recorded.
+ * Objects are loose and fields optional so that events recorded by earlier versions still fit.
+ */
+export const eventPayloadSchemas = {
+  'case.opened': z.looseObject({ title: text.optional(), description: text.optional() }),
+  'case.closed': z.looseObject({ tasks: z.array(text).optional() }),
+  'case.withdrawn': z.looseObject({ reason: text.optional() }),
+  'task.assigned': z.looseObject({
+    department: text.optional(),
+    role: text.optional(),
+    ackDueAt: instant.nullable().optional(),
+    rectificationDueAt: instant.nullable().optional(),
+    transferredFrom: text.optional(),
+    reason: text.optional(),
+  }),
+  'task.acknowledged': z.looseObject({ note: text.optional() }),
+  'task.progress_reported': z.looseObject({ note: text.optional(), evidence: evidenceList.optional() }),
+  'task.submitted': z.looseObject({ report: text.optional(), evidence: evidenceList.optional(), submissionCount: z.number().optional() }),
+  'task.accepted': z.looseObject({ comment: text.optional() }),
+  'task.rejected': z.looseObject({ comment: text.optional(), reworkCount: z.number().optional() }),
+  'task.withdrawn': z.looseObject({ reason: text.optional() }),
+  'task.extension_requested': z.looseObject({
+    workingDays: z.number().optional(),
+    reason: text.optional(),
+    rectificationDueAt: instant.nullable().optional(),
+  }),
+  'task.extension_granted': z.looseObject({
+    requestedWorkingDays: z.number().optional(),
+    workingDays: z.number().optional(),
+    from: instant.nullable().optional(),
+    rectificationDueAt: instant.nullable().optional(),
+    comment: text.nullable().optional(),
+  }),
+  'task.extension_denied': z.looseObject({ requestedWorkingDays: z.number().optional(), comment: text.nullable().optional() }),
+  'task.transfer_requested': z.looseObject({ reason: text.optional(), suggestedDepartment: text.nullable().optional() }),
+  'task.transfer_rejected': z.looseObject({ comment: text.optional() }),
+  'task.transferred': z.looseObject({ toDepartment: text.optional(), toTaskId: text.optional(), reason: text.optional() }),
+  'task.suspended': z.looseObject({ reason: text.optional() }),
+  'task.resumed': z.looseObject({
+    suspendedSince: instant.optional(),
+    pausedWorkingDays: z.number().optional(),
+    ackDueAt: instant.nullable().optional(),
+    rectificationDueAt: instant.nullable().optional(),
+    comment: text.optional(),
+  }),
+  'task.reminded': z.looseObject({ deadline: text.optional(), label: text.optional(), plannedAt: instant.optional(), dueAt: instant.optional() }),
+  'task.escalated': z.looseObject({
+    deadline: text.optional(),
+    level: z.number().optional(),
+    rung: text.optional(),
+    rungEn: text.optional(),
+    plannedAt: instant.optional(),
+    dueAt: instant.optional(),
+  }),
+} as const satisfies Record<EventAction, z.ZodType>;

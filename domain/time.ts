@@ -1,4 +1,5 @@
 import { DateTime, IANAZone } from 'luxon';
+import { z } from 'zod';
 import { DomainError } from './errors';
 
 /** The calendar year of `instant` in `zone`. */
@@ -20,10 +21,13 @@ function offsetAt(zone: string, ms: number): number {
   return offset;
 }
 
-/** An ISO 8601 instant shown in `zone` with its offset, e.g. 2026-11-25T19:30:00.000+08:00. */
+/**
+ * An ISO 8601 instant shown in `zone` with its offset, e.g. 2026-11-25T19:30:00.000+08:00. Total:
+ * a value that is not an instant comes back unchanged, so presenting stored data never fails.
+ */
 export function formatInstant(iso: string, zone: string): string {
   const ms = Date.parse(iso);
-  if (Number.isNaN(ms)) throw new Error(`not an ISO 8601 instant: ${iso}`);
+  if (Number.isNaN(ms)) return iso;
   // The zone's offset at that instant, then plain arithmetic: far cheaper than a zoned DateTime,
   // and lists format thousands of instants.
   const offset = offsetAt(zone, ms);
@@ -49,17 +53,87 @@ export function dueInstant(dueDate: string, zone: string): string {
   return dt.toUTC().toISO() ?? dueDate;
 }
 
-const utcInstant = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
+/** An instant as schemas declare it: ISO 8601 with a zone (Z or an offset). */
+export const instantSchema = z.iso.datetime({ offset: true }).describe('ISO 8601 date-time with zone offset');
+
+type AnyDef = { type: string; [key: string]: unknown };
+const defOf = (schema: z.core.$ZodType): AnyDef => schema._zod.def as unknown as AnyDef;
+
+/** Whether `schema` declares an instant: a string with the ISO date-time format. */
+function declaresInstant(def: AnyDef): boolean {
+  return def.type === 'string' && def.format === 'datetime';
+}
 
 /**
- * A copy of `value` with every ISO 8601 UTC instant in it (at any depth) shown in `zone` with
- * its offset, for people reading it in the office's time.
+ * A copy of `value` with the instants that `schema` declares (string fields of ISO date-time
+ * format, at any depth) shown in `zone`. Only declared fields change: free text that looks like a
+ * time is never rewritten, and a value that does not fit the schema passes through as it is.
  */
-export function localiseInstants<T>(value: T, zone: string): T {
-  if (typeof value === 'string') return (utcInstant.test(value) ? formatInstant(value, zone) : value) as T;
-  if (Array.isArray(value)) return value.map((v: unknown) => localiseInstants(v, zone)) as T;
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, localiseInstants(v, zone)])) as T;
+export function presentInstants<T>(schema: z.core.$ZodType, value: T, zone: string): T {
+  return present(schema, value, zone) as T;
+}
+
+function present(schema: z.core.$ZodType, value: unknown, zone: string): unknown {
+  if (value === null || value === undefined) return value;
+  const def = defOf(schema);
+  switch (def.type) {
+    case 'string':
+      return declaresInstant(def) && typeof value === 'string' ? formatInstant(value, zone) : value;
+    case 'optional':
+    case 'nullable':
+    case 'default':
+    case 'prefault':
+    case 'readonly':
+    case 'catch':
+    case 'nonoptional':
+      return present(def.innerType as z.core.$ZodType, value, zone);
+    case 'lazy':
+      return present((def.getter as () => z.core.$ZodType)(), value, zone);
+    case 'pipe':
+      // A response is encoded from the pipe's output side.
+      return present(def.out as z.core.$ZodType, value, zone);
+    case 'array':
+      return Array.isArray(value) ? value.map((item: unknown) => present(def.element as z.core.$ZodType, item, zone)) : value;
+    case 'record':
+      return isPlainObject(value)
+        ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, present(def.valueType as z.core.$ZodType, v, zone)]))
+        : value;
+    case 'object': {
+      if (!isPlainObject(value)) return value;
+      const shape = def.shape as Record<string, z.core.$ZodType>;
+      const catchall = def.catchall as z.core.$ZodType | undefined;
+      const out: Record<string, unknown> = {};
+      for (const [key, item] of Object.entries(value)) {
+        const field = Object.hasOwn(shape, key) ? shape[key] : catchall;
+        out[key] = field ? present(field, item, zone) : item;
+      }
+      return out;
+    }
+    case 'union': {
+      const option = unionOption(def, value);
+      return option ? present(option, value, zone) : value;
+    }
+    case 'intersection':
+      return present(def.right as z.core.$ZodType, present(def.left as z.core.$ZodType, value, zone), zone);
+    default:
+      return value;
   }
-  return value;
+}
+
+/** The option of a union that `value` belongs to: by its discriminator, else the first that fits. */
+function unionOption(def: AnyDef, value: unknown): z.core.$ZodType | undefined {
+  const options = def.options as z.core.$ZodType[];
+  const discriminator = def.discriminator as string | undefined;
+  if (discriminator !== undefined && isPlainObject(value)) {
+    const tag = value[discriminator];
+    return options.find((option) => {
+      const field = (defOf(option).shape as Record<string, z.core.$ZodType> | undefined)?.[discriminator];
+      return field?._zod.values?.has(tag as never) ?? false;
+    });
+  }
+  return options.find((option) => z.safeParse(option, value).success);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -24,6 +24,8 @@ export function localised(issue: z.core.$ZodIssue): string {
   };
   const zhMessage = message(zh);
   const enMessage = message(en);
+  // A schema's own message (set with `error`) is already bilingual: keep it.
+  if (issue.message && issue.message !== enMessage) return issue.message;
   return zhMessage === enMessage ? zhMessage : `${zhMessage} / ${enMessage}`;
 }
 

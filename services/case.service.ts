@@ -24,7 +24,7 @@ import {
 import { caseIdSchema } from '../domain/case-id';
 import { DomainError } from '../domain/errors';
 import { isTaskFinished } from '../domain/task.machine';
-import { dueInstant, localiseInstants, yearIn } from '../domain/time';
+import { dueInstant, yearIn } from '../domain/time';
 import { parseInput } from '../domain/validation';
 import type { CaseView, TaskView } from '../db/case.mapper';
 import { type CaseFilter, findCase, listCases, listCaseTasks, reserveCaseId, sortKeyOf } from '../db/case.repository';
@@ -86,22 +86,26 @@ export interface CaseRecord {
   readonly events: TimelineEntry[];
 }
 
-/** An opaque page cursor: where the previous page ended, in which order. */
-export function encodeCursor(cursor: { sort: string; key: string | null; id: string }): string {
-  return Buffer.from(JSON.stringify([cursor.sort, cursor.key, cursor.id])).toString('base64url');
+/**
+ * A page cursor: the sort key and case id where the previous page ended, e.g.
+ * `2026-11-25T04:00:00.000Z_DB-2026-000123` (`none` for a case without a deadline). Any cursor of
+ * this form names a position in every sort order, so a well-formed cursor is never refused.
+ */
+export const cursorPattern = /^(none|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)_(DB-\d{4}-\d{6,})$/;
+
+export function encodeCursor(cursor: { key: string | null; id: string }): string {
+  return `${cursor.key ?? 'none'}_${cursor.id}`;
 }
 
-/** The position a cursor names; throws `invalid_input` for a cursor not made by encodeCursor for `sort`. */
-export function decodeCursor(cursor: string, sort: string): { key: string | null; id: string } {
-  try {
-    const [s, key, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    if (s === sort && (typeof key === 'string' || key === null) && typeof id === 'string') return { key, id };
-  } catch {
-    // falls through to the refusal
+/** The position a cursor names; throws `invalid_input` for a string that is not a cursor. */
+export function decodeCursor(cursor: string): { key: string | null; id: string } {
+  const match = cursorPattern.exec(cursor);
+  if (!match) {
+    throw new DomainError('invalid_input', 'cursor: 无效的分页游标 / not a page cursor', [
+      { path: 'cursor', message: 'not a page cursor (use nextCursor of the previous page)' },
+    ]);
   }
-  throw new DomainError('invalid_input', 'cursor: 无效的分页游标 / not a cursor of this listing', [
-    { path: 'cursor', message: 'not a cursor of this listing (same sort)' },
-  ]);
+  return { key: match[1] === 'none' ? null : match[1]!, id: match[2]! };
 }
 
 const noFiles: FileResolver = (reference, field) =>
@@ -197,7 +201,7 @@ export function createCaseService(deps: CaseServiceDeps) {
   ): Promise<TaskSnapshot> {
     const task = await resolveTask(caseId, parseInput(actorSchema, actor, 'actor'), target, wanted);
     const result = await runUpdate(task.id, update, { ...input, actor }, `任务 ${task.id} / task ${task.id}`, options);
-    return localiseInstants(result as TaskSnapshot, deps.timeZone);
+    return result as TaskSnapshot;
   }
 
   return {
@@ -250,12 +254,12 @@ export function createCaseService(deps: CaseServiceDeps) {
       });
       try {
         const opened = await deps.client.workflow.executeUpdateWithStart(caseOpenedUpdate, { startWorkflowOperation: start });
-        return localiseInstants(opened, deps.timeZone);
+        return opened;
       } catch (error) {
         const domain = domainErrorFrom(error, `案件 ${caseId} / case ${caseId}`);
         if (domain?.code === 'conflict') {
           // Opened before, and finished since: the retry's answer is the case as it is.
-          return localiseInstants(await deps.client.workflow.getHandle(caseId).query(getCaseQuery), deps.timeZone);
+          return await deps.client.workflow.getHandle(caseId).query(getCaseQuery);
         }
         throw domain ?? error;
       }
@@ -334,7 +338,7 @@ export function createCaseService(deps: CaseServiceDeps) {
         ]);
       }
       const result = await runUpdate(caseId, reassignTaskUpdate, { ...parsed, actor: by }, `案件 ${caseId} / case ${caseId}`, options);
-      return localiseInstants(result as CaseState, deps.timeZone);
+      return result as CaseState;
     },
 
     /** 挂起: the office stops a task's clock, with a reason. */
@@ -355,7 +359,7 @@ export function createCaseService(deps: CaseServiceDeps) {
       await requireCase(caseId, actor);
       const command = { ...parsed, actor: parseInput(actorSchema, actor, 'actor') };
       const result = await runUpdate(caseId, withdrawCaseUpdate, command, `案件 ${caseId} / case ${caseId}`, options);
-      return localiseInstants(result as CaseState, deps.timeZone);
+      return result as CaseState;
     },
 
     /** A case with its tasks and full timeline, if `viewer` may see it. */
@@ -367,7 +371,7 @@ export function createCaseService(deps: CaseServiceDeps) {
           .filter((t) => t.next !== null)
           .map((t) => ({ ...t.next!, taskId: t.id }))
           .sort((a, b) => (a.at < b.at ? -1 : 1))[0] ?? null;
-      return localiseInstants({ case: { ...found, next }, tasks, events }, deps.timeZone);
+      return { case: { ...found, next }, tasks, events };
     },
 
     /**
@@ -386,8 +390,8 @@ export function createCaseService(deps: CaseServiceDeps) {
       const page = items.slice(0, limit);
       const last = page.at(-1);
       const nextCursor =
-        items.length > limit && last ? encodeCursor({ sort, key: sortKeyOf(last, sort), id: last.id }) : null;
-      return { items: localiseInstants(page, deps.timeZone), nextCursor };
+        items.length > limit && last ? encodeCursor({ key: sortKeyOf(last, sort), id: last.id }) : null;
+      return { items: page, nextCursor };
     },
   };
 }

@@ -8,12 +8,19 @@ import {
   type ComplaintPublicStatus,
 } from '../domain/complaint.schema';
 import { DomainError } from '../domain/errors';
-import { localiseInstants } from '../domain/time';
 import { parseInput } from '../domain/validation';
-import { findCase, listCaseTasks } from '../db/case.repository';
-import { type ComplaintRow, findComplaint, insertComplaint, listComplaints, updateComplaint } from '../db/complaint.repository';
+import { caseIdSchema } from '../domain/case-id';
+import {
+  type ComplaintState,
+  type ComplaintViewRow,
+  findComplaint,
+  findComplaintView,
+  findComplaintViewByCase,
+  insertComplaint,
+  listComplaintViews,
+  transitionComplaint,
+} from '../db/complaint.repository';
 import type { Db } from '../db/database';
-import { findDepartments } from '../db/department.repository';
 import type { CaseService } from './case.service';
 
 /** Crockford's base32: no I, L, O or U to misread over the phone. */
@@ -28,7 +35,7 @@ export function newTrackingCode(): string {
 
 export const trackingCodePattern = /^TS-[0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{5}$/;
 
-/** A complaint as anyone with its tracking code sees it: no personal data. */
+/** A complaint as the holder of its tracking code sees it: no contact data, coordinates coarsened. */
 export interface PublicComplaint {
   trackingCode: string;
   status: ComplaintPublicStatus;
@@ -42,16 +49,38 @@ export interface PublicComplaint {
   receivedAt: string;
   updatedAt: string;
   dismissReason: string | null;
-  case: {
-    id: string;
-    status: string;
-    openedAt: string;
-    closedAt: string | null;
-    /** The lead department's name. */
-    agencyResponsible: string | null;
-    /** The lead task's rectification deadline. */
-    expectedAt: string | null;
-  } | null;
+  case: PublicCase | null;
+}
+
+/** What anyone may learn of the case opened from a complaint. */
+export interface PublicCase {
+  id: string;
+  status: string;
+  openedAt: string;
+  closedAt: string | null;
+  /** The lead department's name. */
+  agencyResponsible: string | null;
+  /** The lead task's rectification deadline. */
+  expectedAt: string | null;
+}
+
+/**
+ * A complaint the office accepted, as anyone may list it: named by its case, described in the
+ * office's words (the case title), never with the tracking code, the complainant's own text,
+ * their photos or their contact details; coordinates coarsened.
+ */
+export interface PublishedRequest {
+  caseId: string;
+  status: 'in_progress' | 'closed';
+  title: string;
+  category: string | null;
+  serviceCode: string | null;
+  address: string | null;
+  lat: number | null;
+  lng: number | null;
+  receivedAt: string;
+  updatedAt: string;
+  case: PublicCase;
 }
 
 /** A complaint as the office sees it, contact details included. */
@@ -63,69 +92,119 @@ export type OfficeComplaint = PublicComplaint & {
 };
 
 /**
- * Complaints (投诉/举报) from the public: filed with a tracking code, triaged by the office into a
- * case (once, however often the conversion is retried) or dismissed with a reason.
+ * Coordinates shown to the public are rounded to three decimals, about 100 m: enough to find the
+ * problem, not enough to find the door of whoever reported it.
  */
-export function createComplaintService(deps: { db: Db; cases: CaseService; timeZone: string; now?: () => Date }) {
+export function coarseCoordinate(value: number | null): number | null {
+  return value === null ? null : Math.round(value * 1000) / 1000;
+}
+
+/** The public cases of complaints: those the office accepted, and not withdrawn since. */
+const publishedStates = ['converted'] as const;
+const unpublishedCaseStatuses = ['withdrawn'];
+
+function publicCase(row: ComplaintViewRow): PublicCase | null {
+  if (!row.case_id || !row.case_status || !row.case_opened_at) return null;
+  return {
+    id: row.case_id,
+    status: row.case_status,
+    openedAt: row.case_opened_at,
+    closedAt: row.case_closed_at,
+    agencyResponsible: row.lead_department_name,
+    expectedAt: row.lead_due_at,
+  };
+}
+
+function publicStatus(row: ComplaintViewRow): ComplaintPublicStatus {
+  if (row.status === 'dismissed') return 'dismissed';
+  if (!row.case_status) return 'received';
+  return row.case_status === 'closed' ? 'closed' : row.case_status === 'withdrawn' ? 'withdrawn' : 'in_progress';
+}
+
+/** The later of two instants (ISO 8601 UTC strings compare in time order). */
+const later = (a: string, b: string | null): string => (b !== null && b > a ? b : a);
+
+function toPublic(row: ComplaintViewRow): PublicComplaint {
+  const evidence = JSON.parse(row.evidence) as ComplaintInput['evidence'];
+  return {
+    trackingCode: row.tracking_code,
+    status: publicStatus(row),
+    title: row.title,
+    description: row.description,
+    category: row.category,
+    address: row.location_address,
+    lat: coarseCoordinate(row.location_lat),
+    lng: coarseCoordinate(row.location_lng),
+    mediaUrl: evidence[0]?.url ?? null,
+    receivedAt: row.created_at,
+    updatedAt: later(row.updated_at, row.case_updated_at),
+    dismissReason: row.dismiss_reason,
+    case: publicCase(row),
+  };
+}
+
+function toOffice(row: ComplaintViewRow): OfficeComplaint {
+  return {
+    ...toPublic(row),
+    lat: row.location_lat,
+    lng: row.location_lng,
+    contact: JSON.parse(row.contact) as OfficeComplaint['contact'],
+    channel: row.channel,
+    serviceCode: row.service_code,
+    evidence: JSON.parse(row.evidence) as ComplaintInput['evidence'],
+  };
+}
+
+function toPublished(row: ComplaintViewRow): PublishedRequest | undefined {
+  const kase = publicCase(row);
+  if (!kase || row.status !== 'converted' || unpublishedCaseStatuses.includes(kase.status)) return undefined;
+  return {
+    caseId: kase.id,
+    status: kase.status === 'closed' ? 'closed' : 'in_progress',
+    title: row.case_title ?? row.title,
+    category: row.category,
+    serviceCode: row.service_code,
+    address: row.location_address,
+    lat: coarseCoordinate(row.location_lat),
+    lng: coarseCoordinate(row.location_lng),
+    receivedAt: row.created_at,
+    updatedAt: later(row.updated_at, row.case_updated_at),
+    case: kase,
+  };
+}
+
+/** Filters of the public list of accepted complaints. */
+export interface PublishedFilter {
+  readonly since: string;
+  readonly until: string;
+  readonly limit: number;
+  readonly offset: number;
+  readonly caseIds?: readonly string[] | undefined;
+  readonly services?: { readonly codes: readonly string[]; readonly names: readonly string[] } | undefined;
+  readonly statuses?: readonly ('open' | 'closed')[] | undefined;
+}
+
+/**
+ * Complaints (投诉/举报) from the public: filed with a tracking code, triaged by the office into a
+ * case (once, however often the conversion is retried) or dismissed with a reason; of two
+ * concurrent triage commands on one complaint exactly one takes effect.
+ */
+export function createComplaintService(deps: { db: Db; cases: CaseService; now?: () => Date }) {
   const now = deps.now ?? (() => new Date());
 
-  async function requireComplaint(code: string): Promise<ComplaintRow> {
-    const row = trackingCodePattern.test(code) ? await findComplaint(deps.db, code) : undefined;
-    if (!row) throw new DomainError('not_found', `投诉 ${code} 不存在 / no complaint ${code}`);
+  const notFound = (code: string) => new DomainError('not_found', `投诉 ${code} 不存在 / no complaint ${code}`);
+
+  async function requireView(code: string): Promise<ComplaintViewRow> {
+    const row = trackingCodePattern.test(code) ? await findComplaintView(deps.db, code) : undefined;
+    if (!row) throw notFound(code);
     return row;
   }
 
-  async function present(row: ComplaintRow): Promise<PublicComplaint> {
-    const found = row.case_id ? await findCase(deps.db, row.case_id) : undefined;
-    let kase: PublicComplaint['case'] = null;
-    let status: ComplaintPublicStatus = row.status === 'dismissed' ? 'dismissed' : 'received';
-    if (found) {
-      const tasks = await listCaseTasks(deps.db, found.id);
-      const lead = tasks.filter((t) => t.role === 'lead' && t.status !== 'transferred').at(-1) ?? tasks[0];
-      const [department] = lead ? await findDepartments(deps.db, [lead.department]) : [];
-      kase = {
-        id: found.id,
-        status: found.status,
-        openedAt: found.openedAt,
-        closedAt: found.closedAt,
-        agencyResponsible: department?.name ?? null,
-        expectedAt: lead?.rectificationDueAt ?? null,
-      };
-      status = found.status === 'closed' ? 'closed' : found.status === 'withdrawn' ? 'withdrawn' : 'in_progress';
-    }
-    const evidence = JSON.parse(row.evidence) as ComplaintInput['evidence'];
-    return localiseInstants(
-      {
-        trackingCode: row.tracking_code,
-        status,
-        title: row.title,
-        description: row.description,
-        category: row.category,
-        address: row.location_address,
-        lat: row.location_lat,
-        lng: row.location_lng,
-        mediaUrl: evidence[0]?.url ?? null,
-        receivedAt: row.created_at,
-        updatedAt: row.updated_at,
-        dismissReason: row.dismiss_reason,
-        case: kase,
-      },
-      deps.timeZone,
-    );
-  }
-
-  async function presentToOffice(row: ComplaintRow): Promise<OfficeComplaint> {
-    return {
-      ...(await present(row)),
-      contact: JSON.parse(row.contact) as OfficeComplaint['contact'],
-      channel: row.channel,
-      serviceCode: row.service_code,
-      evidence: JSON.parse(row.evidence) as ComplaintInput['evidence'],
-    };
-  }
+  const alreadyTriaged = (code: string, status: string) =>
+    new DomainError('invalid_state', `投诉 ${code} 已处理（${status}） / complaint ${code} is already ${status}`);
 
   return {
-    /** Files a complaint; returns what the public may see of it, with its tracking code. */
+    /** Files a complaint; returns what its holder may see of it, with its tracking code. */
     async file(input: unknown, channel: 'web' | 'open311' = 'web', serviceCode: string | null = null): Promise<PublicComplaint> {
       const parsed = parseInput(complaintInputSchema, input, 'complaint');
       const at = now().toISOString();
@@ -148,69 +227,118 @@ export function createComplaintService(deps: { db: Db; cases: CaseService; timeZ
         created_at: at,
         updated_at: at,
       });
-      return present((await findComplaint(deps.db, trackingCode))!);
+      return toPublic((await findComplaintView(deps.db, trackingCode))!);
     },
 
+    /** Where a complaint stands, for whoever holds its tracking code. */
     async publicView(trackingCode: string): Promise<PublicComplaint> {
-      return present(await requireComplaint(trackingCode));
+      return toPublic(await requireView(trackingCode));
+    },
+
+    /** An accepted complaint as the public list shows it, by its case id. */
+    async publishedView(caseId: string): Promise<PublishedRequest> {
+      const row = caseIdSchema.safeParse(caseId).success ? await findComplaintViewByCase(deps.db, caseId) : undefined;
+      const published = row && toPublished(row);
+      if (!published) throw new DomainError('not_found', `没有公开的诉求 ${caseId} / no published request ${caseId}`);
+      return published;
     },
 
     async officeView(trackingCode: string): Promise<OfficeComplaint> {
-      return presentToOffice(await requireComplaint(trackingCode));
+      return toOffice(await requireView(trackingCode));
     },
 
-    async list(filter: Parameters<typeof listComplaints>[1], view: 'office' | 'public'): Promise<(PublicComplaint | OfficeComplaint)[]> {
-      const rows = await listComplaints(deps.db, filter);
-      const out: (PublicComplaint | OfficeComplaint)[] = [];
-      for (const row of rows) out.push(view === 'office' ? await presentToOffice(row) : await present(row));
-      return out;
+    /** Complaints for the office to triage, newest first, contact details included. */
+    async listForOffice(filter: { states?: ComplaintState[]; before?: number; limit: number; codes?: string[] }): Promise<OfficeComplaint[]> {
+      const states = filter.states?.flatMap((s): ComplaintState[] => (s === 'received' ? ['received', 'converting'] : [s]));
+      return (await listComplaintViews(deps.db, { ...filter, states })).map(toOffice);
     },
 
-    /** Opens a case from a complaint (受理转办); retried, it opens the same one case. */
+    /** The complaints the office accepted, as anyone may list them. */
+    async listPublished(filter: PublishedFilter): Promise<PublishedRequest[]> {
+      const rows = await listComplaintViews(deps.db, {
+        states: publishedStates,
+        excludeCaseStatuses: unpublishedCaseStatuses,
+        since: filter.since,
+        until: filter.until,
+        limit: filter.limit,
+        offset: filter.offset,
+        caseIds: filter.caseIds,
+        services: filter.services,
+        caseStatuses: filter.statuses?.flatMap((s) => (s === 'open' ? ['open'] : ['closed'])),
+      });
+      return rows.flatMap((row) => toPublished(row) ?? []);
+    },
+
+    /**
+     * Opens a case from a complaint (受理转办); retried, it opens the same one case. The complaint
+     * is claimed first (received → converting), so a dismissal can no longer take it.
+     */
     async convert(trackingCode: string, input: unknown, actor: Actor): Promise<OfficeComplaint> {
-      const row = await requireComplaint(trackingCode);
+      const row = await requireView(trackingCode);
       const parsed = parseInput(complaintConversionSchema, input, 'conversion');
       if (row.status === 'dismissed') {
         throw new DomainError('invalid_state', `投诉 ${trackingCode} 已不予受理 / complaint ${trackingCode} was dismissed`);
       }
-      const opened = await deps.cases.openCase(
-        {
-          title: parsed.title ?? row.title,
-          description: row.description,
-          category: parsed.category,
-          severity: parsed.severity,
-          source: 'complaint',
-          leadDepartment: parsed.leadDepartment,
-          cooperatingDepartments: parsed.cooperatingDepartments,
-          ...(row.location_address
-            ? {
-                location: {
-                  address: row.location_address,
-                  ...(row.location_lat !== null && row.location_lng !== null ? { lat: row.location_lat, lng: row.location_lng } : {}),
-                },
-              }
-            : {}),
-          evidence: JSON.parse(row.evidence) as ComplaintInput['evidence'],
-          ...(parsed.dueDate ? { dueDate: parsed.dueDate } : {}),
-        },
-        actor,
-        { requestKey: `complaint:${trackingCode}`, complaintCode: trackingCode },
-      );
-      if (row.case_id !== opened.caseId) {
-        await updateComplaint(deps.db, trackingCode, { status: 'converted', case_id: opened.caseId, updated_at: now().toISOString() });
+      const claimed = await transitionComplaint(deps.db, trackingCode, ['received'], { status: 'converting', updated_at: now().toISOString() });
+      if (!claimed) {
+        const current = await findComplaint(deps.db, trackingCode);
+        // Converting or converted already: this is a retry (or a twin) of the same conversion.
+        if (current?.status !== 'converting' && current?.status !== 'converted') throw alreadyTriaged(trackingCode, current?.status ?? 'gone');
       }
-      return presentToOffice((await findComplaint(deps.db, trackingCode))!);
+      let opened: Awaited<ReturnType<CaseService['openCase']>>;
+      try {
+        opened = await deps.cases.openCase(
+          {
+            title: parsed.title ?? row.title,
+            description: row.description,
+            category: parsed.category,
+            severity: parsed.severity,
+            source: 'complaint',
+            leadDepartment: parsed.leadDepartment,
+            cooperatingDepartments: parsed.cooperatingDepartments,
+            ...(row.location_address
+              ? {
+                  location: {
+                    address: row.location_address,
+                    ...(row.location_lat !== null && row.location_lng !== null ? { lat: row.location_lat, lng: row.location_lng } : {}),
+                  },
+                }
+              : {}),
+            evidence: JSON.parse(row.evidence) as ComplaintInput['evidence'],
+            ...(parsed.dueDate ? { dueDate: parsed.dueDate } : {}),
+          },
+          actor,
+          { requestKey: `complaint:${trackingCode}`, complaintCode: trackingCode },
+        );
+      } catch (error) {
+        // Refused (an unknown department, say): the complaint goes back to triage, if this call
+        // claimed it. A passing failure leaves the claim for the retry to finish.
+        if (claimed && error instanceof DomainError) {
+          await transitionComplaint(deps.db, trackingCode, ['converting'], { status: 'received', updated_at: now().toISOString() });
+        }
+        throw error;
+      }
+      if (row.case_id !== opened.caseId) {
+        await transitionComplaint(deps.db, trackingCode, ['converting', 'converted'], {
+          status: 'converted',
+          case_id: opened.caseId,
+          updated_at: now().toISOString(),
+        });
+      }
+      return toOffice((await findComplaintView(deps.db, trackingCode))!);
     },
 
-    /** 不予受理: dismisses a complaint with a reason the public sees. */
+    /** 不予受理: dismisses a complaint still awaiting triage, with a reason the public sees. */
     async dismiss(trackingCode: string, input: unknown): Promise<OfficeComplaint> {
-      const row = await requireComplaint(trackingCode);
+      await requireView(trackingCode);
       const { reason } = parseInput(complaintDismissalSchema, input, 'dismissal');
-      if (row.status !== 'received') {
-        throw new DomainError('invalid_state', `投诉 ${trackingCode} 已处理（${row.status}） / complaint ${trackingCode} is already ${row.status}`);
-      }
-      await updateComplaint(deps.db, trackingCode, { status: 'dismissed', dismiss_reason: reason, updated_at: now().toISOString() });
-      return presentToOffice((await findComplaint(deps.db, trackingCode))!);
+      const dismissed = await transitionComplaint(deps.db, trackingCode, ['received'], {
+        status: 'dismissed',
+        dismiss_reason: reason,
+        updated_at: now().toISOString(),
+      });
+      if (!dismissed) throw alreadyTriaged(trackingCode, (await findComplaint(deps.db, trackingCode))?.status ?? 'gone');
+      return toOffice((await findComplaintView(deps.db, trackingCode))!);
     },
   };
 }

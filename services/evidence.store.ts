@@ -1,7 +1,9 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileTypeFromBuffer } from 'file-type';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { fileTypeFromFile } from 'file-type';
 import type { Evidence, EvidenceRequest } from '../domain/case.schema';
 import { DomainError } from '../domain/errors';
 
@@ -9,7 +11,7 @@ import { DomainError } from '../domain/errors';
 export const maxEvidenceBytes = 20 * 1024 * 1024;
 
 /** Media types accepted as evidence: photos, video, PDF and office documents, plain text. */
-const allowedMediaTypes = new Set([
+export const allowedMediaTypes = new Set([
   'image/jpeg',
   'image/png',
   'image/gif',
@@ -25,6 +27,23 @@ const allowedMediaTypes = new Set([
   'text/plain',
 ]);
 
+/** The client's side of an upload failed (aborted, malformed, over a limit): its fault, not ours. */
+export class UploadStreamError extends Error {
+  constructor(readonly source: Error) {
+    super(source.message, { cause: source });
+  }
+}
+
+/** The upload would take its uploader past their quota. */
+export class UploadQuotaExceeded extends Error {
+  constructor(readonly quotaBytes: number) {
+    super(`upload quota of ${quotaBytes} bytes exceeded`);
+  }
+}
+
+/** Plain text is accepted only when small enough to be checked whole. */
+const maxTextBytes = 1024 * 1024;
+
 /** Files stored under `<dataDir>/evidence/<first two hex>/<sha256>`: the same bytes, one copy. */
 export class EvidenceStore {
   constructor(private readonly root: string) {}
@@ -37,42 +56,87 @@ export class EvidenceStore {
     return path.join(this.root, sha256.slice(0, 2), sha256);
   }
 
-  /**
-   * Stores `bytes` named `name`; the media type is sniffed from the content, never taken from
-   * the name. Throws `invalid_input` for empty, oversized or unaccepted content.
-   */
+  /** Stores `bytes` named `name` (see `putStream`). */
   async put(bytes: Buffer, name: string, field = 'file'): Promise<StoredFile> {
-    if (bytes.length === 0) throw new DomainError('invalid_input', `${field}: 文件为空 / the file is empty`, [{ path: field, message: 'empty file' }]);
-    if (bytes.length > maxEvidenceBytes) {
-      throw new DomainError('invalid_input', `${field}: 文件超过 ${maxEvidenceBytes} 字节 / the file is over ${maxEvidenceBytes} bytes`, [
-        { path: field, message: 'file too large' },
-      ]);
+    return this.putStream(Readable.from([bytes]), name, field);
+  }
+
+  /**
+   * Streams `source` to disk (never whole in memory), hashing it on the way; the media type is
+   * sniffed from the content, never taken from the name. Throws `invalid_input` for empty or
+   * unaccepted content, UploadQuotaExceeded past `maxBytes`, UploadStreamError when the source
+   * fails, and the file system's own error when the disk does.
+   */
+  async putStream(source: Readable, name: string, field = 'file', options: { maxBytes?: number } = {}): Promise<StoredFile> {
+    const incoming = path.join(this.root, '.incoming');
+    await fs.promises.mkdir(incoming, { recursive: true });
+    const tmp = path.join(incoming, `${process.pid}.${crypto.randomUUID()}.tmp`);
+    const hash = crypto.createHash('sha256');
+    const limit = Math.min(options.maxBytes ?? maxEvidenceBytes, maxEvidenceBytes);
+    let size = 0;
+    const tap = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        size += chunk.length;
+        if (size > limit) {
+          callback(limit < maxEvidenceBytes ? new UploadQuotaExceeded(options.maxBytes ?? 0) : tooLarge(field));
+          return;
+        }
+        hash.update(chunk);
+        callback(null, chunk);
+      },
+    });
+    let diskError: Error | undefined;
+    const writer = fs.createWriteStream(tmp, { flags: 'wx' });
+    writer.on('error', (error) => {
+      diskError = error;
+    });
+    try {
+      await pipeline(source, tap, writer);
+    } catch (error) {
+      await fs.promises.rm(tmp, { force: true });
+      if (diskError) throw diskError;
+      if (error instanceof UploadQuotaExceeded || error instanceof DomainError) throw error;
+      throw new UploadStreamError(error as Error);
     }
-    const mediaType = await sniffMediaType(bytes);
-    if (!allowedMediaTypes.has(mediaType)) {
-      throw new DomainError(
-        'invalid_input',
-        `${field}: 不接受的文件类型 ${mediaType} / file type ${mediaType} is not accepted as evidence`,
-        [{ path: field, message: `unaccepted type ${mediaType}` }],
-      );
+    try {
+      if (size === 0) throw new DomainError('invalid_input', `${field}: 文件为空 / the file is empty`, [{ path: field, message: 'empty file' }]);
+      const mediaType = await sniffMediaType(tmp, size);
+      if (!allowedMediaTypes.has(mediaType)) {
+        throw new DomainError(
+          'invalid_input',
+          `${field}: 不接受的文件类型 ${mediaType} / file type ${mediaType} is not accepted as evidence`,
+          [{ path: field, message: `unaccepted type ${mediaType}` }],
+        );
+      }
+      const sha256 = hash.digest('hex');
+      const target = this.pathOf(sha256);
+      await fs.promises.mkdir(path.dirname(target), { recursive: true });
+      // Same bytes, same name: whichever upload lands last simply replaces an identical file.
+      await fs.promises.rename(tmp, target);
+      return { kind: 'file', sha256, name: path.basename(name).slice(0, 255) || sha256, size, mediaType };
+    } finally {
+      await fs.promises.rm(tmp, { force: true });
     }
-    const sha256 = crypto.createHash('sha256').update(bytes).digest('hex');
-    const target = this.pathOf(sha256);
-    if (!fs.existsSync(target)) {
-      fs.mkdirSync(path.dirname(target), { recursive: true });
-      const tmp = `${target}.${process.pid}.${crypto.randomUUID()}.tmp`;
-      fs.writeFileSync(tmp, bytes, { flag: 'wx' });
-      fs.renameSync(tmp, target);
-    }
-    return { kind: 'file', sha256, name: path.basename(name).slice(0, 255) || sha256, size: bytes.length, mediaType };
+  }
+
+  /** Removes a stored file's bytes (its record is gone already). */
+  async remove(sha256: string): Promise<void> {
+    await fs.promises.rm(this.pathOf(sha256), { force: true });
   }
 }
 
-async function sniffMediaType(bytes: Buffer): Promise<string> {
-  const detected = await fileTypeFromBuffer(bytes);
+function tooLarge(field: string): DomainError {
+  return new DomainError('invalid_input', `${field}: 文件超过 ${maxEvidenceBytes} 字节 / the file is over ${maxEvidenceBytes} bytes`, [
+    { path: field, message: 'file too large' },
+  ]);
+}
+
+async function sniffMediaType(file: string, size: number): Promise<string> {
+  const detected = await fileTypeFromFile(file);
   if (detected) return detected.mime;
+  if (size > maxTextBytes) return 'application/octet-stream';
   // No magic number: accept it as text only if it decodes as UTF-8 without control bytes.
-  const text = bytes.toString('utf8');
+  const text = (await fs.promises.readFile(file)).toString('utf8');
   // eslint-disable-next-line no-control-regex -- control bytes are exactly what marks binary content
   if (!text.includes('\uFFFD') && !/[\u0000-\u0008\u000E-\u001F]/.test(text)) return 'text/plain';
   return 'application/octet-stream';

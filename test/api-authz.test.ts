@@ -83,7 +83,7 @@ const rows: Row[] = [
     method: 'POST',
     route: '/api/v1/cases/{caseId}/withdraw',
     prepare: async (api) => ({ path: `/api/v1/cases/${(await ownCase(api)).caseId}/withdraw`, body: { reason: '测试' } }),
-    expect: byRole(200, 403, 404),
+    expect: byRole(200, 403, 403),
   },
   {
     method: 'POST',
@@ -92,22 +92,22 @@ const rows: Row[] = [
       const { caseId } = await ownCase(api);
       return { path: `/api/v1/cases/${caseId}/reassign`, body: { taskId: `${caseId}-T1`, toDepartment: 'JD', reason: '转办' } };
     },
-    expect: byRole(200, 403, 404),
+    expect: byRole(200, 403, 403),
   },
   taskCommand('acknowledge', {}, byRole(403, 200, 404)),
   taskCommand('progress', { note: '进行中' }, byRole(403, 200, 404), [ack]),
   taskCommand('submit', submit.body, byRole(403, 200, 404), [ack]),
-  taskCommand('verify', { decision: 'accept' }, byRole(200, 403, 404), [ack, submit]),
+  taskCommand('verify', { decision: 'accept' }, byRole(200, 403, 403), [ack, submit]),
   taskCommand('extension-request', { workingDays: 2, reason: '需要' }, byRole(403, 200, 404)),
-  taskCommand('extension-decision', { decision: 'approve' }, byRole(200, 403, 404), [
+  taskCommand('extension-decision', { decision: 'approve' }, byRole(200, 403, 403), [
     { path: 'extension-request', body: { workingDays: 2, reason: '需要' }, who: 'CG' },
   ]),
   taskCommand('transfer-request', { reason: '不归本部门' }, byRole(403, 200, 404)),
-  taskCommand('transfer-rejection', { comment: '仍由你办' }, byRole(200, 403, 404), [
+  taskCommand('transfer-rejection', { comment: '仍由你办' }, byRole(200, 403, 403), [
     { path: 'transfer-request', body: { reason: '不归本部门' }, who: 'CG' },
   ]),
-  taskCommand('suspend', { reason: '等待审批' }, byRole(200, 403, 404)),
-  taskCommand('resume', {}, byRole(200, 403, 404), [{ path: 'suspend', body: { reason: '等待审批' }, who: 'office' }]),
+  taskCommand('suspend', { reason: '等待审批' }, byRole(200, 403, 403)),
+  taskCommand('resume', {}, byRole(200, 403, 403), [{ path: 'suspend', body: { reason: '等待审批' }, who: 'office' }]),
   { method: 'POST', route: '/api/v1/evidence', prepare: async () => ({ path: '/api/v1/evidence', multipart: true }), expect: byRole(201, 201, 201) },
   {
     method: 'GET',
@@ -141,26 +141,35 @@ const rows: Row[] = [
     },
     expect: byRole(200, 403, 403),
   },
-  { method: 'GET', route: '/open311/v2/services.json', prepare: async () => ({ path: '/open311/v2/services.json' }), expect: open(200) },
-  { method: 'GET', route: '/open311/v2/requests.json', prepare: async () => ({ path: '/open311/v2/requests.json' }), expect: open(200) },
-  {
-    method: 'POST',
-    route: '/open311/v2/requests.json',
-    prepare: async () => ({ path: '/open311/v2/requests.json', body: { service_code: 'noise', description: '夜间施工', lat: 30.2, long: 120.1 } }),
-    expect: open(201),
-  },
-  {
-    method: 'GET',
-    route: '/open311/v2/requests/{id}.json',
-    prepare: async (api) => ({ path: `/open311/v2/requests/${(await api.call('POST', '/api/v1/complaints', { body: { description: 'x' } })).body.trackingCode}.json` }),
-    expect: open(200),
-  },
-  {
-    method: 'GET',
-    route: '/open311/v2/tokens/{token}.json',
-    prepare: async (api) => ({ path: `/open311/v2/tokens/${(await api.call('POST', '/api/v1/complaints', { body: { description: 'x' } })).body.trackingCode}.json` }),
-    expect: open(200),
-  },
+  ...(['json', 'xml'] as const).flatMap((format): Row[] => [
+    { method: 'GET', route: `/open311/discovery.${format}`, prepare: async () => ({ path: `/open311/discovery.${format}` }), expect: open(200) },
+    { method: 'GET', route: `/open311/v2/services.${format}`, prepare: async () => ({ path: `/open311/v2/services.${format}` }), expect: open(200) },
+    {
+      method: 'GET',
+      route: `/open311/v2/services/{service_code}.${format}`,
+      prepare: async () => ({ path: `/open311/v2/services/noise.${format}` }),
+      expect: open(200),
+    },
+    { method: 'GET', route: `/open311/v2/requests.${format}`, prepare: async () => ({ path: `/open311/v2/requests.${format}` }), expect: open(200) },
+    {
+      method: 'POST',
+      route: `/open311/v2/requests.${format}`,
+      prepare: async () => ({ path: `/open311/v2/requests.${format}`, body: { service_code: 'noise', description: '夜间施工', lat: 30.2, long: 120.1 } }),
+      expect: open(201),
+    },
+    {
+      method: 'GET',
+      route: `/open311/v2/requests/{id}.${format}`,
+      prepare: async (api) => ({ path: `/open311/v2/requests/${(await api.call('POST', '/api/v1/complaints', { body: { description: 'x' } })).body.trackingCode}.${format}` }),
+      expect: open(200),
+    },
+    {
+      method: 'GET',
+      route: `/open311/v2/tokens/{token}.${format}`,
+      prepare: async (api) => ({ path: `/open311/v2/tokens/${(await api.call('POST', '/api/v1/complaints', { body: { description: 'x' } })).body.trackingCode}.${format}` }),
+      expect: open(200),
+    },
+  ]),
 ];
 
 describe('authorisation matrix: every route, every kind of caller', () => {
@@ -169,7 +178,8 @@ describe('authorisation matrix: every route, every kind of caller', () => {
     api = await startApiStack();
     // A file uploaded by CG and referred to by a case of CG's: the evidence row's subject.
     const form = new FormData();
-    form.append('file', new Blob([pngBytes]), 'a.png');
+    // Bytes of its own: whoever uploads the same bytes is one of the file's uploaders too.
+    form.append('file', new Blob([Buffer.concat([pngBytes, Buffer.from('shared evidence')])]), 'a.png');
     const uploaded = await fetch(`${api.url}/api/v1/evidence`, { method: 'POST', body: form, headers: { authorization: `Bearer ${api.tokens.CG}` } });
     sharedFile = ((await uploaded.json()) as { sha256: string }[])[0]!.sha256;
     const { caseId } = await ownCase(api, [ack, { ...submit, body: { report: 'r', evidence: [{ file: `sha256:${sharedFile}` }] } }]);

@@ -4,7 +4,7 @@
  * model, runs the worker and the HTTP API until Ctrl-C, then stops everything in order.
  */
 import { Client, Connection } from '@temporalio/client';
-import { buildApi } from '../api/server';
+import { apiLimits, buildApi } from '../api/server';
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from '../config/config';
 import { createLogger, installTemporalLogging } from '../config/logger';
@@ -63,7 +63,7 @@ async function main(): Promise<void> {
       timeZone: config.timeZone,
       dataDir: config.dataDir,
       logger,
-      complaintsPerMinute: config.complaintsPerMinute,
+      ...apiLimits(config),
     });
     await api.listen({ host: config.apiHost, port: config.apiPort });
     const url = `http://${config.apiHost}:${config.apiPort}`;

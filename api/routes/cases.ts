@@ -1,17 +1,19 @@
-import { stringify } from 'csv-stringify/sync';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { caseStatuses } from '../../domain/case.machine';
+import { presentInstants } from '../../domain/time';
+import type { CaseView } from '../../db/case.mapper';
 import {
   acknowledgeInputSchema,
   caseSources,
   departmentCodeSchema,
-  evidenceRequestSchema,
   extensionDecisionInputSchema,
   extensionRequestInputSchema,
   openCaseRequestSchema,
+  progressRequestSchema,
+  submitRequestSchema,
   reassignInputSchema,
   resumeInputSchema,
   severities,
@@ -23,12 +25,13 @@ import {
 } from '../../domain/case.schema';
 import { caseSorts } from '../../db/case.repository';
 import type { CaseService, TaskTarget } from '../../services/case.service';
-import { decodeCursor } from '../../services/case.service';
+import { cursorPattern, decodeCursor } from '../../services/case.service';
 import type { FileResolver } from '../../services/evidence.store';
-import { actorOf, requireOffice, requireToken } from '../auth';
-import { errorResponses } from '../errors';
+import { actorOf, requireOffice, requireToken, type TokenPrincipal } from '../auth';
+import type { Access } from '../contract';
+import { type CsvColumn, csvHeader, csvLines } from '../csv';
 import { idempotencyHeaders, requestKeyOf } from '../idempotency';
-import { caseIdParams, casePageSchema, caseRecordSchema, caseStateSchema, taskParams, taskStateSchema } from '../schemas';
+import { caseIdParams, casePageSchema, caseSchema, caseRecordSchema, caseStateSchema, taskParams, taskStateSchema } from '../schemas';
 
 const instantOrDate = z.union([z.iso.datetime({ offset: true }), z.iso.date()]);
 
@@ -46,18 +49,33 @@ export const caseListQuerySchema = z
     q: z.string().trim().min(1).max(200).optional().describe('free text in title, description and address'),
     sort: z.enum(caseSorts).default('-openedAt'),
     limit: z.coerce.number().int().min(1).max(200).default(50),
-    cursor: z.string().min(1).max(500).optional().describe('nextCursor of the previous page'),
+    cursor: z.string().regex(cursorPattern).optional().describe('nextCursor of the previous page'),
   })
   .strict();
 
-/** Evidence in API bodies: links, or files uploaded first to POST /api/v1/evidence. */
-const apiEvidence = z.array(evidenceRequestSchema).max(50);
+/** The columns of `cases/export.csv`, times in the office's zone. */
+const caseCsvColumns: readonly CsvColumn<CaseView>[] = [
+  { header: 'id', cell: (c) => c.id },
+  { header: 'title', cell: (c) => c.title },
+  { header: 'category', cell: (c) => c.category },
+  { header: 'severity', cell: (c) => c.severity },
+  { header: 'source', cell: (c) => c.source },
+  { header: 'status', cell: (c) => c.status },
+  { header: 'leadDepartment', cell: (c) => c.leadDepartment },
+  { header: 'cooperatingDepartments', cell: (c) => c.cooperatingDepartments.join(' ') },
+  { header: 'address', cell: (c) => c.location?.address ?? '' },
+  { header: 'openedAt', cell: (c) => c.openedAt },
+  { header: 'dueAt', cell: (c) => c.dueAt },
+  { header: 'closedAt', cell: (c) => c.closedAt },
+  { header: 'overdue', cell: (c) => (c.overdue ? 'yes' : 'no') },
+  { header: 'escalationLevel', cell: (c) => c.escalationLevel },
+];
 
 export interface CaseRouteDeps {
   readonly cases: CaseService;
   readonly timeZone: string;
-  /** Resolves `{"file": "sha256:<hex>"}` to an uploaded file. */
-  readonly uploadedFiles: FileResolver;
+  /** Resolves `{"file": "sha256:<hex>"}` in a command of a token holder to a file they may attach. */
+  readonly filesFor: (principal: TokenPrincipal) => FileResolver;
 }
 
 /** Cases: open, list, export, read, and every command on a case or one of its tasks. */
@@ -87,20 +105,20 @@ export function caseRoutes(deps: CaseRouteDeps) {
     app.post(
       '/api/v1/cases',
       {
+        config: { access: 'office', answers: [422, 503] },
         schema: {
           tags: ['cases'],
           summary: '交办: open a case (office)',
-          security: [{ bearer: [] }],
           headers: idempotencyHeaders,
           body: openCaseRequestSchema,
-          response: { 201: caseStateSchema, ...errorResponses(400, 401, 403, 409, 422, 429) },
+          response: { 201: caseStateSchema },
         },
       },
       async (request, reply) => {
-        const actor = actorOf(requireOffice(request));
-        const opened = await deps.cases.openCase(request.body, actor, {
+        const principal = requireOffice(request);
+        const opened = await deps.cases.openCase(request.body, actorOf(principal), {
           requestKey: requestKeyOf(request),
-          resolveFile: deps.uploadedFiles,
+          resolveFile: deps.filesFor(principal),
         });
         return reply.code(201).header('location', `/api/v1/cases/${opened.caseId}`).send(opened);
       },
@@ -109,18 +127,18 @@ export function caseRoutes(deps: CaseRouteDeps) {
     app.get(
       '/api/v1/cases',
       {
+        config: { access: 'token' },
         schema: {
           tags: ['cases'],
           summary: 'list cases (a department: its own), newest first by default, a page at a time',
-          security: [{ bearer: [] }],
           querystring: caseListQuerySchema,
-          response: { 200: casePageSchema, ...errorResponses(400, 401, 422) },
+          response: { 200: casePageSchema },
         },
       },
       async (request) => {
         const actor = actorOf(requireToken(request));
         const { cursor, limit } = request.query;
-        const after = cursor === undefined ? undefined : decodeCursor(cursor, request.query.sort);
+        const after = cursor === undefined ? undefined : decodeCursor(cursor);
         return deps.cases.listCases({ ...filterOf(request.query), limit, after }, actor);
       },
     );
@@ -128,36 +146,23 @@ export function caseRoutes(deps: CaseRouteDeps) {
     app.get(
       '/api/v1/cases/export.csv',
       {
+        config: { access: 'office' },
         schema: {
           tags: ['cases'],
           summary: 'export the cases matching the filters as CSV (office)',
-          security: [{ bearer: [] }],
           querystring: caseListQuerySchema.omit({ cursor: true, limit: true }),
-          produces: ['text/csv'],
-          response: { 200: z.string().describe('CSV, UTF-8 with BOM'), ...errorResponses(400, 401, 403) },
+          response: { 200: { description: 'CSV, UTF-8 with a BOM (for Excel)', content: { 'text/csv': { schema: z.string() } } } },
         },
       },
       async (request, reply) => {
         const actor = actorOf(requireOffice(request));
-        const header = [
-          'id', 'title', 'category', 'severity', 'source', 'status', 'leadDepartment', 'cooperatingDepartments',
-          'address', 'openedAt', 'dueAt', 'closedAt', 'overdue', 'escalationLevel',
-        ];
-        const chunks = ['\uFEFF', stringify([header])];
+        const chunks = ['\uFEFF', csvHeader(caseCsvColumns)];
         let after: { key: string | null; id: string } | undefined;
         for (;;) {
           const page = await deps.cases.listCases({ ...filterOf(request.query), limit: 1000, after }, actor);
-          chunks.push(
-            stringify(
-              page.items.map((c) => [
-                c.id, c.title, c.category, c.severity, c.source, c.status, c.leadDepartment,
-                c.cooperatingDepartments.join(' '), c.location?.address ?? '', c.openedAt, c.dueAt ?? '',
-                c.closedAt ?? '', c.overdue ? 'yes' : 'no', c.escalationLevel,
-              ]),
-            ),
-          );
+          chunks.push(csvLines(caseCsvColumns, presentInstants(z.array(caseSchema), page.items, deps.timeZone)));
           if (!page.nextCursor) break;
-          after = decodeCursor(page.nextCursor, request.query.sort);
+          after = decodeCursor(page.nextCursor);
         }
         return reply
           .type('text/csv; charset=utf-8')
@@ -169,38 +174,39 @@ export function caseRoutes(deps: CaseRouteDeps) {
     app.get(
       '/api/v1/cases/:caseId',
       {
+        config: { access: 'token' },
         schema: {
           tags: ['cases'],
           summary: 'a case with its tasks and timeline',
-          security: [{ bearer: [] }],
           params: caseIdParams,
-          response: { 200: caseRecordSchema, ...errorResponses(401, 404) },
+          response: { 200: caseRecordSchema },
         },
       },
       async (request) => deps.cases.getCase(request.params.caseId, actorOf(requireToken(request))),
     );
 
     const caseCommands = [
-      { path: 'withdraw', command: 'withdrawCase', summary: '撤销: withdraw a case (office)', body: withdrawInputSchema },
+      { path: 'withdraw', command: 'withdrawCase', summary: '撤销: withdraw a case (office)', body: withdrawInputSchema, answers: [409, 503] },
       {
         path: 'reassign',
         command: 'reassignTask',
         summary: '改派: move a live task to another department (office)',
         body: reassignInputSchema,
+        answers: [409, 422, 503],
       },
     ] as const;
-    for (const { path, command, summary, body } of caseCommands) {
+    for (const { path, command, summary, body, answers } of caseCommands) {
       app.post(
         `/api/v1/cases/:caseId/${path}`,
         {
+          config: { access: 'office', answers },
           schema: {
             tags: ['cases'],
             summary,
-            security: [{ bearer: [] }],
             headers: idempotencyHeaders,
             params: caseIdParams,
             body: body as z.ZodType,
-            response: { 200: caseStateSchema, ...errorResponses(400, 401, 403, 404, 409, 422) },
+            response: { 200: caseStateSchema },
           },
         },
         async (request) =>
@@ -211,47 +217,73 @@ export function caseRoutes(deps: CaseRouteDeps) {
     }
 
     type TaskCommand = 'acknowledgeTask' | 'reportProgress' | 'submitRectification' | 'verifyRectification' | 'requestExtension' | 'decideExtension' | 'requestTransfer' | 'rejectTransfer' | 'suspendTask' | 'resumeTask';
-    const taskCommands: { path: string; command: TaskCommand; summary: string; body: z.ZodType }[] = [
-      { path: 'acknowledge', command: 'acknowledgeTask', summary: '签收: acknowledge (the department)', body: acknowledgeInputSchema },
+    /** A task command: who may send it, and whether the rules can refuse its content (422). */
+    const taskCommands: { path: string; command: TaskCommand; summary: string; body: z.ZodType; access: Access; refusesContent?: true }[] = [
+      { path: 'acknowledge', command: 'acknowledgeTask', summary: '签收: acknowledge (the department)', body: acknowledgeInputSchema, access: 'department' },
       {
         path: 'progress',
         command: 'reportProgress',
         summary: '报告进展: report progress (the department)',
-        body: z.object({ note: z.string(), evidence: apiEvidence.default([]) }).strict(),
+        body: progressRequestSchema,
+        access: 'department',
+        refusesContent: true,
       },
       {
         path: 'submit',
         command: 'submitRectification',
         summary: '提交整改: submit the rectification with evidence (the department)',
-        body: z.object({ report: z.string(), evidence: apiEvidence }).strict(),
+        body: submitRequestSchema,
+        access: 'department',
+        refusesContent: true,
       },
-      { path: 'verify', command: 'verifyRectification', summary: '核查: accept or send back (office)', body: verifyInputSchema },
-      { path: 'extension-request', command: 'requestExtension', summary: '申请延期 (the department)', body: extensionRequestInputSchema },
-      { path: 'extension-decision', command: 'decideExtension', summary: '审批延期 (office)', body: extensionDecisionInputSchema },
-      { path: 'transfer-request', command: 'requestTransfer', summary: '申请转办 (the department)', body: transferRequestInputSchema },
-      { path: 'transfer-rejection', command: 'rejectTransfer', summary: '驳回转办 (office)', body: transferRejectionInputSchema },
-      { path: 'suspend', command: 'suspendTask', summary: '挂起: stop the task’s clock (office)', body: suspendInputSchema },
-      { path: 'resume', command: 'resumeTask', summary: '恢复: restart the task’s clock (office)', body: resumeInputSchema },
+      { path: 'verify', command: 'verifyRectification', summary: '核查: accept or send back (office)', body: verifyInputSchema, access: 'office' },
+      {
+        path: 'extension-request',
+        command: 'requestExtension',
+        summary: '申请延期 (the department)',
+        body: extensionRequestInputSchema,
+        access: 'department',
+        refusesContent: true,
+      },
+      {
+        path: 'extension-decision',
+        command: 'decideExtension',
+        summary: '审批延期 (office)',
+        body: extensionDecisionInputSchema,
+        access: 'office',
+        refusesContent: true,
+      },
+      {
+        path: 'transfer-request',
+        command: 'requestTransfer',
+        summary: '申请转办 (the department)',
+        body: transferRequestInputSchema,
+        access: 'department',
+        refusesContent: true,
+      },
+      { path: 'transfer-rejection', command: 'rejectTransfer', summary: '驳回转办 (office)', body: transferRejectionInputSchema, access: 'office' },
+      { path: 'suspend', command: 'suspendTask', summary: '挂起: stop the task’s clock (office)', body: suspendInputSchema, access: 'office' },
+      { path: 'resume', command: 'resumeTask', summary: '恢复: restart the task’s clock (office)', body: resumeInputSchema, access: 'office' },
     ];
-    for (const { path, command, summary, body } of taskCommands) {
+    for (const { path, command, summary, body, access, refusesContent } of taskCommands) {
       app.post(
         `/api/v1/cases/:caseId/tasks/:taskId/${path}`,
         {
+          config: { access, answers: refusesContent ? [409, 422, 503] : [409, 503] },
           schema: {
             tags: ['tasks'],
             summary,
-            security: [{ bearer: [] }],
-          headers: idempotencyHeaders,
+            headers: idempotencyHeaders,
             params: taskParams,
             body,
-            response: { 200: taskStateSchema, ...errorResponses(400, 401, 403, 404, 409, 422) },
+            response: { 200: taskStateSchema },
           },
         },
         async (request) => {
-          const actor = actorOf(requireToken(request));
+          const principal = requireToken(request);
           const target: TaskTarget = { taskId: request.params.taskId };
-          const options = { requestKey: requestKeyOf(request), resolveFile: deps.uploadedFiles };
-          return deps.cases[command](request.params.caseId, actor, request.body, target, options);
+          const options = { requestKey: requestKeyOf(request), resolveFile: deps.filesFor(principal) };
+          return deps.cases[command](request.params.caseId, actorOf(principal), request.body, target, options);
         },
       );
     }

@@ -3,36 +3,42 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { complaintConversionSchema, complaintDismissalSchema, complaintInputSchema } from '../../domain/complaint.schema';
 import type { ComplaintService } from '../../services/complaint.service';
+import { trackingCodePattern } from '../../services/complaint.service';
 import { actorOf, requireOffice } from '../auth';
-import { errorResponses } from '../errors';
 import { idempotencyHeaders } from '../idempotency';
 import { officeComplaintSchema, publicComplaintSchema } from '../schemas';
 
-const trackingCodeParams = z.object({ trackingCode: z.string().max(32) });
+export const trackingCodeSchema = z.string().regex(trackingCodePattern).describe('tracking code, e.g. TS-7K3MQ-9Q2PX');
+const trackingCodeParams = z.object({ trackingCode: trackingCodeSchema });
 
-/** The per-client limit on filing complaints, applied by @fastify/rate-limit. */
-export interface ComplaintRateLimit {
+/** A per-client limit applied by @fastify/rate-limit. */
+export interface RateLimit {
   readonly max: number;
-  readonly timeWindow: string;
+  readonly timeWindow: number;
+}
+
+/** The public's limits: on filing complaints, and on reading what is public. */
+export interface PublicLimits {
+  readonly filing: RateLimit;
+  readonly reading: RateLimit;
 }
 
 /**
  * Complaints (投诉/举报): the public files them and follows them by tracking code; the office
  * triages them into cases or dismisses them.
  */
-export function complaintRoutes(deps: { complaints: ComplaintService; rateLimit: ComplaintRateLimit }) {
+export function complaintRoutes(deps: { complaints: ComplaintService; limits: PublicLimits }) {
   return async (fastify: FastifyInstance): Promise<void> => {
     const app = fastify.withTypeProvider<ZodTypeProvider>();
     app.post(
       '/api/v1/complaints',
       {
-        config: { rateLimit: deps.rateLimit },
+        config: { rateLimit: deps.limits.filing },
         schema: {
           tags: ['complaints'],
-          headers: idempotencyHeaders,
           summary: '投诉/举报: file a complaint (public; rate limited per client)',
           body: complaintInputSchema,
-          response: { 201: publicComplaintSchema, ...errorResponses(400, 401, 422, 429) },
+          response: { 201: publicComplaintSchema },
         },
       },
       async (request, reply) => {
@@ -43,11 +49,12 @@ export function complaintRoutes(deps: { complaints: ComplaintService; rateLimit:
     app.get(
       '/api/v1/complaints/:trackingCode',
       {
+        config: { rateLimit: deps.limits.reading },
         schema: {
           tags: ['complaints'],
           summary: 'where a complaint stands, by its tracking code (public; no personal data)',
           params: trackingCodeParams,
-          response: { 200: publicComplaintSchema, ...errorResponses(401, 404) },
+          response: { 200: publicComplaintSchema },
         },
       },
       async (request) => deps.complaints.publicView(request.params.trackingCode),
@@ -55,62 +62,60 @@ export function complaintRoutes(deps: { complaints: ComplaintService; rateLimit:
     app.get(
       '/api/v1/complaints',
       {
+        config: { access: 'office' },
         schema: {
           tags: ['complaints'],
           summary: 'complaints to triage, newest first (office)',
-          security: [{ bearer: [] }],
           querystring: z
             .object({
               status: z.enum(['received', 'converted', 'dismissed']).optional(),
-              trackingCode: z.string().max(32).optional(),
+              trackingCode: trackingCodeSchema.optional(),
               limit: z.coerce.number().int().min(1).max(200).default(50),
               before: z.coerce.number().int().min(1).optional().describe('page on: the id after the last of the previous page'),
             })
             .strict(),
-          response: { 200: z.array(officeComplaintSchema), ...errorResponses(400, 401, 403) },
+          response: { 200: z.array(officeComplaintSchema) },
         },
       },
       async (request) => {
-        requireOffice(request);
         const { status, trackingCode, limit, before } = request.query;
-        return deps.complaints.list({ status, limit, before, codes: trackingCode ? [trackingCode] : undefined }, 'office') as Promise<
-          z.infer<typeof officeComplaintSchema>[]
-        >;
+        return deps.complaints.listForOffice({
+          limit,
+          ...(status ? { states: [status] } : {}),
+          ...(before !== undefined ? { before } : {}),
+          ...(trackingCode ? { codes: [trackingCode] } : {}),
+        });
       },
     );
     app.post(
       '/api/v1/complaints/:trackingCode/convert',
       {
+        config: { access: 'office', answers: [409, 422, 503] },
         schema: {
           tags: ['complaints'],
           summary: '受理: open a case from the complaint (office); retried, it opens one case',
-          security: [{ bearer: [] }],
           headers: idempotencyHeaders,
           params: trackingCodeParams,
           body: complaintConversionSchema,
-          response: { 200: officeComplaintSchema, ...errorResponses(400, 401, 403, 404, 409, 422) },
+          response: { 200: officeComplaintSchema },
         },
       },
-      async (request) =>
-        deps.complaints.convert(request.params.trackingCode, request.body, actorOf(requireOffice(request))),
+      async (request) => deps.complaints.convert(request.params.trackingCode, request.body, actorOf(requireOffice(request))),
     );
     app.post(
       '/api/v1/complaints/:trackingCode/dismiss',
       {
+        config: { access: 'office', answers: [409] },
         schema: {
           tags: ['complaints'],
           summary: '不予受理: dismiss the complaint with a reason the public sees (office)',
-          security: [{ bearer: [] }],
           headers: idempotencyHeaders,
           params: trackingCodeParams,
           body: complaintDismissalSchema,
-          response: { 200: officeComplaintSchema, ...errorResponses(400, 401, 403, 404, 409, 422) },
+          response: { 200: officeComplaintSchema },
         },
       },
-      async (request) => {
-        requireOffice(request);
-        return deps.complaints.dismiss(request.params.trackingCode, request.body);
-      },
+      async (request) => deps.complaints.dismiss(request.params.trackingCode, request.body),
     );
   };
 }

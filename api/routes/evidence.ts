@@ -1,51 +1,40 @@
 import fs from 'node:fs';
+import type { MultipartFile } from '@fastify/multipart';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { DomainError } from '../../domain/errors';
-import type { Db } from '../../db/database';
-import { departmentSeesFile, findEvidenceUpload, saveEvidenceFile } from '../../db/evidence.repository';
-import type { EvidenceStore, FileResolver } from '../../services/evidence.store';
-import { requireToken } from '../auth';
-import { errorResponses, HttpError } from '../errors';
+import type { FileViewer } from '../../db/evidence.repository';
+import type { EvidenceService } from '../../services/evidence.service';
+import { allowedMediaTypes, UploadQuotaExceeded, UploadStreamError } from '../../services/evidence.store';
+import { requireToken, type TokenPrincipal } from '../auth';
+import { HttpError } from '../errors';
 import { storedFileSchema } from '../schemas';
 
 /** Most files one upload may carry. */
 export const maxFilesPerUpload = 10;
 
-/** The file behind an API evidence reference `sha256:<hex>`, uploaded earlier. */
-export function uploadedFiles(db: Db): FileResolver {
-  return async (reference, field) => {
-    const match = /^sha256:([0-9a-f]{64})$/.exec(reference);
-    const stored = match ? (await findEvidenceUpload(db, match[1]!))?.file : undefined;
-    if (!stored) {
-      throw new DomainError(
-        'invalid_input',
-        `${field}: 没有上传过 ${reference} / no uploaded file ${reference}: upload it to POST /api/v1/evidence first`,
-        [{ path: field, message: 'not an uploaded file (use the sha256:<hex> reference from POST /api/v1/evidence)' }],
-      );
-    }
-    return stored;
-  };
+/** Who a token holder is to the evidence store. */
+export function fileViewerOf(principal: TokenPrincipal): FileViewer {
+  return { uploader: principal.tokenId, role: principal.role, department: principal.department };
 }
 
 /**
- * Evidence files: uploaded by token holders (multipart, type sniffed from the content, stored
- * content-addressed), served only to those who may see a case that refers to them (and to the
- * token that uploaded them, before it refers to them).
+ * Evidence files: uploaded by token holders (multipart, streamed to disk, type sniffed from the
+ * content, stored content-addressed, within a daily quota), served to the uploader and to those
+ * who may see a case that refers to them.
  */
-export function evidenceRoutes(deps: { db: Db; store: EvidenceStore }) {
+export function evidenceRoutes(deps: { evidence: EvidenceService }) {
   return async (fastify: FastifyInstance): Promise<void> => {
     const app = fastify.withTypeProvider<ZodTypeProvider>();
     app.post(
       '/api/v1/evidence',
       {
+        config: { access: 'token', answers: [422, 429] },
         schema: {
           tags: ['evidence'],
           summary: 'upload photos or documents (multipart/form-data, field "file", repeatable)',
-          security: [{ bearer: [] }],
           consumes: ['multipart/form-data'],
-          response: { 201: z.array(storedFileSchema), ...errorResponses(400, 401, 413, 415, 422) },
+          response: { 201: z.array(storedFileSchema) },
         },
       },
       async (request, reply) => {
@@ -55,19 +44,30 @@ export function evidenceRoutes(deps: { db: Db; store: EvidenceStore }) {
         }
         const stored = [];
         let index = 0;
-        try {
-          for await (const part of request.files()) {
-            const bytes = await part.toBuffer();
-            const file = await deps.store.put(bytes, part.filename || `upload-${index}`, `file[${index}]`);
-            await saveEvidenceFile(deps.db, file, principal.tokenId, new Date().toISOString());
-            stored.push({ file: `sha256:${file.sha256}`, sha256: file.sha256, name: file.name, size: file.size, mediaType: file.mediaType });
-            index++;
+        const parts = request.files()[Symbol.asyncIterator]();
+        for (;;) {
+          let next: IteratorResult<MultipartFile>;
+          try {
+            next = await parts.next();
+          } catch (error) {
+            throw clientFault(error);
           }
-        } catch (error) {
-          const known = error instanceof DomainError || error instanceof HttpError || (error as { statusCode?: number }).statusCode;
-          // What the multipart parser throws on a body it cannot read is the client's mistake.
-          if (known) throw error;
-          throw new HttpError('bad_request', `multipart 请求体无法解析 / malformed multipart body: ${(error as Error).message}`);
+          if (next.done) break;
+          const part = next.value;
+          try {
+            const file = await deps.evidence.upload(principal.tokenId, part.file, part.filename || `upload-${index}`, `file[${index}]`);
+            stored.push({ file: `sha256:${file.sha256}`, sha256: file.sha256, name: file.name, size: file.size, mediaType: file.mediaType });
+          } catch (error) {
+            if (error instanceof UploadStreamError) throw clientFault(error.source);
+            if (error instanceof UploadQuotaExceeded) {
+              throw new HttpError('rate_limited', `上传已达每日限额 / daily upload quota of ${error.quotaBytes} bytes reached`, [], {
+                'retry-after': '3600',
+              });
+            }
+            // Our own failures (a full disk, a locked database) are ours: a 5xx, logged.
+            throw error;
+          }
+          index++;
         }
         if (stored.length === 0) {
           throw new HttpError('invalid_input', 'file: 没有文件 / no file in the upload', [{ path: 'file', message: 'required' }]);
@@ -79,36 +79,42 @@ export function evidenceRoutes(deps: { db: Db; store: EvidenceStore }) {
     app.get(
       '/api/v1/evidence/:sha256',
       {
+        config: { access: 'token' },
         schema: {
           tags: ['evidence'],
-          summary: 'download an evidence file',
-          security: [{ bearer: [] }],
+          summary: 'download an evidence file (its uploader, or whoever may see a case that refers to it)',
           params: z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
-          produces: ['application/octet-stream'],
-          response: { 200: z.any().describe('the file'), ...errorResponses(400, 401, 404) },
+          response: {
+            200: {
+              description: 'the file, in the media type sniffed at upload',
+              content: Object.fromEntries([...allowedMediaTypes].map((type) => [type, { schema: z.string().describe('the file') }])),
+            },
+          },
         },
       },
       async (request, reply) => {
-        const principal = requireToken(request);
-        const { sha256 } = request.params;
-        const notFound = new HttpError('not_found', `没有文件 ${sha256} / no file ${sha256}`);
-        const upload = await findEvidenceUpload(deps.db, sha256);
-        if (!upload) throw notFound;
-        const { file } = upload;
-        const visible =
-          principal.role === 'office' ||
-          upload.uploadedBy === principal.tokenId ||
-          (principal.department !== null && (await departmentSeesFile(deps.db, sha256, principal.department)));
-        if (!visible) throw notFound;
-        const path = deps.store.pathOf(sha256);
-        if (!fs.existsSync(path)) throw notFound;
+        const { file, path } = await deps.evidence.download(fileViewerOf(requireToken(request)), request.params.sha256);
+        const stream = fs.createReadStream(path);
+        // Opened before answering, so that bytes gone from the disk are a 404, not a broken 200.
+        await new Promise<void>((resolve, reject) => {
+          stream.once('open', () => resolve());
+          stream.once('error', (error) =>
+            reject((error as NodeJS.ErrnoException).code === 'ENOENT' ? new HttpError('not_found', `没有文件 / no file ${file.sha256}`) : error),
+          );
+        });
         return reply
           .type(file.mediaType)
           .header('x-content-type-options', 'nosniff')
           .header('content-disposition', `inline; filename*=UTF-8''${encodeURIComponent(file.name)}`)
           .header('cache-control', 'private, max-age=86400, immutable')
-          .send(fs.createReadStream(path));
+          .send(stream as unknown as string);
       },
     );
   };
+}
+
+/** A failure of the request's own multipart body: its status if it has one (413 …), else a 400. */
+function clientFault(error: unknown): unknown {
+  if ((error as { statusCode?: number }).statusCode) return error;
+  return new HttpError('bad_request', `multipart 请求体无法解析 / malformed multipart body: ${(error as Error).message}`);
 }

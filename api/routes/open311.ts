@@ -1,12 +1,14 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
-import { hasZodFastifySchemaValidationErrors, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
-import { DomainError } from '../../domain/errors';
-import type { ComplaintService, PublicComplaint } from '../../services/complaint.service';
+import { caseIdSchema } from '../../domain/case-id';
+import { instantSchema, presentInstants } from '../../domain/time';
+import type { ComplaintService, PublicComplaint, PublishedRequest } from '../../services/complaint.service';
 import { trackingCodePattern } from '../../services/complaint.service';
-import { HttpError, httpErrorStatus } from '../errors';
-import type { ComplaintRateLimit } from './complaints';
+import { answerFor, HttpError, httpErrorStatus } from '../errors';
+import { xmlDocument } from '../xml';
+import type { PublicLimits } from './complaints';
 
 /** The kinds of problem the public can report, as Open311 services. */
 export const open311Services = [
@@ -22,9 +24,31 @@ export const open311Services = [
 
 const serviceCodes = open311Services.map((s) => s.code) as [string, ...string[]];
 
+/** GeoReport v2 answers in JSON or in XML (its default), chosen by the path's suffix. */
+const formats = ['json', 'xml'] as const;
+type Format = (typeof formats)[number];
+const xmlType = 'text/xml; charset=utf-8';
+
+const formatOf = (url: string): Format => ((url.split('?')[0] ?? '').endsWith('.xml') ? 'xml' : 'json');
+
 /** The GeoReport v2 error shape: a list of {code, description}. */
 const open311ErrorSchema = z.array(z.object({ code: z.number().int(), description: z.string() })).meta({ id: 'Open311Errors' });
-const open311Errors = (...statuses: number[]) => Object.fromEntries(statuses.map((s) => [s, open311ErrorSchema]));
+
+/** A GeoReport route's documented error response, in the format of its suffix. */
+export function open311ErrorResponse(url: string, description: string): unknown {
+  return formatOf(url) === 'xml'
+    ? { description, content: { 'text/xml': { schema: z.string().describe('<errors><error><code/><description/></error></errors>') } } }
+    : open311ErrorSchema.describe(description);
+}
+
+/** Sends a GeoReport error list, in XML or JSON after the path's suffix. */
+export function sendOpen311Error(request: FastifyRequest, reply: FastifyReply, status: number, description: string): FastifyReply {
+  const errors = [{ code: status, description }];
+  if (formatOf(request.url) === 'xml') {
+    return reply.code(status).type(xmlType).send(xmlDocument('errors', { error: errors }));
+  }
+  return reply.code(status).type('application/json; charset=utf-8').send(JSON.stringify(errors));
+}
 
 const serviceSchema = z.object({
   service_code: z.string(),
@@ -36,6 +60,8 @@ const serviceSchema = z.object({
   group: z.string(),
 });
 
+const serviceDefinitionSchema = z.object({ service_code: z.string(), attributes: z.array(z.object({ code: z.string() })) });
+
 const requestSchema = z
   .object({
     service_request_id: z.string(),
@@ -46,9 +72,9 @@ const requestSchema = z
     description: z.string(),
     agency_responsible: z.string().nullable(),
     service_notice: z.string().nullable(),
-    requested_datetime: z.string(),
-    updated_datetime: z.string(),
-    expected_datetime: z.string().nullable(),
+    requested_datetime: instantSchema,
+    updated_datetime: instantSchema,
+    expected_datetime: instantSchema.nullable(),
     address: z.string().nullable(),
     address_id: z.string().nullable(),
     zipcode: z.string().nullable(),
@@ -57,6 +83,18 @@ const requestSchema = z
     media_url: z.string().nullable(),
   })
   .meta({ id: 'Open311Request' });
+
+const postedSchema = z.object({ service_request_id: z.string(), service_notice: z.string(), account_id: z.string().nullable() });
+const tokenSchema = z.object({ service_request_id: z.string(), token: z.string() });
+
+const discoverySchema = z.object({
+  changeset: instantSchema,
+  contact: z.string(),
+  key_service: z.string(),
+  endpoints: z.array(
+    z.object({ specification: z.string(), url: z.string(), changeset: instantSchema, type: z.string(), formats: z.array(z.string()) }),
+  ),
+});
 
 const postRequestSchema = z
   .object({
@@ -77,27 +115,59 @@ const postRequestSchema = z
   })
   .catchall(z.string());
 
-function statusNotes(c: PublicComplaint): string | null {
-  switch (c.status) {
-    case 'received':
-      return '已收到，待受理 / received, awaiting triage';
-    case 'dismissed':
-      return `不予受理：${c.dismissReason} / dismissed: ${c.dismissReason}`;
-    case 'in_progress':
-      return `已交办，案件 ${c.case?.id} 整改中 / assigned as case ${c.case?.id}, being rectified`;
-    case 'closed':
-      return `已整改销号 / rectified and closed (${c.case?.id})`;
-    case 'withdrawn':
-      return `案件已撤销 / case withdrawn (${c.case?.id})`;
-  }
+/** GeoReport needs a location: a point (lat and long), an address, or an address id. */
+const locatedSchema = z.union([
+  z.looseObject({ lat: z.coerce.number().min(-90).max(90), long: z.coerce.number().min(-180).max(180) }),
+  z.looseObject({ address_string: z.string().trim().min(1).max(500) }),
+  z.looseObject({ address_id: z.string().min(1).max(100) }),
+], { error: '须给出位置：lat 与 long，或 address_string / a location is required: lat and long, or address_string' });
+
+const jurisdictionQuery = z.object({ jurisdiction_id: z.string().max(100).optional() }).catchall(z.string());
+
+const commaList = (item: string) => new RegExp(`^${item}(,${item})*$`);
+const caseIdItem = 'DB-\\d{4}-\\d{6,}';
+const requestIdPattern = new RegExp(`^(${trackingCodePattern.source.slice(1, -1)}|${caseIdItem})$`);
+
+/** Most requests in one page of `requests.json`. */
+export const maxOpen311PageSize = 100;
+
+const requestsQuery = z
+  .object({
+    jurisdiction_id: z.string().max(100).optional(),
+    service_request_id: z
+      .string()
+      .regex(commaList(caseIdItem))
+      .max(2000)
+      .optional()
+      .describe('case ids of published requests, comma separated'),
+    service_code: z.string().regex(commaList('[a-z-]+')).max(2000).optional(),
+    start_date: instantSchema.optional().describe('received at or after (default: 90 days before end_date)'),
+    end_date: instantSchema.optional().describe('received at or before (default: now)'),
+    status: z.string().regex(commaList('(open|closed)')).optional(),
+    page: z.coerce.number().int().min(1).max(1000).default(1),
+    page_size: z.coerce.number().int().min(1).max(maxOpen311PageSize).default(50),
+  })
+  .catchall(z.string());
+
+const closedNotes: Partial<Record<PublicComplaint['status'], (c: PublicComplaint) => string>> = {
+  received: () => '已收到，待受理 / received, awaiting triage',
+  dismissed: (c) => `不予受理：${c.dismissReason} / dismissed: ${c.dismissReason}`,
+  in_progress: (c) => `已交办，案件 ${c.case?.id} 整改中 / assigned as case ${c.case?.id}, being rectified`,
+  closed: (c) => `已整改销号 / rectified and closed (${c.case?.id})`,
+  withdrawn: (c) => `案件已撤销 / case withdrawn (${c.case?.id})`,
+};
+
+function serviceOf(code: string | null, category: string | null) {
+  return open311Services.find((s) => s.code === code || s.name === category);
 }
 
-function toOpen311(c: PublicComplaint & { serviceCode?: string | null }): z.infer<typeof requestSchema> {
-  const service = open311Services.find((s) => s.code === c.serviceCode || s.name === c.category);
+/** The complainant's own request, by tracking code: their words, their photo, no contact data. */
+function trackedRequest(c: PublicComplaint & { serviceCode?: string | null }): z.infer<typeof requestSchema> {
+  const service = serviceOf(c.serviceCode ?? null, c.category);
   return {
     service_request_id: c.trackingCode,
     status: c.status === 'received' || c.status === 'in_progress' ? 'open' : 'closed',
-    status_notes: statusNotes(c),
+    status_notes: closedNotes[c.status]?.(c) ?? null,
     service_name: service?.name ?? c.category,
     service_code: service?.code ?? null,
     description: c.description,
@@ -115,184 +185,268 @@ function toOpen311(c: PublicComplaint & { serviceCode?: string | null }): z.infe
   };
 }
 
+/** An accepted complaint as anyone sees it: named by its case, in the office's words. */
+function publishedRequest(r: PublishedRequest): z.infer<typeof requestSchema> {
+  const service = serviceOf(r.serviceCode, r.category);
+  return {
+    service_request_id: r.caseId,
+    status: r.status === 'closed' ? 'closed' : 'open',
+    status_notes:
+      r.status === 'closed' ? '已整改销号 / rectified and closed' : `已交办，整改中 / assigned, being rectified`,
+    service_name: service?.name ?? r.category,
+    service_code: service?.code ?? null,
+    description: r.title,
+    agency_responsible: r.case.agencyResponsible,
+    service_notice: null,
+    requested_datetime: r.receivedAt,
+    updated_datetime: r.updatedAt,
+    expected_datetime: r.case.expectedAt,
+    address: r.address,
+    address_id: null,
+    zipcode: null,
+    lat: r.lat,
+    long: r.lng,
+    media_url: null,
+  };
+}
+
+/** Root and item element names of each answer in XML. */
+const xmlShape = {
+  services: ['services', 'service'],
+  requests: ['service_requests', 'request'],
+} as const;
+
 /**
- * Open311 GeoReport v2 (JSON), so that existing Open311 apps can file and follow complaints:
- * services are the kinds of problem, requests are complaints (and the cases opened from them).
+ * Open311 GeoReport v2, in JSON and XML, so that existing Open311 apps can file and follow
+ * complaints: services are the kinds of problem; requests are complaints. The public list shows
+ * only complaints the office accepted, named by their case, in pages of at most 100; the
+ * complainant follows their own by its tracking code.
  */
-export function open311Routes(deps: { complaints: ComplaintService; timeZone: string; rateLimit: ComplaintRateLimit }) {
+export function open311Routes(deps: { complaints: ComplaintService; timeZone: string; limits: PublicLimits; startedAt: string }) {
   return async (fastify: FastifyInstance): Promise<void> => {
     const app = fastify.withTypeProvider<ZodTypeProvider>();
-    // GeoReport errors are a list of {code, description} with the HTTP status.
     app.setErrorHandler((error: FastifyError, request, reply) => {
-      let status = 500;
-      let description = '服务器内部错误 / internal error';
-      if (error instanceof DomainError) {
-        status = httpErrorStatus[error.code];
-        description = error.details.length > 0 ? error.details.map((d) => `${d.path}: ${d.message}`).join('; ') : error.message;
-      } else if (error instanceof HttpError) {
-        status = httpErrorStatus[error.code];
-        description = error.message;
-      } else if (hasZodFastifySchemaValidationErrors(error)) {
-        status = 400;
-        description = error.validation
-          .map((v) => `${v.instancePath.slice(1).replaceAll('/', '.') || error.validationContext}: ${v.message}`)
-          .join('; ');
-      } else if (error.statusCode && error.statusCode < 500) {
-        status = error.statusCode;
-        description = error.message;
-      } else {
-        request.log.error({ err: error }, 'open311 request failed');
-      }
-      return reply.code(status).send([{ code: status, description }]);
+      const answer = answerFor(error, request);
+      const description =
+        answer.details.length > 0 ? answer.details.map((d) => `${d.path}: ${d.message}`).join('; ') : answer.message;
+      void reply.headers(answer.headers);
+      return sendOpen311Error(request, reply, httpErrorStatus[answer.code], description);
     });
 
-    app.get(
-      '/open311/v2/services.json',
-      {
-        schema: {
-          tags: ['open311'],
-          summary: 'GeoReport v2: the kinds of problem that can be reported',
-          querystring: z.object({ jurisdiction_id: z.string().max(100).optional() }).catchall(z.string()),
-          response: { 200: z.array(serviceSchema) },
-        },
-      },
-      async () =>
-        open311Services.map((s) => ({
-          service_code: s.code,
-          service_name: s.name,
-          description: s.description,
-          metadata: false,
-          type: 'realtime' as const,
-          keywords: s.name,
-          group: '城市管理 / city management',
-        })),
-    );
+    /** Answers `items` in `format`: JSON through the route's schema, XML as GeoReport writes it. */
+    const answer = <T>(reply: FastifyReply, format: Format, schema: z.ZodType<T>, shape: readonly [string, string], data: T, status = 200) => {
+      if (format === 'json') return reply.code(status).send(data);
+      const shown = presentInstants(schema, data, deps.timeZone);
+      const [root, item] = shape;
+      return reply.code(status).type(xmlType).send(xmlDocument(root, { [item]: shown }));
+    };
+    /** The 200 response of a route in `format`. */
+    const ok = (format: Format, schema: z.ZodType, what: string) =>
+      format === 'json' ? schema : { description: what, content: { 'text/xml': { schema: z.string().describe(what) } } };
 
-    app.post(
-      '/open311/v2/requests.json',
-      {
-        config: { rateLimit: deps.rateLimit },
-        schema: {
-          tags: ['open311'],
-          summary: 'GeoReport v2: report a problem (a complaint); form-encoded or JSON',
-          consumes: ['application/x-www-form-urlencoded', 'application/json'],
-          body: postRequestSchema,
-          response: {
-            201: z.array(z.object({ service_request_id: z.string(), service_notice: z.string(), account_id: z.string().nullable() })),
-            ...open311Errors(400, 422, 429),
+    for (const format of formats) {
+      app.get(
+        `/open311/discovery.${format}`,
+        {
+          config: { rateLimit: deps.limits.reading },
+          schema: {
+            tags: ['open311'],
+            summary: `GeoReport v2 discovery: where the endpoint is and what it speaks (${format})`,
+            response: { 200: ok(format, discoverySchema, 'the discovery document') },
           },
         },
-      },
-      async (request, reply) => {
-        const body = request.body;
-        const hasPoint = body.lat !== undefined && body.long !== undefined;
-        if (!hasPoint && !body.address_string && !body.address_id) {
-          throw new HttpError('bad_request', 'lat/long 或 address_string 必填其一 / a location is required: lat and long, or address_string');
-        }
-        const service = open311Services.find((s) => s.code === body.service_code)!;
-        const name = [body.last_name, body.first_name].filter(Boolean).join('');
-        const filed = await deps.complaints.file(
-          {
-            title: `${service.name}：${body.description.slice(0, 40)}`,
-            description: body.description,
-            category: service.name,
-            location: {
-              address: body.address_string ?? body.address_id ?? `${body.lat},${body.long}`,
-              ...(hasPoint ? { lat: body.lat, lng: body.long } : {}),
+        async (request, reply) => {
+          const discovery = {
+            changeset: deps.startedAt,
+            contact: '创建办 / the supervision office',
+            key_service: '无需 api_key / no api_key needed',
+            endpoints: [
+              {
+                specification: 'http://wiki.open311.org/GeoReport_v2',
+                url: `${request.protocol}://${request.host}/open311/v2`,
+                changeset: deps.startedAt,
+                type: 'production',
+                formats: ['text/xml', 'application/json'],
+              },
+            ],
+          };
+          if (format === 'json') return reply.send(discovery);
+          const shown = presentInstants(discoverySchema, discovery, deps.timeZone);
+          return reply.type(xmlType).send(
+            xmlDocument('discovery', { ...shown, endpoints: { endpoint: shown.endpoints.map((e) => ({ ...e, formats: { format: e.formats } })) } }),
+          );
+        },
+      );
+
+      app.get(
+        `/open311/v2/services.${format}`,
+        {
+          config: { rateLimit: deps.limits.reading },
+          schema: {
+            tags: ['open311'],
+            summary: `GeoReport v2: the kinds of problem that can be reported (${format})`,
+            querystring: jurisdictionQuery,
+            response: { 200: ok(format, z.array(serviceSchema), 'the services') },
+          },
+        },
+        async (_request, reply) =>
+          answer(
+            reply,
+            format,
+            z.array(serviceSchema),
+            xmlShape.services,
+            open311Services.map((s) => ({
+              service_code: s.code,
+              service_name: s.name,
+              description: s.description,
+              metadata: false,
+              type: 'realtime' as const,
+              keywords: s.name,
+              group: '城市管理 / city management',
+            })),
+          ),
+      );
+
+      app.get(
+        `/open311/v2/services/:service_code.${format}`,
+        {
+          config: { rateLimit: deps.limits.reading },
+          schema: {
+            tags: ['open311'],
+            summary: `GeoReport v2: a service's definition (no extra attributes are asked) (${format})`,
+            params: z.object({ service_code: z.string().regex(/^[a-z-]{1,40}$/) }),
+            querystring: jurisdictionQuery,
+            response: { 200: ok(format, serviceDefinitionSchema, 'the service definition') },
+          },
+        },
+        async (request, reply) => {
+          const service = open311Services.find((s) => s.code === request.params.service_code);
+          if (!service) throw new HttpError('not_found', `没有服务 ${request.params.service_code} / no service ${request.params.service_code}`);
+          const definition = { service_code: service.code, attributes: [] };
+          if (format === 'json') return reply.send(definition);
+          return reply.type(xmlType).send(xmlDocument('service_definition', { service_code: definition.service_code, attributes: '' }));
+        },
+      );
+
+      app.post(
+        `/open311/v2/requests.${format}`,
+        {
+          config: { rateLimit: deps.limits.filing },
+          schema: {
+            tags: ['open311'],
+            summary: `GeoReport v2: report a problem (a complaint); form-encoded or JSON (${format})`,
+            consumes: ['application/x-www-form-urlencoded', 'application/json'],
+            body: postRequestSchema.and(locatedSchema),
+            response: { 201: ok(format, z.array(postedSchema), 'the new request: its id is the tracking code, for the reporter only') },
+          },
+        },
+        async (request, reply) => {
+          const body = request.body;
+          const hasPoint = body.lat !== undefined && body.long !== undefined;
+          const service = open311Services.find((s) => s.code === body.service_code)!;
+          const name = [body.last_name, body.first_name].filter(Boolean).join('');
+          const filed = await deps.complaints.file(
+            {
+              title: `${service.name}：${body.description.slice(0, 40)}`,
+              description: body.description,
+              category: service.name,
+              location: {
+                address: body.address_string ?? body.address_id ?? `${body.lat},${body.long}`,
+                ...(hasPoint ? { lat: body.lat, lng: body.long } : {}),
+              },
+              contact: {
+                ...(name ? { name } : {}),
+                ...(body.phone ? { phone: body.phone } : {}),
+                ...(body.email ? { email: body.email } : {}),
+              },
+              evidence: body.media_url ? [{ url: body.media_url }] : [],
             },
-            contact: {
-              ...(name ? { name } : {}),
-              ...(body.phone ? { phone: body.phone } : {}),
-              ...(body.email ? { email: body.email } : {}),
+            'open311',
+            service.code,
+          );
+          const posted = [
+            {
+              service_request_id: filed.trackingCode,
+              service_notice: `已收到，查询码 ${filed.trackingCode} / received; follow it with this code`,
+              account_id: body.account_id ?? null,
             },
-            evidence: body.media_url ? [{ url: body.media_url }] : [],
-          },
-          'open311',
-          service.code,
-        );
-        return reply.code(201).send([
-          {
-            service_request_id: filed.trackingCode,
-            service_notice: `已收到，查询码 ${filed.trackingCode} / received; follow it with this code`,
-            account_id: body.account_id ?? null,
-          },
-        ]);
-      },
-    );
-
-    const requestsQuery = z
-      .object({
-        jurisdiction_id: z.string().max(100).optional(),
-        service_request_id: z.string().max(2000).optional(),
-        service_code: z.string().max(2000).optional(),
-        start_date: z.iso.datetime({ offset: true }).optional(),
-        end_date: z.iso.datetime({ offset: true }).optional(),
-        status: z.string().max(100).optional(),
-      })
-      .catchall(z.string());
-
-    app.get(
-      '/open311/v2/requests.json',
-      {
-        schema: {
-          tags: ['open311'],
-          summary: 'GeoReport v2: requests, newest first (default: the last 90 days, at most 1000)',
-          querystring: requestsQuery,
-          response: { 200: z.array(requestSchema), ...open311Errors(400) },
+          ];
+          return answer(reply, format, z.array(postedSchema), xmlShape.requests, posted, 201);
         },
-      },
-      async (request) => {
-        const q = request.query;
-        const end = q.end_date ? DateTime.fromISO(q.end_date, { setZone: true }) : DateTime.now();
-        const start = q.start_date ? DateTime.fromISO(q.start_date, { setZone: true }) : end.minus({ days: 90 });
-        const codes = q.service_request_id?.split(',').map((c) => c.trim()).filter((c) => trackingCodePattern.test(c));
-        const services = q.service_code?.split(',').map((c) => c.trim());
-        const statuses = q.status?.split(',').map((s) => s.trim());
-        const items = (await deps.complaints.list(
-          {
-            limit: 1000,
+      );
+
+      app.get(
+        `/open311/v2/requests.${format}`,
+        {
+          config: { rateLimit: deps.limits.reading },
+          schema: {
+            tags: ['open311'],
+            summary:
+              `GeoReport v2: the requests the office accepted, newest first, ${maxOpen311PageSize} at most per page ` +
+              `(default: received in the last 90 days) (${format})`,
+            querystring: requestsQuery,
+            response: { 200: ok(format, z.array(requestSchema), 'the requests') },
+          },
+        },
+        async (request, reply) => {
+          const q = request.query;
+          const end = q.end_date ? DateTime.fromISO(q.end_date, { setZone: true }) : DateTime.now();
+          const start = q.start_date ? DateTime.fromISO(q.start_date, { setZone: true }) : end.minus({ days: 90 });
+          const codes = q.service_code?.split(',');
+          const items = await deps.complaints.listPublished({
             since: start.toUTC().toISO()!,
             until: end.toUTC().toISO()!,
-            codes: q.service_request_id !== undefined ? (codes ?? []) : undefined,
+            limit: q.page_size,
+            offset: (q.page - 1) * q.page_size,
+            caseIds: q.service_request_id?.split(','),
+            services: codes && {
+              codes,
+              names: open311Services.filter((s) => codes.includes(s.code)).map((s) => s.name),
+            },
+            statuses: q.status?.split(',') as ('open' | 'closed')[] | undefined,
+          });
+          return answer(reply, format, z.array(requestSchema), xmlShape.requests, items.map(publishedRequest));
+        },
+      );
+
+      app.get(
+        `/open311/v2/requests/:id.${format}`,
+        {
+          config: { rateLimit: deps.limits.reading },
+          schema: {
+            tags: ['open311'],
+            summary: `GeoReport v2: one request, by its case id, or by its tracking code for the reporter (${format})`,
+            params: z.object({ id: z.string().regex(requestIdPattern) }),
+            querystring: jurisdictionQuery,
+            response: { 200: ok(format, z.array(requestSchema), 'the request') },
           },
-          'public',
-        )) as PublicComplaint[];
-        return items
-          .map(toOpen311)
-          .filter((r) => !services || (r.service_code !== null && services.includes(r.service_code)))
-          .filter((r) => !statuses || statuses.includes(r.status));
-      },
-    );
-
-    app.get(
-      '/open311/v2/requests/:id.json',
-      {
-        schema: {
-          tags: ['open311'],
-          summary: 'GeoReport v2: one request',
-          params: z.object({ id: z.string().max(32) }),
-          querystring: z.object({ jurisdiction_id: z.string().max(100).optional() }).catchall(z.string()),
-          response: { 200: z.array(requestSchema), ...open311Errors(404) },
         },
-      },
-      async (request) => [toOpen311(await deps.complaints.publicView(request.params.id))],
-    );
-
-    app.get(
-      '/open311/v2/tokens/:token.json',
-      {
-        schema: {
-          tags: ['open311'],
-          summary: 'GeoReport v2: the request a token stands for (tokens are service request ids here)',
-          params: z.object({ token: z.string().max(32) }),
-          querystring: z.object({ jurisdiction_id: z.string().max(100).optional() }).catchall(z.string()),
-          response: { 200: z.array(z.object({ service_request_id: z.string(), token: z.string() })), ...open311Errors(404) },
+        async (request, reply) => {
+          const { id } = request.params;
+          const found = caseIdSchema.safeParse(id).success
+            ? publishedRequest(await deps.complaints.publishedView(id))
+            : trackedRequest(await deps.complaints.publicView(id));
+          return answer(reply, format, z.array(requestSchema), xmlShape.requests, [found]);
         },
-      },
-      async (request) => {
-        const c = await deps.complaints.publicView(request.params.token);
-        return [{ service_request_id: c.trackingCode, token: c.trackingCode }];
-      },
-    );
+      );
+
+      app.get(
+        `/open311/v2/tokens/:token.${format}`,
+        {
+          config: { rateLimit: deps.limits.reading },
+          schema: {
+            tags: ['open311'],
+            summary: `GeoReport v2: the request a token stands for (tokens are the tracking codes here) (${format})`,
+            params: z.object({ token: z.string().regex(trackingCodePattern) }),
+            querystring: jurisdictionQuery,
+            response: { 200: ok(format, z.array(tokenSchema), 'the request id') },
+          },
+        },
+        async (request, reply) => {
+          const c = await deps.complaints.publicView(request.params.token);
+          return answer(reply, format, z.array(tokenSchema), xmlShape.requests, [{ service_request_id: c.trackingCode, token: c.trackingCode }]);
+        },
+      );
+    }
   };
 }

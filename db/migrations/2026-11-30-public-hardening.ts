@@ -1,0 +1,31 @@
+import { type Kysely, sql } from 'kysely';
+
+/**
+ * Hardening of what the public and token holders can reach: idempotency claims owned by a claim
+ * id and purged by age; each uploader of a file remembered (attaching and downloading need it);
+ * a file's last use, so that unreferenced uploads are removed after a grace period.
+ */
+export async function up(db: Kysely<unknown>): Promise<void> {
+  await db.schema.alterTable('idempotency_keys').addColumn('claim_id', 'text').execute();
+  await db.schema.createIndex('idempotency_keys_created').on('idempotency_keys').columns(['created_at']).execute();
+
+  await db.schema
+    .createTable('evidence_uploads')
+    .addColumn('sha256', 'text', (c) => c.notNull())
+    .addColumn('uploaded_by', 'text', (c) => c.notNull())
+    .addColumn('size', 'integer', (c) => c.notNull())
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint('evidence_uploads_pk', ['sha256', 'uploaded_by'])
+    .execute();
+  await db.schema.createIndex('evidence_uploads_by').on('evidence_uploads').columns(['uploaded_by', 'created_at']).execute();
+  await sql`INSERT INTO evidence_uploads (sha256, uploaded_by, size, created_at)
+            SELECT sha256, uploaded_by, size, created_at FROM evidence_files`.execute(db);
+  await db.schema.alterTable('evidence_files').addColumn('touched_at', 'text').execute();
+  await db.schema.createIndex('evidence_refs_case').on('evidence_refs').columns(['case_id']).execute();
+}
+
+export async function down(db: Kysely<unknown>): Promise<void> {
+  await db.schema.dropIndex('evidence_refs_case').ifExists().execute();
+  await db.schema.dropTable('evidence_uploads').ifExists().execute();
+  await db.schema.dropIndex('idempotency_keys_created').ifExists().execute();
+}

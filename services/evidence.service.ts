@@ -1,0 +1,93 @@
+import type { Readable } from 'node:stream';
+import { DomainError } from '../domain/errors';
+import type { Db } from '../db/database';
+import {
+  deleteUnreferencedFiles,
+  type FileViewer,
+  fileVisibleTo,
+  findEvidenceFile,
+  saveEvidenceFile,
+  touchEvidenceFile,
+  uploadedBytesSince,
+} from '../db/evidence.repository';
+import { type EvidenceStore, type FileResolver, type StoredFile, UploadQuotaExceeded } from './evidence.store';
+
+export interface EvidenceServiceDeps {
+  readonly db: Db;
+  readonly store: EvidenceStore;
+  /** Bytes one uploader may upload per rolling 24 hours. */
+  readonly quotaBytes: number;
+  /** How long an upload that no case refers to is kept. */
+  readonly graceMs: number;
+  readonly now?: () => Date;
+}
+
+const day = 24 * 3_600_000;
+
+/**
+ * Evidence files as token holders use them: uploaded within a quota, attached and downloaded only
+ * by their uploader or by those who see a case that refers to them, and removed some time after
+ * upload when no case came to refer to them.
+ */
+export function createEvidenceService(deps: EvidenceServiceDeps) {
+  const now = deps.now ?? (() => new Date());
+  const notFound = (sha256: string) => new DomainError('not_found', `没有文件 ${sha256} / no file ${sha256}`);
+
+  return {
+    /** Stores one uploaded file for `uploader`; throws UploadQuotaExceeded past the quota. */
+    async upload(uploader: string, source: Readable, name: string, field: string): Promise<StoredFile> {
+      const used = await uploadedBytesSince(deps.db, uploader, new Date(now().getTime() - day).toISOString());
+      const remaining = deps.quotaBytes - used;
+      if (remaining <= 0) {
+        source.resume();
+        throw new UploadQuotaExceeded(deps.quotaBytes);
+      }
+      let file: StoredFile;
+      try {
+        file = await deps.store.putStream(source, name, field, { maxBytes: remaining });
+      } catch (error) {
+        if (error instanceof UploadQuotaExceeded) throw new UploadQuotaExceeded(deps.quotaBytes);
+        throw error;
+      }
+      await saveEvidenceFile(deps.db, file, uploader, now().toISOString());
+      return file;
+    },
+
+    /**
+     * Resolves `{"file": "sha256:<hex>"}` in a command of `viewer`: only a file they uploaded or
+     * can already see is accepted (knowing a hash is not enough), and it is marked as in use.
+     */
+    resolverFor(viewer: FileViewer): FileResolver {
+      return async (reference, field) => {
+        const match = /^sha256:([0-9a-f]{64})$/.exec(reference);
+        const sha256 = match?.[1];
+        const file = sha256 && (await fileVisibleTo(deps.db, sha256, viewer)) ? await findEvidenceFile(deps.db, sha256) : undefined;
+        if (!sha256 || !file) {
+          throw new DomainError(
+            'invalid_input',
+            `${field}: 没有上传过 ${reference} / no uploaded file ${reference}: upload it to POST /api/v1/evidence first`,
+            [{ path: field, message: 'not a file you uploaded (use the sha256:<hex> reference from POST /api/v1/evidence)' }],
+          );
+        }
+        await touchEvidenceFile(deps.db, sha256, now().toISOString());
+        return file;
+      };
+    },
+
+    /** A file `viewer` may download, and where its bytes are; not_found otherwise. */
+    async download(viewer: FileViewer, sha256: string): Promise<{ file: StoredFile; path: string }> {
+      const file = (await fileVisibleTo(deps.db, sha256, viewer)) ? await findEvidenceFile(deps.db, sha256) : undefined;
+      if (!file) throw notFound(sha256);
+      return { file, path: deps.store.pathOf(sha256) };
+    },
+
+    /** Removes uploads that no case refers to, unused for the grace period; returns how many. */
+    async collectGarbage(): Promise<number> {
+      const gone = await deleteUnreferencedFiles(deps.db, new Date(now().getTime() - deps.graceMs).toISOString());
+      // Bytes uploaded again since the row was deleted belong to the new upload.
+      for (const sha256 of gone) if (!(await findEvidenceFile(deps.db, sha256))) await deps.store.remove(sha256);
+      return gone.length;
+    },
+  };
+}
+export type EvidenceService = ReturnType<typeof createEvidenceService>;
