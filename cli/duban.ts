@@ -13,7 +13,8 @@ import { departmentInputSchema } from '../domain/case.schema';
 import { DomainError, type ErrorCode } from '../domain/errors';
 import { parseInput } from '../domain/validation';
 import { calendarOverrideSchema, localDateSchema } from '../domain/calendar';
-import { formatInstant } from '../domain/time';
+import { formatInstant, presentInstants } from '../domain/time';
+import { caseRecordSchema, caseSchema, caseStateSchema, departmentSchema, taskStateSchema } from '../api/schemas';
 import { listCalendarDays, removeCalendarDay, setCalendarDay } from '../db/calendar.repository';
 import { listPendingNotifications } from '../db/outbox.repository';
 import { createCalendarSource } from '../services/calendar.source';
@@ -123,6 +124,11 @@ function print(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
+/** Prints `value` with the instants that `schema` declares shown in the office's zone. */
+function printAs(schema: z.ZodType, value: unknown, zone: string): void {
+  print(presentInstants(schema, value, zone));
+}
+
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 function officeActor(name: string | undefined): Actor {
@@ -177,7 +183,7 @@ export function buildProgram(context: () => CliContext): Command {
     .command('list')
     .description('list departments')
     .action(async () => {
-      print(await listDepartments(await context().db()));
+      printAs(z.array(departmentSchema), await listDepartments(await context().db()), context().config.timeZone);
     });
 
   const kase = program.command('case').description('open and work cases (案件)');
@@ -207,10 +213,12 @@ export function buildProgram(context: () => CliContext): Command {
     .action(async (caseId: string, o: { dept?: string; task?: string; note?: string; idempotencyKey?: string }) => {
       const service = await withService();
       const actor = departmentActor(requireDept(o.dept), actorName());
-      print(
+      printAs(
+        taskStateSchema,
         await service.acknowledgeTask(caseId, actor, o.note ? { note: o.note } : {}, { taskId: o.task }, {
           requestKey: o.idempotencyKey,
         }),
+        context().config.timeZone,
       );
     });
 
@@ -222,7 +230,7 @@ export function buildProgram(context: () => CliContext): Command {
       const service = await withService();
       const actor = departmentActor(requireDept(o.dept), actorName());
       const input = { note: o.note, evidence: evidenceFromFlags(o.evidence, o.evidenceNote) };
-      print(await service.reportProgress(caseId, actor, input, { taskId: o.task }, { requestKey: o.idempotencyKey, resolveFile: await context().files() }));
+      printAs(taskStateSchema, await service.reportProgress(caseId, actor, input, { taskId: o.task }, { requestKey: o.idempotencyKey, resolveFile: await context().files() }), context().config.timeZone);
     });
 
   target(
@@ -246,11 +254,13 @@ export function buildProgram(context: () => CliContext): Command {
           o.file !== undefined
             ? readJsonInput(o.file)
             : { report: o.report ?? '', evidence: evidenceFromFlags(o.evidence, o.evidenceNote) };
-        print(
+        printAs(
+          taskStateSchema,
           await service.submitRectification(caseId, actor, input, { taskId: o.task }, {
             requestKey: o.idempotencyKey,
             resolveFile: await context().files(),
           }),
+          context().config.timeZone,
         );
       },
     );
@@ -268,10 +278,12 @@ export function buildProgram(context: () => CliContext): Command {
           ]);
         }
         const input = { decision: o.accept ? 'accept' : 'reject', ...(o.comment ? { comment: o.comment } : {}) };
-        print(
+        printAs(
+          taskStateSchema,
           await service.verifyRectification(caseId, officeActor(actorName()), input, { taskId: o.task, department: o.dept }, {
             requestKey: o.idempotencyKey,
           }),
+          context().config.timeZone,
         );
       },
     );
@@ -284,7 +296,7 @@ export function buildProgram(context: () => CliContext): Command {
     .option('--idempotency-key <key>', 'retrying with the same key acts once')
     .action(async (caseId: string, o: { reason: string; idempotencyKey?: string }) => {
       const service = await withService();
-      print(await service.withdrawCase(caseId, officeActor(actorName()), { reason: o.reason }, { requestKey: o.idempotencyKey }));
+      printAs(caseStateSchema, await service.withdrawCase(caseId, officeActor(actorName()), { reason: o.reason }, { requestKey: o.idempotencyKey }), context().config.timeZone);
     });
 
   kase
@@ -293,7 +305,7 @@ export function buildProgram(context: () => CliContext): Command {
     .argument('<caseId>')
     .action(async (caseId: string) => {
       const service = await withService();
-      print(await service.getCase(caseId));
+      printAs(caseRecordSchema, await service.getCase(caseId), context().config.timeZone);
     });
 
   kase
@@ -304,7 +316,7 @@ export function buildProgram(context: () => CliContext): Command {
     .option('--limit <n>', 'at most this many', (v) => Number.parseInt(v, 10), 100)
     .action(async (o: { status?: string; dept?: string; limit: number }) => {
       const service = await withService();
-      print((await service.listCases({ status: o.status, department: o.dept, limit: o.limit })).items);
+      printAs(z.array(caseSchema), (await service.listCases({ status: o.status, department: o.dept, limit: o.limit })).items, context().config.timeZone);
     });
 
   target(kase.command('extend').description('request an extension (申请延期) as the department').argument('<caseId>'))
@@ -313,7 +325,7 @@ export function buildProgram(context: () => CliContext): Command {
     .action(async (caseId: string, o: { dept?: string; task?: string; days: number; reason: string; idempotencyKey?: string }) => {
       const service = await withService();
       const actor = departmentActor(requireDept(o.dept), actorName());
-      print(await service.requestExtension(caseId, actor, { workingDays: o.days, reason: o.reason }, { taskId: o.task }, { requestKey: o.idempotencyKey }));
+      printAs(taskStateSchema, await service.requestExtension(caseId, actor, { workingDays: o.days, reason: o.reason }, { taskId: o.task }, { requestKey: o.idempotencyKey }), context().config.timeZone);
     });
 
   target(kase.command('extension').description('approve or deny a pending extension (审批延期) as the office').argument('<caseId>'))
@@ -329,7 +341,7 @@ export function buildProgram(context: () => CliContext): Command {
           ...(o.days !== undefined ? { workingDays: o.days } : {}),
           ...(o.comment ? { comment: o.comment } : {}),
         };
-        print(await service.decideExtension(caseId, officeActor(actorName()), input, { taskId: o.task, department: o.dept }, { requestKey: o.idempotencyKey }));
+        printAs(taskStateSchema, await service.decideExtension(caseId, officeActor(actorName()), input, { taskId: o.task, department: o.dept }, { requestKey: o.idempotencyKey }), context().config.timeZone);
       },
     );
 
@@ -340,14 +352,14 @@ export function buildProgram(context: () => CliContext): Command {
       const service = await withService();
       const actor = departmentActor(requireDept(o.dept), actorName());
       const input = { reason: o.reason, ...(o.suggest ? { suggestedDepartment: o.suggest } : {}) };
-      print(await service.requestTransfer(caseId, actor, input, { taskId: o.task }, { requestKey: o.idempotencyKey }));
+      printAs(taskStateSchema, await service.requestTransfer(caseId, actor, input, { taskId: o.task }, { requestKey: o.idempotencyKey }), context().config.timeZone);
     });
 
   target(kase.command('reject-transfer').description('keep a task with its department (驳回转办) as the office').argument('<caseId>'))
     .requiredOption('--comment <text>', 'why')
     .action(async (caseId: string, o: { dept?: string; task?: string; comment: string; idempotencyKey?: string }) => {
       const service = await withService();
-      print(await service.rejectTransfer(caseId, officeActor(actorName()), { comment: o.comment }, { taskId: o.task, department: o.dept }, { requestKey: o.idempotencyKey }));
+      printAs(taskStateSchema, await service.rejectTransfer(caseId, officeActor(actorName()), { comment: o.comment }, { taskId: o.task, department: o.dept }, { requestKey: o.idempotencyKey }), context().config.timeZone);
     });
 
   kase
@@ -362,24 +374,26 @@ export function buildProgram(context: () => CliContext): Command {
     .action(async (caseId: string, o: { task?: string; from?: string; to: string; reason: string; idempotencyKey?: string }) => {
       const service = await withService();
       const input = { ...(o.task ? { taskId: o.task } : { fromDepartment: o.from }), toDepartment: o.to, reason: o.reason };
-      print(await service.reassignTask(caseId, officeActor(actorName()), input, { requestKey: o.idempotencyKey }));
+      printAs(caseStateSchema, await service.reassignTask(caseId, officeActor(actorName()), input, { requestKey: o.idempotencyKey }), context().config.timeZone);
     });
 
   target(kase.command('suspend').description('stop a task’s clock (挂起) as the office').argument('<caseId>'))
     .requiredOption('--reason <text>', 'why, e.g. waiting on an outside approval')
     .action(async (caseId: string, o: { dept?: string; task?: string; reason: string; idempotencyKey?: string }) => {
       const service = await withService();
-      print(await service.suspendTask(caseId, officeActor(actorName()), { reason: o.reason }, { taskId: o.task, department: o.dept }, { requestKey: o.idempotencyKey }));
+      printAs(taskStateSchema, await service.suspendTask(caseId, officeActor(actorName()), { reason: o.reason }, { taskId: o.task, department: o.dept }, { requestKey: o.idempotencyKey }), context().config.timeZone);
     });
 
   target(kase.command('resume').description('restart a suspended task’s clock (恢复) as the office').argument('<caseId>'))
     .option('--comment <text>', 'a note')
     .action(async (caseId: string, o: { dept?: string; task?: string; comment?: string; idempotencyKey?: string }) => {
       const service = await withService();
-      print(
+      printAs(
+        taskStateSchema,
         await service.resumeTask(caseId, officeActor(actorName()), o.comment ? { comment: o.comment } : {}, { taskId: o.task, department: o.dept }, {
           requestKey: o.idempotencyKey,
         }),
+        context().config.timeZone,
       );
     });
 
