@@ -8,6 +8,7 @@ import {
   type ComplaintPublicStatus,
 } from '../domain/complaint.schema';
 import { DomainError } from '../domain/errors';
+import { leadingCharacters } from '../domain/text';
 import { parseInput } from '../domain/validation';
 import { caseIdSchema } from '../domain/case-id';
 import {
@@ -213,7 +214,7 @@ export function createComplaintService(deps: { db: Db; cases: CaseService; now?:
         tracking_code: trackingCode,
         channel,
         service_code: serviceCode,
-        title: parsed.title ?? parsed.description.slice(0, 40),
+        title: parsed.title ?? leadingCharacters(parsed.description, 40),
         description: parsed.description,
         category: parsed.category ?? null,
         location_address: parsed.location?.address ?? null,

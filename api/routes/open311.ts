@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { caseIdSchema } from '../../domain/case-id';
+import { leadingCharacters } from '../../domain/text';
 import { instantSchema, presentInstants } from '../../domain/time';
 import type { ComplaintService, PublicComplaint, PublishedRequest } from '../../services/complaint.service';
 import { trackingCodePattern } from '../../services/complaint.service';
@@ -347,7 +348,7 @@ export function open311Routes(deps: { complaints: ComplaintService; timeZone: st
           const name = [body.last_name, body.first_name].filter(Boolean).join('');
           const filed = await deps.complaints.file(
             {
-              title: `${service.name}：${body.description.slice(0, 40)}`,
+              title: `${service.name}：${leadingCharacters(body.description, 40)}`,
               description: body.description,
               category: service.name,
               location: {
