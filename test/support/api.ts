@@ -3,7 +3,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
-import { buildApi } from '../../api/server';
+import { type ApiOptions, buildApi } from '../../api/server';
 import type { Db } from '../../db/database';
 import { createTokenService } from '../../services/token.service';
 import { tempDatabase } from './database';
@@ -27,7 +27,7 @@ export interface ApiStack {
   close(): Promise<void>;
 }
 
-export async function startApiStack(options: { complaintsPerMinute?: number } = {}): Promise<ApiStack> {
+export async function startApiStack(options: Partial<Omit<ApiOptions, 'db' | 'client' | 'taskQueue' | 'logger'>> = {}): Promise<ApiStack> {
   const env = await startTimeSkipping();
   const { db, dir } = await tempDatabase(['CG', 'JD', 'SJ']);
   const { worker, taskQueue } = await createTestWorker(env, db);
@@ -39,7 +39,9 @@ export async function startApiStack(options: { complaintsPerMinute?: number } = 
     timeZone: 'Asia/Shanghai',
     dataDir: dir,
     logger: pino({ level: 'silent' }),
-    complaintsPerMinute: options.complaintsPerMinute ?? 1000,
+    complaintsPerMinute: 1000,
+    publicReadsPerMinute: 100_000,
+    ...options,
   });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   const tokenService = createTokenService({ db });
