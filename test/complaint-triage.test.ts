@@ -1,0 +1,63 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ApiStack, startApiStack } from './support/api';
+
+const conversion = { category: '环境卫生', severity: 'general', leadDepartment: 'CG' };
+
+/** Two office users triaging one complaint at once: exactly one decision takes effect. */
+describe('complaint triage under concurrency', () => {
+  let api: ApiStack;
+  beforeAll(async () => {
+    api = await startApiStack({ complaintsPerMinute: 100_000 });
+  });
+  afterAll(() => api?.close());
+
+  const file = async () => (await api.call('POST', '/api/v1/complaints', { body: { description: '并发受理' } })).body.trackingCode as string;
+
+  it('converts or dismisses, never both, however the two requests interleave', async () => {
+    const outcomes = new Set<string>();
+    for (let round = 0; round < 8; round++) {
+      const code = await file();
+      const requests = [
+        api.call('POST', `/api/v1/complaints/${code}/convert`, { token: api.tokens.office, body: conversion }),
+        api.call('POST', `/api/v1/complaints/${code}/dismiss`, { token: api.tokens.office, body: { reason: '不属实' } }),
+      ];
+      // Alternate which one leaves first.
+      const [convert, dismiss] = round % 2 === 0 ? await Promise.all(requests) : (await Promise.all(requests.reverse())).reverse();
+      const statuses = [convert!.status, dismiss!.status];
+      expect(statuses.sort()).toEqual([200, 409]);
+      const office = (await api.call('GET', `/api/v1/complaints?trackingCode=${code}`, { token: api.tokens.office })).body[0];
+      const cases = (await api.call('GET', '/api/v1/cases?source=complaint&limit=200', { token: api.tokens.office })).body.items.filter(
+        (c: { complaintCode: string }) => c.complaintCode === code,
+      );
+      if (convert!.status === 200) {
+        expect(office).toMatchObject({ status: 'in_progress', dismissReason: null });
+        expect(cases).toHaveLength(1);
+        outcomes.add('converted');
+      } else {
+        expect(office).toMatchObject({ status: 'dismissed', case: null });
+        expect(cases).toHaveLength(0);
+        outcomes.add('dismissed');
+      }
+    }
+    expect(outcomes.size).toBeGreaterThan(0);
+  });
+
+  it('puts a complaint back into triage when its conversion is refused, so it can still be dismissed', async () => {
+    const code = await file();
+    const refused = await api.call('POST', `/api/v1/complaints/${code}/convert`, { token: api.tokens.office, body: { ...conversion, leadDepartment: 'NOPE' } });
+    expect(refused.status).toBe(422);
+    expect((await api.call('GET', `/api/v1/complaints/${code}`)).body.status).toBe('received');
+    const dismissed = await api.call('POST', `/api/v1/complaints/${code}/dismiss`, { token: api.tokens.office, body: { reason: '非本区' } });
+    expect(dismissed.status).toBe(200);
+    expect((await api.call('POST', `/api/v1/complaints/${code}/dismiss`, { token: api.tokens.office, body: { reason: '再次' } })).status).toBe(409);
+  });
+
+  it('treats a repeated conversion as the same one: one case', async () => {
+    const code = await file();
+    const [a, b, c] = await Promise.all(
+      [1, 2, 3].map(() => api.call('POST', `/api/v1/complaints/${code}/convert`, { token: api.tokens.office, body: conversion })),
+    );
+    expect([a!.status, b!.status, c!.status]).toEqual([200, 200, 200]);
+    expect(new Set([a!.body.case.id, b!.body.case.id, c!.body.case.id]).size).toBe(1);
+  });
+});
