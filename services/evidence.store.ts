@@ -85,17 +85,19 @@ export class EvidenceStore {
         callback(null, chunk);
       },
     });
-    let diskError: Error | undefined;
+    // Whichever stream fails first is where the fault lies; the pipeline then fails the others
+    // with the same error, so only the first report counts. A source may have failed before it
+    // got here (a truncated body): anything but the disk failing first is the client's.
+    const fault: { origin?: 'source' | 'disk' } = source.errored ? { origin: 'source' } : {};
+    source.once('error', () => (fault.origin ??= 'source'));
     const writer = fs.createWriteStream(tmp, { flags: 'wx' });
-    writer.on('error', (error) => {
-      diskError = error;
-    });
+    writer.once('error', () => (fault.origin ??= 'disk'));
     try {
       await pipeline(source, tap, writer);
     } catch (error) {
       await fs.promises.rm(tmp, { force: true });
-      if (diskError) throw diskError;
       if (error instanceof UploadQuotaExceeded || error instanceof DomainError) throw error;
+      if (fault.origin === 'disk') throw error;
       throw new UploadStreamError(error as Error);
     }
     try {

@@ -21,7 +21,7 @@ describe('stored text reads back unchanged through every list and export', () =>
   async function csvRows(query = ''): Promise<Record<string, string>[]> {
     const response = await fetch(`${api.url}/api/v1/cases/export.csv${query}`, { headers: { authorization: `Bearer ${office()}` } });
     expect(response.status).toBe(200);
-    return parse((await response.text()).replace(/^\uFEFF/, ''), { columns: true }) as Record<string, string>[];
+    return parse<Record<string, string>>((await response.text()).replace(/^\uFEFF/, ''), { columns: true });
   }
 
   it('keeps text that looks like an instant (valid or not) as text, and every public list keeps answering', async () => {

@@ -38,7 +38,7 @@ export async function startApiStack(options: Partial<Omit<ApiOptions, 'db' | 'cl
     taskQueue,
     timeZone: 'Asia/Shanghai',
     dataDir: dir,
-    logger: pino({ level: 'silent' }),
+    logger: pino({ level: process.env.DUBAN_TEST_LOG ?? 'silent' }),
     complaintsPerMinute: 1000,
     publicReadsPerMinute: 100_000,
     ...options,
