@@ -10,6 +10,8 @@ export interface TemporalBinaries {
   readonly testServer: string;
   /** The schemathesis CLI (`st`), for property-based tests of the HTTP API. */
   readonly schemathesis: string;
+  /** A Python with the georeport Open311 client installed, for the Open311 tests. */
+  readonly georeportPython: string;
   readonly temporalCliVersion: string;
   readonly testServerVersion: string;
 }

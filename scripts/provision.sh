@@ -4,7 +4,8 @@
 # and, into a cache shared by every checkout on the machine:
 #   - the Temporal CLI (`temporal server start-dev`), built by `go install` of a pinned release;
 #   - the Temporal Java time-skipping test server, resolved from Maven Central, with a launcher
-#     that takes the port as its first argument (as the TypeScript SDK's testing package runs it).
+#     that takes the port as its first argument (as the TypeScript SDK's testing package runs it);
+#   - schemathesis and the georeport Open311 client, each in a venv from PyPI (for the API tests).
 # Used by `npm start`, `npm test`, `npm run bench` and .ci/run. With --json it prints the paths;
 # with --no-npm it leaves node_modules alone (for a running process that only needs the binaries).
 set -euo pipefail
@@ -22,6 +23,7 @@ done
 TEMPORAL_CLI_VERSION="v1.5.1" # newest release whose go.mod has no replace directive
 TEST_SERVER_VERSION="1.38.0"
 SCHEMATHESIS_VERSION="4.32.5"
+GEOREPORT_VERSION="0.3.1" # an Open311 GeoReport v2 client, to test the Open311 API as its clients use it
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cache="${DUBAN_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/duban}"
@@ -31,6 +33,8 @@ ts_dir="$cache/temporal-test-server/$TEST_SERVER_VERSION"
 ts_launcher="$ts_dir/temporal-test-server"
 st_dir="$cache/schemathesis/$SCHEMATHESIS_VERSION"
 st="$st_dir/bin/st"
+gr_dir="$cache/georeport/$GEOREPORT_VERSION"
+gr_python="$gr_dir/bin/python3"
 
 log() { printf '[provision] %s\n' "$*" >&2; }
 
@@ -109,11 +113,25 @@ if [[ ! -x "$st" ]]; then
   grep -rl --null "$tmp/venv" "$st_dir/bin" | xargs -0 sed -i "s|$tmp/venv|$st_dir|g"
 fi
 
+if [[ ! -x "$gr_python" ]]; then
+  command -v python3 >/dev/null || { log "Python 3 is required for the Open311 client tests"; exit 1; }
+  log "installing georeport $GEOREPORT_VERSION (Open311 client) from PyPI"
+  tmp="$(mktemp -d "$cache/.gr.XXXXXX")"
+  python3 -m venv "$tmp/venv"
+  "$tmp/venv/bin/pip" install --quiet --disable-pip-version-check "georeport==$GEOREPORT_VERSION" >&2
+  mkdir -p "$(dirname "$gr_dir")"
+  rm -rf "$gr_dir"
+  mv "$tmp/venv" "$gr_dir"
+  rmdir "$tmp"
+  grep -rl --null "$tmp/venv" "$gr_dir/bin" | xargs -0 sed -i "s|$tmp/venv|$gr_dir|g"
+fi
+
 if $json; then
-  printf '{"temporalCli":"%s","testServer":"%s","schemathesis":"%s","temporalCliVersion":"%s","testServerVersion":"%s"}\n' \
-    "$cli" "$ts_launcher" "$st" "$TEMPORAL_CLI_VERSION" "$TEST_SERVER_VERSION"
+  printf '{"temporalCli":"%s","testServer":"%s","schemathesis":"%s","georeportPython":"%s","temporalCliVersion":"%s","testServerVersion":"%s"}\n' \
+    "$cli" "$ts_launcher" "$st" "$gr_python" "$TEMPORAL_CLI_VERSION" "$TEST_SERVER_VERSION"
 else
   log "Temporal CLI $TEMPORAL_CLI_VERSION: $cli"
   log "Temporal test server $TEST_SERVER_VERSION: $ts_launcher"
   log "schemathesis $SCHEMATHESIS_VERSION: $st"
+  log "georeport $GEOREPORT_VERSION: $gr_python"
 fi

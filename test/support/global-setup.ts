@@ -11,6 +11,7 @@ declare module 'vitest' {
     temporalCli: string;
     testServer: string;
     schemathesis: string;
+    georeportPython: string;
     workflowBundle: string;
   }
 }
@@ -38,5 +39,6 @@ export default async function setup(project: TestProject): Promise<void> {
   project.provide('temporalCli', binaries.temporalCli);
   project.provide('testServer', binaries.testServer);
   project.provide('schemathesis', binaries.schemathesis);
+  project.provide('georeportPython', binaries.georeportPython);
   project.provide('workflowBundle', bundle);
 }
