@@ -44,7 +44,7 @@ export function errorStatusesOf(route: Pick<RouteOptions, 'schema' | 'config'>):
   if (schema.querystring || schema.headers) statuses.add(400);
   if (schema.body || (schema.consumes as string[] | undefined)?.length) statuses.add(400).add(413).add(415);
   const headers = schema.headers as z.ZodObject | undefined;
-  if (headers?.shape && 'idempotency-key' in headers.shape) statuses.add(409).add(422);
+  if (headers?.shape && 'idempotency-key' in headers.shape) statuses.add(409);
   if ((config as { rateLimit?: unknown }).rateLimit) statuses.add(429);
   return [...statuses].sort((a, b) => a - b);
 }

@@ -48,7 +48,7 @@ export interface IdempotencyOptions {
  * `Idempotency-Key` on POST by token holders: the first request with a key runs; a retry with the
  * same key, route and body gets the first response again (header `Idempotent-Replayed: true`)
  * and changes nothing, even while the first is still running; the same key for another request
- * is refused (422). Failures of the server (5xx) are not kept, so that a retry runs again.
+ * is refused (409). Failures of the server (5xx) are not kept, so that a retry runs again.
  * Keys are claimed only once the caller is known and the request valid, stored with the route
  * pattern, and forgotten after the retention period by a background purge. The public's requests
  * claim nothing (anyone could fill the table); their header is ignored.
@@ -77,7 +77,8 @@ export function installIdempotency(app: FastifyInstance, db: Db, options: Idempo
         return;
       }
       if (state.state === 'mismatch') {
-        throw new HttpError('invalid_input', `Idempotency-Key ${key} 已用于另一个请求 / was used for a different request`, [
+        // The key is bound to another request already: a conflict with what is stored (409).
+        throw new HttpError('conflict', `Idempotency-Key ${key} 已用于另一个请求 / was used for a different request`, [
           { path: 'header.idempotency-key', message: `already used for a different request (${state.path})` },
         ]);
       }

@@ -1,5 +1,5 @@
 import type { CaseState } from '../domain/case.machine';
-import type { Actor, CaseSource, Evidence, Location, Severity } from '../domain/case.schema';
+import { type Actor, type CaseSource, type Evidence, type Location, pointOf, type Severity } from '../domain/case.schema';
 import type { CaseStatus } from '../domain/case.machine';
 import type { TaskRole, TaskStatus } from '../domain/task.machine';
 import type { Alarm } from '../domain/alarm.plan';
@@ -72,8 +72,8 @@ export function caseStateToRow(state: CaseState, version: number, now: string): 
     lead_department: d.leadDepartment,
     cooperating_departments: JSON.stringify(d.cooperatingDepartments),
     location_address: d.location?.address ?? null,
-    location_lat: d.location?.lat ?? null,
-    location_lng: d.location?.lng ?? null,
+    location_lat: pointOf(d.location)?.lat ?? null,
+    location_lng: pointOf(d.location)?.lng ?? null,
     due_date: d.dueDate ?? null,
     evidence: JSON.stringify(d.evidence),
     status: state.status,

@@ -125,7 +125,7 @@ export function checkReassign(
   }
   if (liveTasks(state).some((t) => t.departmentCode === input.toDepartment)) {
     throw new DomainError(
-      'invalid_input',
+      'invalid_state',
       `部门 ${input.toDepartment} 在本案已有任务 / department ${input.toDepartment} already has a live task in this case`,
       [{ path: 'toDepartment', message: 'already has a live task in this case' }],
     );

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { emailSchema, httpUrlSchema, text } from './text';
 
 /** 一般 / 较重 / 严重: drives the default rectification window. */
 export const severities = ['general', 'serious', 'major'] as const;
@@ -8,7 +9,8 @@ export type Severity = (typeof severities)[number];
 export const caseSources = ['inspection', 'complaint', 'hotline', 'media', 'survey', 'other'] as const;
 export type CaseSource = (typeof caseSources)[number];
 
-const trimmed = (min: number, max: number) => z.string().trim().min(min).max(max);
+/** Free text of 1 to `max` characters, trimmed (see domain/text.ts). */
+const trimmed = (_min: 1, max: number) => text(max);
 
 export const departmentCodeSchema = z
   .string()
@@ -33,18 +35,24 @@ export type Actor = z.infer<typeof actorSchema>;
 
 export const systemActor: Actor = Object.freeze({ role: 'system', name: 'duban' });
 
+/** A telephone number as people write it: digits, spaces, +, -, parentheses, an extension. */
+export const phoneSchema = z
+  .string()
+  .regex(/^[0-9+()\- ]{3,40}$/, '电话号码为 3 到 40 位数字及 +-() / a phone number: 3-40 digits, +, -, (, ), spaces')
+  .regex(/[0-9]/, '电话号码须含数字 / a phone number has digits');
+
 export const departmentInputSchema = z
   .object({
     code: departmentCodeSchema,
     name: trimmed(1, 100),
     headName: trimmed(1, 100).optional(),
-    email: z.email().optional(),
-    phone: trimmed(3, 40).optional(),
+    email: emailSchema.optional(),
+    phone: phoneSchema.optional(),
   })
   .strict();
 export type DepartmentInput = z.infer<typeof departmentInputSchema>;
 
-const httpUrl = z.url({ protocol: /^https?$/ }).max(2000);
+const httpUrl = httpUrlSchema;
 const note = trimmed(1, 1000).optional();
 
 /**
@@ -73,6 +81,7 @@ export const evidenceSchema = z.union([
 ]);
 export type Evidence = z.infer<typeof evidenceSchema>;
 
+/** Where: an address, with a point (lat and lng together) or without. */
 export const locationSchema = z
   .object({
     address: trimmed(1, 500),
@@ -83,48 +92,50 @@ export const locationSchema = z
   .refine((l) => (l.lat === undefined) === (l.lng === undefined), {
     message: '纬度与经度须同时给出 / lat and lng go together',
     path: ['lat'],
-  });
+  })
+  // The same rule, as JSON Schema states it for clients.
+  .meta({ dependentRequired: { lat: ['lng'], lng: ['lat'] } });
 export type Location = z.infer<typeof locationSchema>;
+
+/** The point of a location, if it has one. */
+export function pointOf(location: Location | null | undefined): { lat: number; lng: number } | null {
+  return location?.lat !== undefined && location.lng !== undefined ? { lat: location.lat, lng: location.lng } : null;
+}
 
 /** A date (end of that day in the office's zone) or an instant with its zone offset. */
 export const dueDateSchema = z.union([z.iso.date(), z.iso.datetime({ offset: true })], {
   error: '须为 ISO 8601 日期或带时区的时间 / an ISO 8601 date, or a date-time with a zone offset',
 });
 
+/** Cooperating departments: each once. */
+export const departmentListSchema = z
+  .array(departmentCodeSchema)
+  .max(20)
+  .refine((codes) => new Set(codes).size === codes.length, { error: '部门重复 / a department is listed twice' })
+  .meta({ uniqueItems: true })
+  .default([]);
+
 const caseFields = {
   title: trimmed(1, 200),
-  description: z.string().trim().max(5000).default(''),
+  description: text(5000, { blankAllowed: true }).default(''),
   category: trimmed(1, 64),
   severity: z.enum(severities),
   source: z.enum(caseSources),
   leadDepartment: departmentCodeSchema,
-  cooperatingDepartments: z.array(departmentCodeSchema).max(20).default([]),
+  cooperatingDepartments: departmentListSchema,
   location: locationSchema.optional(),
   dueDate: dueDateSchema.optional(),
 };
 
-function distinctDepartments(
-  c: { leadDepartment: string; cooperatingDepartments: string[] },
-  ctx: z.core.$RefinementCtx,
-): void {
-  const seen = new Set([c.leadDepartment]);
-  c.cooperatingDepartments.forEach((code, i) => {
-    if (seen.has(code)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['cooperatingDepartments', i],
-        message: `部门 ${code} 重复 / department ${code} is listed twice (lead and cooperating departments are distinct)`,
-      });
-    }
-    seen.add(code);
-  });
+/** The lead department must not also be listed as cooperating. */
+export function leadNotCooperating(c: { leadDepartment: string; cooperatingDepartments: readonly string[] }): number {
+  return c.cooperatingDepartments.indexOf(c.leadDepartment);
 }
 
 /** What an office submits to open a case (交办). */
 export const openCaseRequestSchema = z
   .object({ ...caseFields, evidence: z.array(evidenceRequestSchema).max(50).default([]) })
-  .strict()
-  .superRefine(distinctDepartments);
+  .strict();
 export type OpenCaseRequest = z.input<typeof openCaseRequestSchema>;
 
 /** A case's details once its evidence is stored: the input of the case workflow. */
@@ -135,8 +146,7 @@ export const caseDetailsSchema = z
     /** The tracking code of the complaint the case was opened from. */
     complaintCode: z.string().max(32).optional(),
   })
-  .strict()
-  .superRefine(distinctDepartments);
+  .strict();
 export type CaseDetails = z.infer<typeof caseDetailsSchema>;
 
 export const acknowledgeInputSchema = z.object({ note }).strict();
@@ -161,13 +171,17 @@ export type SubmitInput = z.infer<typeof submitInputSchema>;
 /** A rectification as a caller sends it, file references not yet stored. */
 export const submitRequestSchema = z.object({ report, evidence: someEvidence(evidenceRequestSchema) }).strict();
 
-export const verifyInputSchema = z
-  .object({ decision: z.enum(['accept', 'reject']), comment: trimmed(1, 2000).optional() })
-  .strict()
-  .refine((v) => v.decision === 'accept' || v.comment !== undefined, {
-    message: '退回须说明理由 / a rejection needs a comment saying what to rework',
-    path: ['comment'],
-  });
+const verdict = trimmed(1, 2000);
+/** 核查: accept (a comment if wished), or send back with a comment saying what to rework. */
+export const verifyInputSchema = z.discriminatedUnion('decision', [
+  z.object({ decision: z.literal('accept'), comment: verdict.optional() }).strict(),
+  z
+    .object({
+      decision: z.literal('reject'),
+      comment: z.string({ error: '退回须说明理由 / a rejection needs a comment saying what to rework' }).pipe(verdict),
+    })
+    .strict(),
+]);
 export type VerifyInput = z.infer<typeof verifyInputSchema>;
 
 export const withdrawInputSchema = z.object({ reason: trimmed(1, 2000) }).strict();
@@ -180,18 +194,18 @@ export const extensionRequestInputSchema = z
   .strict();
 export type ExtensionRequestInput = z.infer<typeof extensionRequestInputSchema>;
 
-export const extensionDecisionInputSchema = z
-  .object({
-    decision: z.enum(['approve', 'deny']),
-    /** Fewer working days than requested, if the office so decides. */
-    workingDays: z.number().int().min(1).max(365).optional(),
-    comment: trimmed(1, 2000).optional(),
-  })
-  .strict()
-  .refine((d) => d.decision === 'approve' || d.workingDays === undefined, {
-    message: '驳回时不填天数 / workingDays goes with an approval only',
-    path: ['workingDays'],
-  });
+/** 审批延期: approve (possibly fewer working days than requested) or deny. */
+export const extensionDecisionInputSchema = z.discriminatedUnion('decision', [
+  z
+    .object({
+      decision: z.literal('approve'),
+      /** Fewer working days than requested, if the office so decides. */
+      workingDays: z.number().int().min(1).max(365).optional(),
+      comment: trimmed(1, 2000).optional(),
+    })
+    .strict(),
+  z.object({ decision: z.literal('deny'), comment: trimmed(1, 2000).optional() }).strict(),
+]);
 export type ExtensionDecisionInput = z.infer<typeof extensionDecisionInputSchema>;
 
 export const transferRequestInputSchema = z

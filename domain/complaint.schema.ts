@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { departmentCodeSchema, dueDateSchema, locationSchema, severities } from './case.schema';
+import { departmentCodeSchema, departmentListSchema, dueDateSchema, locationSchema, phoneSchema, severities } from './case.schema';
+import { emailSchema, httpUrlSchema, text } from './text';
 
-const trimmed = (min: number, max: number) => z.string().trim().min(min).max(max);
+const trimmed = (_min: 1, max: number) => text(max);
 
 /** A complaint (投诉/举报) as the public files it; contact details are kept from the public view. */
 export const complaintInputSchema = z
@@ -11,11 +12,11 @@ export const complaintInputSchema = z
     category: trimmed(1, 64).optional(),
     location: locationSchema.optional(),
     contact: z
-      .object({ name: trimmed(1, 100).optional(), phone: trimmed(3, 40).optional(), email: z.email().optional() })
+      .object({ name: trimmed(1, 100).optional(), phone: phoneSchema.optional(), email: emailSchema.optional() })
       .strict()
       .optional(),
     evidence: z
-      .array(z.object({ url: z.url({ protocol: /^https?$/ }).max(2000), note: trimmed(1, 1000).optional() }).strict())
+      .array(z.object({ url: httpUrlSchema, note: trimmed(1, 1000).optional() }).strict())
       .max(10)
       .default([]),
   })
@@ -29,7 +30,7 @@ export const complaintConversionSchema = z
     category: trimmed(1, 64),
     severity: z.enum(severities),
     leadDepartment: departmentCodeSchema,
-    cooperatingDepartments: z.array(departmentCodeSchema).max(20).default([]),
+    cooperatingDepartments: departmentListSchema,
     dueDate: dueDateSchema.optional(),
   })
   .strict();

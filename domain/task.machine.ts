@@ -244,7 +244,7 @@ export function checkTaskCommand(task: TaskState, command: TaskCommand): void {
       }
       if (command.workingDays > task.limits.maxExtensionWorkingDays) {
         refuse(
-          'invalid_input',
+          'invalid_state',
           `一次延期最多 ${task.limits.maxExtensionWorkingDays} 个工作日 / at most ${task.limits.maxExtensionWorkingDays} working days per extension`,
           'workingDays',
         );
@@ -258,7 +258,7 @@ export function checkTaskCommand(task: TaskState, command: TaskCommand): void {
       }
       if (command.decision === 'approve' && (command.workingDays ?? 0) > task.pendingExtension.workingDays) {
         refuse(
-          'invalid_input',
+          'invalid_state',
           `批准天数不能多于申请的 ${task.pendingExtension.workingDays} 个工作日 / ` +
             `cannot grant more than the ${task.pendingExtension.workingDays} working days requested`,
           'workingDays',
@@ -270,7 +270,7 @@ export function checkTaskCommand(task: TaskState, command: TaskCommand): void {
       requireStatus(task, command.type, owingStatuses);
       if (task.pendingTransfer) refuse('invalid_state', `任务 ${task.taskId} 已申请转办 / a transfer request is already pending`);
       if (command.suggestedDepartment === task.departmentCode) {
-        refuse('invalid_input', '建议的部门就是本部门 / the suggested department is this department', 'suggestedDepartment');
+        refuse('invalid_state', '建议的部门就是本部门 / the suggested department is this department', 'suggestedDepartment');
       }
       return;
     case 'rejectTransfer':
@@ -282,7 +282,7 @@ export function checkTaskCommand(task: TaskState, command: TaskCommand): void {
       requireOffice(command.actor, command.type);
       requireStatus(task, command.type, liveStatuses);
       if (command.toDepartment === task.departmentCode) {
-        refuse('invalid_input', `任务已属于部门 ${task.departmentCode} / the task is already ${task.departmentCode}'s`, 'toDepartment');
+        refuse('invalid_state', `任务已属于部门 ${task.departmentCode} / the task is already ${task.departmentCode}'s`, 'toDepartment');
       }
       return;
     case 'suspend':

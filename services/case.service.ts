@@ -15,6 +15,7 @@ import {
   transferRequestInputSchema,
   type CaseDetails,
   caseDetailsSchema,
+  leadNotCooperating,
   openCaseRequestSchema,
   progressRequestSchema,
   submitRequestSchema,
@@ -224,11 +225,18 @@ export function createCaseService(deps: CaseServiceDeps) {
         .map((code, i) => ({ code, path: i === 0 ? 'leadDepartment' : `cooperatingDepartments[${i - 1}]` }))
         .filter(({ code }) => !known.get(code)?.active);
       if (missing.length > 0) {
+        // Whether a department can take a case is a matter of the current state: 409, naming the field.
         throw new DomainError(
-          'invalid_input',
+          'invalid_state',
           `部门不存在或已停用 / unknown or inactive department: ${missing.map((m) => m.code).join(', ')}`,
           missing.map((m) => ({ path: m.path, message: `unknown or inactive department ${m.code}` })),
         );
+      }
+      const twice = leadNotCooperating(parsed);
+      if (twice >= 0) {
+        throw new DomainError('invalid_input', `部门 ${parsed.leadDepartment} 已是牵头部门 / ${parsed.leadDepartment} leads the case already`, [
+          { path: `cooperatingDepartments[${twice}]`, message: 'the lead department is not also a cooperating one' },
+        ]);
       }
       const evidence = await resolveEvidence(parsed.evidence, options.resolveFile ?? noFiles);
       const details: CaseDetails = parseInput(
@@ -333,7 +341,7 @@ export function createCaseService(deps: CaseServiceDeps) {
       if (!from) await requireCase(caseId, by);
       const [target] = await findDepartments(deps.db, [parsed.toDepartment]);
       if (!target?.active) {
-        throw new DomainError('invalid_input', `部门 ${parsed.toDepartment} 不存在或已停用 / unknown or inactive department`, [
+        throw new DomainError('invalid_state', `部门 ${parsed.toDepartment} 不存在或已停用 / unknown or inactive department`, [
           { path: 'toDepartment', message: `unknown or inactive department ${parsed.toDepartment}` },
         ]);
       }

@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import type { Actor } from '../domain/case.schema';
+import { type Actor, pointOf } from '../domain/case.schema';
 import {
   type ComplaintInput,
   complaintConversionSchema,
@@ -218,8 +218,8 @@ export function createComplaintService(deps: { db: Db; cases: CaseService; now?:
         description: parsed.description,
         category: parsed.category ?? null,
         location_address: parsed.location?.address ?? null,
-        location_lat: parsed.location?.lat ?? null,
-        location_lng: parsed.location?.lng ?? null,
+        location_lat: pointOf(parsed.location)?.lat ?? null,
+        location_lng: pointOf(parsed.location)?.lng ?? null,
         contact: JSON.stringify(parsed.contact ?? null),
         evidence: JSON.stringify(parsed.evidence),
         status: 'received',

@@ -63,8 +63,9 @@ export function createEvidenceService(deps: EvidenceServiceDeps) {
         const sha256 = match?.[1];
         const file = sha256 && (await fileVisibleTo(deps.db, sha256, viewer)) ? await findEvidenceFile(deps.db, sha256) : undefined;
         if (!sha256 || !file) {
+          // Which files a caller may attach is a matter of state (uploads, cases): 409.
           throw new DomainError(
-            'invalid_input',
+            'invalid_state',
             `${field}: 没有上传过 ${reference} / no uploaded file ${reference}: upload it to POST /api/v1/evidence first`,
             [{ path: field, message: 'not a file you uploaded (use the sha256:<hex> reference from POST /api/v1/evidence)' }],
           );

@@ -100,8 +100,8 @@ describe('HTTP API over real HTTP', () => {
     expect(malformed.body.error.details.map((d: { path: string }) => d.path).sort()).toEqual(['body.severity', 'body.title']);
     expect(malformed.body.error.details[0].message).toMatch(/\//);
     const unknownDept = await api.call('POST', '/api/v1/cases', { token: api.tokens.office, body: newCase({ leadDepartment: 'NOPE' }) });
-    expect(unknownDept.status).toBe(422);
-    expect(unknownDept.body.error).toMatchObject({ code: 'invalid_input', details: [{ path: 'leadDepartment' }] });
+    expect(unknownDept.status).toBe(409);
+    expect(unknownDept.body.error).toMatchObject({ code: 'invalid_state', details: [{ path: 'leadDepartment' }] });
     const notJson = await api.call('POST', '/api/v1/cases', { token: api.tokens.office, body: '{"title": ', headers: { 'content-type': 'application/json' } });
     expect(notJson.status).toBe(400);
     expect(notJson.body.error.code).toBe('bad_request');
@@ -136,7 +136,7 @@ describe('HTTP API over real HTTP', () => {
       token: api.tokens.CG,
       body: { note: 'x', evidence: [{ file: `sha256:${'0'.repeat(64)}` }] },
     });
-    expect(unknownFile.status).toBe(422);
+    expect(unknownFile.status).toBe(409);
     expect(unknownFile.body.error.details[0].path).toBe('evidence[0].file');
     const after = (await api.call('GET', '/api/v1/cases?limit=200', { token: api.tokens.office })).body.items.length;
     expect(after).toBe(before + 1);
@@ -169,7 +169,7 @@ describe('HTTP API over real HTTP', () => {
     const listed = (await api.call('GET', `/api/v1/cases?q=${encodeURIComponent('井盖缺失')}`, { token: api.tokens.office })).body.items;
     expect(listed).toHaveLength(1);
     const other = await api.call('POST', '/api/v1/cases', { token: api.tokens.office, body: { ...body, title: '别的' }, headers });
-    expect(other.status).toBe(422);
+    expect(other.status).toBe(409);
     expect(other.body.error.details[0].path).toBe('header.idempotency-key');
     // The same key from another caller is another request.
     const elsewhere = await api.call('POST', '/api/v1/complaints', { body: { description: '路灯不亮' }, headers });

@@ -179,7 +179,7 @@ describe('case workflow on the time-skipping server', () => {
 
   it('refuses to open a case for an unknown department, naming the field', async () => {
     const error = await refusal(service.openCase(caseRequest({ cooperatingDepartments: ['JD', 'NOPE'] }), office));
-    expect(error.code).toBe('invalid_input');
+    expect(error.code).toBe('invalid_state');
     expect(error.details).toEqual([{ path: 'cooperatingDepartments[1]', message: 'unknown or inactive department NOPE' }]);
     const bad = await refusal(service.openCase({ ...caseRequest(), severity: 'urgent', title: '' }, office));
     expect(bad.details.map((d) => d.path).sort()).toEqual(['severity', 'title']);

@@ -45,7 +45,7 @@ describe('complaint triage under concurrency', () => {
   it('puts a complaint back into triage when its conversion is refused, so it can still be dismissed', async () => {
     const code = await file();
     const refused = await api.call('POST', `/api/v1/complaints/${code}/convert`, { token: api.tokens.office, body: { ...conversion, leadDepartment: 'NOPE' } });
-    expect(refused.status).toBe(422);
+    expect(refused.status).toBe(409);
     expect((await api.call('GET', `/api/v1/complaints/${code}`)).body.status).toBe('received');
     const dismissed = await api.call('POST', `/api/v1/complaints/${code}/dismiss`, { token: api.tokens.office, body: { reason: '非本区' } });
     expect(dismissed.status).toBe(200);

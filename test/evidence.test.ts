@@ -43,7 +43,7 @@ describe('evidence files: who may attach and read them, quotas, faults and clean
     await api.call('POST', `/api/v1/cases/${sjCase}/tasks/${sjCase}-T1/acknowledge`, { token: api.tokens.SJ, body: {} });
     // SJ learnt the hash somehow: knowing it is not enough to attach or to read the file.
     const stolen = await progress(sjCase, api.tokens.SJ, ref);
-    expect(stolen.status).toBe(422);
+    expect(stolen.status).toBe(409);
     expect(stolen.body.error.details[0].path).toBe('evidence[0].file');
     const read = (token: string) => fetch(`${api.url}/api/v1/evidence/${sha}`, { headers: { authorization: `Bearer ${token}` } });
     expect((await read(api.tokens.SJ)).status).toBe(404);

@@ -63,7 +63,7 @@ describe('Idempotency-Key: only for token holders, keyed by route, bounded in ti
       body: {},
       headers: { 'idempotency-key': key },
     });
-    expect(elsewhere.status).toBe(422);
+    expect(elsewhere.status).toBe(409);
     expect(elsewhere.body.error.details[0].path).toBe('header.idempotency-key');
     const retried = await api.call('POST', `/api/v1/cases/${caseId}/tasks/${caseId}-T1/acknowledge`, {
       token: api.tokens.CG,

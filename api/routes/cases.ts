@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { caseStatuses } from '../../domain/case.machine';
+import { text } from '../../domain/text';
 import { presentInstants } from '../../domain/time';
 import type { CaseView } from '../../db/case.mapper';
 import {
@@ -39,14 +40,14 @@ export const caseListQuerySchema = z
   .object({
     status: z.enum(caseStatuses).optional(),
     department: departmentCodeSchema.optional(),
-    category: z.string().min(1).max(64).optional(),
+    category: text(64).optional(),
     severity: z.enum(severities).optional(),
     source: z.enum(caseSources).optional(),
     overdue: z.enum(['true', 'false']).optional().describe('only cases whose owed work is past its deadline (true), or none (false)'),
     escalationLevel: z.coerce.number().int().min(0).max(4).optional().describe('cases whose tasks reached at least this rung'),
     openedFrom: instantOrDate.optional().describe('opened at or after (a date: its start, office time)'),
     openedTo: instantOrDate.optional().describe('opened before (a date: its start, office time)'),
-    q: z.string().trim().min(1).max(200).optional().describe('free text in title, description and address'),
+    q: text(200).optional().describe('free text in title, description and address'),
     sort: z.enum(caseSorts).default('-openedAt'),
     limit: z.coerce.number().int().min(1).max(200).default(50),
     cursor: z.string().regex(cursorPattern).optional().describe('nextCursor of the previous page'),
@@ -105,7 +106,7 @@ export function caseRoutes(deps: CaseRouteDeps) {
     app.post(
       '/api/v1/cases',
       {
-        config: { access: 'office', answers: [422, 503] },
+        config: { access: 'office', answers: [409, 422, 503] },
         schema: {
           tags: ['cases'],
           summary: '交办: open a case (office)',
@@ -192,7 +193,7 @@ export function caseRoutes(deps: CaseRouteDeps) {
         command: 'reassignTask',
         summary: '改派: move a live task to another department (office)',
         body: reassignInputSchema,
-        answers: [409, 422, 503],
+        answers: [409, 503],
       },
     ] as const;
     for (const { path, command, summary, body, answers } of caseCommands) {
@@ -217,8 +218,8 @@ export function caseRoutes(deps: CaseRouteDeps) {
     }
 
     type TaskCommand = 'acknowledgeTask' | 'reportProgress' | 'submitRectification' | 'verifyRectification' | 'requestExtension' | 'decideExtension' | 'requestTransfer' | 'rejectTransfer' | 'suspendTask' | 'resumeTask';
-    /** A task command: who may send it, and whether the rules can refuse its content (422). */
-    const taskCommands: { path: string; command: TaskCommand; summary: string; body: z.ZodType; access: Access; refusesContent?: true }[] = [
+    /** A task command and who may send it. */
+    const taskCommands: { path: string; command: TaskCommand; summary: string; body: z.ZodType; access: Access }[] = [
       { path: 'acknowledge', command: 'acknowledgeTask', summary: '签收: acknowledge (the department)', body: acknowledgeInputSchema, access: 'department' },
       {
         path: 'progress',
@@ -226,7 +227,6 @@ export function caseRoutes(deps: CaseRouteDeps) {
         summary: '报告进展: report progress (the department)',
         body: progressRequestSchema,
         access: 'department',
-        refusesContent: true,
       },
       {
         path: 'submit',
@@ -234,7 +234,6 @@ export function caseRoutes(deps: CaseRouteDeps) {
         summary: '提交整改: submit the rectification with evidence (the department)',
         body: submitRequestSchema,
         access: 'department',
-        refusesContent: true,
       },
       { path: 'verify', command: 'verifyRectification', summary: '核查: accept or send back (office)', body: verifyInputSchema, access: 'office' },
       {
@@ -243,7 +242,6 @@ export function caseRoutes(deps: CaseRouteDeps) {
         summary: '申请延期 (the department)',
         body: extensionRequestInputSchema,
         access: 'department',
-        refusesContent: true,
       },
       {
         path: 'extension-decision',
@@ -251,7 +249,6 @@ export function caseRoutes(deps: CaseRouteDeps) {
         summary: '审批延期 (office)',
         body: extensionDecisionInputSchema,
         access: 'office',
-        refusesContent: true,
       },
       {
         path: 'transfer-request',
@@ -259,17 +256,16 @@ export function caseRoutes(deps: CaseRouteDeps) {
         summary: '申请转办 (the department)',
         body: transferRequestInputSchema,
         access: 'department',
-        refusesContent: true,
       },
       { path: 'transfer-rejection', command: 'rejectTransfer', summary: '驳回转办 (office)', body: transferRejectionInputSchema, access: 'office' },
       { path: 'suspend', command: 'suspendTask', summary: '挂起: stop the task’s clock (office)', body: suspendInputSchema, access: 'office' },
       { path: 'resume', command: 'resumeTask', summary: '恢复: restart the task’s clock (office)', body: resumeInputSchema, access: 'office' },
     ];
-    for (const { path, command, summary, body, access, refusesContent } of taskCommands) {
+    for (const { path, command, summary, body, access } of taskCommands) {
       app.post(
         `/api/v1/cases/:caseId/tasks/:taskId/${path}`,
         {
-          config: { access, answers: refusesContent ? [409, 422, 503] : [409, 503] },
+          config: { access, answers: [409, 503] },
           schema: {
             tags: ['tasks'],
             summary,

@@ -3,7 +3,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { caseIdSchema } from '../../domain/case-id';
-import { leadingCharacters } from '../../domain/text';
+import { phoneSchema } from '../../domain/case.schema';
+import { emailSchema, httpUrlSchema, leadingCharacters, text } from '../../domain/text';
 import { instantSchema, presentInstants } from '../../domain/time';
 import type { ComplaintService, PublicComplaint, PublishedRequest } from '../../services/complaint.service';
 import { trackingCodePattern } from '../../services/complaint.service';
@@ -103,23 +104,23 @@ const postRequestSchema = z
     service_code: z.enum(serviceCodes),
     lat: z.coerce.number().min(-90).max(90).optional(),
     long: z.coerce.number().min(-180).max(180).optional(),
-    address_string: z.string().trim().min(1).max(500).optional(),
+    address_string: text(500).optional(),
     address_id: z.string().max(100).optional(),
-    email: z.email().optional(),
+    email: emailSchema.optional(),
     device_id: z.string().max(200).optional(),
     account_id: z.string().max(200).optional(),
-    first_name: z.string().trim().min(1).max(50).optional(),
-    last_name: z.string().trim().min(1).max(50).optional(),
-    phone: z.string().trim().min(3).max(40).optional(),
-    description: z.string().trim().min(1).max(4000),
-    media_url: z.url({ protocol: /^https?$/ }).max(2000).optional(),
+    first_name: text(50).optional(),
+    last_name: text(50).optional(),
+    phone: phoneSchema.optional(),
+    description: text(4000),
+    media_url: httpUrlSchema.optional(),
   })
   .catchall(z.string());
 
 /** GeoReport needs a location: a point (lat and long), an address, or an address id. */
 const locatedSchema = z.union([
   z.looseObject({ lat: z.coerce.number().min(-90).max(90), long: z.coerce.number().min(-180).max(180) }),
-  z.looseObject({ address_string: z.string().trim().min(1).max(500) }),
+  z.looseObject({ address_string: text(500) }),
   z.looseObject({ address_id: z.string().min(1).max(100) }),
 ], { error: '须给出位置：lat 与 long，或 address_string / a location is required: lat and long, or address_string' });
 

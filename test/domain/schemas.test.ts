@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatCaseId, caseIdSchema } from '../../domain/case-id';
-import { openCaseRequestSchema, verifyInputSchema } from '../../domain/case.schema';
+import { leadNotCooperating, openCaseRequestSchema, verifyInputSchema } from '../../domain/case.schema';
 import { type DomainError } from '../../domain/errors';
 import { dueInstant, yearIn } from '../../domain/time';
 import { parseInput } from '../../domain/validation';
@@ -39,7 +39,9 @@ describe('input schemas', () => {
   });
 
   it('refuses a department listed twice, a lone latitude, a bad URL and a bad due date', () => {
-    expect(issues({ ...valid, cooperatingDepartments: ['JD', 'SZ'] }).map((i) => i.path)).toEqual(['cooperatingDepartments[1]']);
+    expect(issues({ ...valid, cooperatingDepartments: ['JD', 'JD'] }).map((i) => i.path)).toEqual(['cooperatingDepartments']);
+    // The lead among the cooperating departments is a rule of the case service (it names the field too).
+    expect(leadNotCooperating({ leadDepartment: 'SZ', cooperatingDepartments: ['JD', 'SZ'] })).toBe(1);
     expect(issues({ ...valid, location: { address: 'x', lat: 30 } }).map((i) => i.path)).toEqual(['location.lat']);
     expect(issues({ ...valid, evidence: [{ url: 'ftp://x/y' }] }).map((i) => i.path)).toEqual(['evidence[0].url']);
     expect(issues({ ...valid, dueDate: '2026-13-01' }).map((i) => i.path)).toEqual(['dueDate']);
