@@ -50,7 +50,7 @@ async function main(): Promise<void> {
   try {
     const migrations = await migrateToLatest(db);
     logger.info(
-      { file: config.databaseFile, applied: migrations.results?.map((r) => r.migrationName) ?? [] },
+      { file: config.databaseFile, applied: migrations.applied },
       'read model ready',
     );
     const clientConnection = await Connection.connect({ address });
