@@ -79,6 +79,7 @@ async function main(): Promise<void> {
       timeZone: config.timeZone,
       policyFile: config.policyFile,
       calendarFile: config.calendarFile,
+      fileLogger: logger.child({ component: 'config-files' }),
       maxCachedWorkflows: config.maxCachedWorkflows,
     });
     process.removeListener('SIGINT', earlyStop);
