@@ -14,12 +14,12 @@ export type Db = Kysely<Database>;
  */
 export function openDatabase(file: string): Db {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const sqlite = new SQLite(file);
+  // Several processes (worker, API, CLI) share the file: wait for a lock rather than fail, from
+  // the first statement on (switching a new file to WAL takes a lock too).
+  const sqlite = new SQLite(file, { timeout: 10_000 });
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
-  // Several processes (worker, API, CLI) share the file: wait for a lock rather than fail.
-  sqlite.pragma('busy_timeout = 10000');
   return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
 }
 

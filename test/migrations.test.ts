@@ -84,9 +84,9 @@ describe('migrations run atomically', () => {
 
 /**
  * A child process that loads the built migration code (dist/, as `npm start` and the CLI run
- * it), says "ready", and on a line on stdin migrates the file with the real migrations plus one
- * of its own: "slow" counts its runs in a table and holds the lock a while; "crash" does part of
- * its work, says "half-way" and waits to be killed.
+ * it), says "ready", and on a line on stdin opens and migrates the file with the real migrations
+ * plus one of its own: "slow" counts its runs in a table and holds the lock a while; "crash" does
+ * part of its work, says "half-way" and waits to be killed.
  */
 const childScript = `
 const path = require('node:path');
@@ -108,9 +108,10 @@ const extra = {
     await new Promise(() => {});
   } },
 }[mode];
-const db = openDatabase(file);
 process.stdout.write('ready\\n');
 process.stdin.once('data', () => {
+  // Opened on "go" too: a new file's switch to WAL is part of the race.
+  const db = openDatabase(file);
   migrateToLatest(db, { ...migrations, ['2099-01-01-' + mode]: extra }).then(
     (outcome) => { process.stdout.write(JSON.stringify(outcome.applied) + '\\n'); return db.destroy(); },
     (error) => { process.stderr.write(String(error && error.stack || error) + '\\n'); process.exitCode = 1; },
