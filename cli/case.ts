@@ -131,7 +131,7 @@ export function caseCommands({ program, context, actorName }: CliEnv): void {
       const service = await withService();
       const shown = await service.getCase(caseId);
       // Deadlines counted across a year without official holiday data are flagged with the case.
-      const warnings = await (await context().calendar()).deadlineWarnings(shown.tasks);
+      const warnings = await (await context().calendarService()).deadlineWarnings(shown.tasks);
       print({ ...shown, warnings });
     });
 

@@ -49,7 +49,7 @@ export class CliContext {
   }
 
   /** The working calendar and its data (official years, local days, the overrides file). */
-  async calendar(): Promise<CalendarService> {
+  async calendarService(): Promise<CalendarService> {
     return createCalendarService({ db: await this.db(), timeZone: this.config.timeZone, overridesFile: this.config.calendarFile });
   }
 

@@ -41,6 +41,9 @@ const isBusy = (error: unknown): boolean =>
  * processes starting at once (the CLI and the server) apply each migration exactly once: the
  * second waits for the lock, then finds the migration recorded and moves on.
  *
+ * (kysely's Migrator runs SQLite migrations outside any transaction, and its lock is a no-op on
+ * SQLite, hence this runner.)
+ *
  * SQLite's DDL is transactional, with one exception to keep in mind when writing a migration:
  * `PRAGMA foreign_keys` has no effect inside a transaction. A migration must not open a
  * transaction itself.
