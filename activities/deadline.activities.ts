@@ -5,6 +5,7 @@ import type { Policy } from '../domain/policy';
 import { rectificationWindow } from '../domain/policy';
 import type { TaskLimits } from '../domain/task.machine';
 import { dueInstant } from '../domain/time';
+import type { WorkingCalendar } from '../domain/calendar';
 import type { CalendarSource } from '../services/calendar.source';
 import type { PolicySource } from '../services/policy.source';
 
@@ -29,20 +30,38 @@ const limitsOf = (policy: Policy): TaskLimits => ({
   maxExtensionWorkingDays: policy.maxExtensionWorkingDays,
 });
 
+/** Where the deadline activities warn; by default the activity's logger (Temporal's `log`). */
+export interface DeadlineLogger {
+  warn(message: string, attributes: Record<string, unknown>): void;
+}
+
+/** A span of days a computation counted working days over, and why. */
+interface CountedSpan {
+  readonly deadline: 'acknowledgement' | 'rectification' | 'extension' | 'suspension' | 'alarms';
+  readonly from: string;
+  readonly to: string | null;
+}
+
 /**
  * Deadline arithmetic on the working calendar and the policy in force. The workflows call these
  * as activities so that the calendar and the policy (data the office changes at run time) enter
  * their history once, keeping replay deterministic.
  */
-export function createDeadlineActivities(deps: { calendar: CalendarSource; policy: PolicySource }) {
-  const warnUncovered = async (instants: readonly (string | null)[]) => {
-    const calendar = await deps.calendar();
-    for (const instant of instants) {
-      if (instant && !calendar.covers(calendar.dateOf(instant))) {
-        log.warn('deadline beyond the official holiday data: add the year’s arrangement to the calendar overrides', {
-          instant,
-        });
-      }
+export function createDeadlineActivities(deps: { calendar: CalendarSource; policy: PolicySource; logger?: DeadlineLogger }) {
+  const logger: DeadlineLogger = deps.logger ?? log;
+  // A year without official data counts weekends only: 1 January would be a working day. The
+  // deadline stands (the office may import the year and extend), but nobody should be surprised.
+  const warnUncovered = (calendar: WorkingCalendar, spans: readonly CountedSpan[]) => {
+    for (const span of spans) {
+      if (span.to === null) continue;
+      const years = calendar.uncoveredYears(calendar.dateOf(span.from), calendar.dateOf(span.to));
+      if (years.length === 0) continue;
+      logger.warn('deadline counted across a year without official holiday data (weekends only): import the year with `duban calendar import`', {
+        deadline: span.deadline,
+        from: span.from,
+        to: span.to,
+        uncoveredYears: years,
+      });
     }
   };
 
@@ -56,7 +75,10 @@ export function createDeadlineActivities(deps: { calendar: CalendarSource; polic
         explicit !== undefined && explicit > input.assignedAt
           ? explicit
           : calendar.dueAfter(input.assignedAt, rectificationWindow(policy, input.category, input.severity));
-      await warnUncovered([ackDueAt, rectificationDueAt]);
+      warnUncovered(calendar, [
+        { deadline: 'acknowledgement', from: input.assignedAt, to: ackDueAt },
+        { deadline: 'rectification', from: input.assignedAt, to: rectificationDueAt },
+      ]);
       const [firstAlarm] = planAlarms({ assignedAt: input.assignedAt, ackDueAt, rectificationDueAt }, policy, calendar);
       return { ackDueAt, rectificationDueAt, limits: limitsOf(policy), firstAlarm: firstAlarm ?? null };
     },
@@ -64,14 +86,20 @@ export function createDeadlineActivities(deps: { calendar: CalendarSource; polic
     /** Every reminder and rung of a task under the policy in force, and the policy's limits. */
     async planTaskAlarms(deadlines: TaskDeadlines): Promise<{ alarms: Alarm[]; limits: TaskLimits }> {
       const [calendar, policy] = [await deps.calendar(), deps.policy()];
-      return { alarms: planAlarms(deadlines, policy, calendar), limits: limitsOf(policy) };
+      const alarms = planAlarms(deadlines, policy, calendar);
+      // Rungs fall after the deadline, so they may reach a year the deadline itself did not.
+      const last = alarms.reduce<string | null>((latest, a) => (latest === null || a.at > latest ? a.at : latest), null);
+      if (last !== null && last > deadlines.rectificationDueAt) {
+        warnUncovered(calendar, [{ deadline: 'alarms', from: deadlines.rectificationDueAt, to: last }]);
+      }
+      return { alarms, limits: limitsOf(policy) };
     },
 
     /** The deadline `workingDays` working days after `dueAt`'s day (an approved extension). */
     async extendDeadline(input: { dueAt: string; workingDays: number }): Promise<string> {
       const calendar = await deps.calendar();
       const dueAt = calendar.endOfDay(calendar.nthWorkingDayAfter(calendar.dateOf(input.dueAt), input.workingDays));
-      await warnUncovered([dueAt]);
+      warnUncovered(calendar, [{ deadline: 'extension', from: input.dueAt, to: dueAt }]);
       return dueAt;
     },
 
@@ -91,7 +119,12 @@ export function createDeadlineActivities(deps: { calendar: CalendarSource; polic
         dueAt === null || paused === 0
           ? dueAt
           : calendar.endOfDay(calendar.nthWorkingDayAfter(calendar.dateOf(dueAt), paused));
-      return { pausedWorkingDays: paused, ackDueAt: shift(input.ackDueAt), rectificationDueAt: shift(input.rectificationDueAt) };
+      const shifted = { ackDueAt: shift(input.ackDueAt), rectificationDueAt: shift(input.rectificationDueAt) };
+      warnUncovered(calendar, [
+        { deadline: 'suspension', from: input.since, to: input.until },
+        ...(input.rectificationDueAt ? [{ deadline: 'suspension' as const, from: input.rectificationDueAt, to: shifted.rectificationDueAt }] : []),
+      ]);
+      return { pausedWorkingDays: paused, ...shifted };
     },
   };
 }

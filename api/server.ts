@@ -151,7 +151,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   installErrorHandling(app, { allowedMethods: contract.allowedMethods, open311: sendOpen311Error });
   installIdempotency(app, options.db, { retentionMs: options.idempotencyRetentionMs ?? 24 * hour });
 
-  await app.register(healthRoutes({ db: options.db, client: options.client }));
+  await app.register(healthRoutes({ db: options.db, client: options.client, timeZone: options.timeZone }));
   await app.register(departmentRoutes({ departments }));
   await app.register(caseRoutes({ cases, timeZone: options.timeZone, filesFor: (principal) => evidence.resolverFor(fileViewerOf(principal)) }));
   await app.register(evidenceRoutes({ evidence }));

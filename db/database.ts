@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, type MigrationResultSet, Migrator, SqliteDialect, sql } from 'kysely';
-import { migrations } from './migrations';
+import { Kysely, type Migration, SqliteDialect, sql } from 'kysely';
+import { migrations as allMigrations } from './migrations';
+import { type MigrationOutcome, runMigrations } from './migrations/runner';
 import type { Database } from './schema';
 
 export type Db = Kysely<Database>;
@@ -13,29 +14,27 @@ export type Db = Kysely<Database>;
  */
 export function openDatabase(file: string): Db {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const sqlite = new SQLite(file);
+  // Several processes (worker, API, CLI) share the file: wait for a lock rather than fail, from
+  // the first statement on (switching a new file to WAL takes a lock too).
+  const sqlite = new SQLite(file, { timeout: 10_000 });
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
-  // Several processes (worker, API, CLI) share the file: wait for a lock rather than fail.
-  sqlite.pragma('busy_timeout = 10000');
   return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
 }
 
-/** Applies every pending migration; throws with the failing migration's name. */
-export async function migrateToLatest(db: Db): Promise<MigrationResultSet> {
-  const migrator = new Migrator({
-    db,
-    provider: { getMigrations: () => Promise.resolve(migrations) },
-  });
-  const result = await migrator.migrateToLatest();
+/**
+ * Applies every pending migration, each in one transaction under SQLite's write lock, so that a
+ * crash leaves no half-applied migration and processes starting together apply each once
+ * (db/migrations/runner.ts). Throws a MigrationError naming the failing migration.
+ */
+export async function migrateToLatest(
+  db: Db,
+  migrations: Readonly<Record<string, Migration>> = allMigrations,
+): Promise<MigrationOutcome> {
+  const outcome = await runMigrations(db as Kysely<unknown>, migrations);
   // Table statistics let the planner pick the index that fits a list's filters; bounded work.
   await sql`PRAGMA analysis_limit = 1000`.execute(db);
   await sql`PRAGMA optimize = 0x10002`.execute(db);
-  if (result.error) {
-    const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    const reason = result.error instanceof Error ? result.error.message : JSON.stringify(result.error);
-    throw new Error(`database migration ${failed} failed: ${reason}`, { cause: result.error });
-  }
-  return result;
+  return outcome;
 }

@@ -122,6 +122,24 @@ export interface CalendarDayTable {
   created_at: string;
 }
 
+/** A year's official holiday arrangement imported with `duban calendar import`. */
+export interface CalendarYearTable {
+  year: number;
+  /** The notice it comes from, e.g. 国办发明电〔2025〕7号. */
+  notice: string | null;
+  imported_at: string;
+  imported_by: string;
+}
+
+/** The days of an imported year: holidays and make-up working days (调休上班), each named. */
+export interface CalendarYearDayTable {
+  date: string;
+  year: number;
+  /** holiday | workday */
+  kind: string;
+  name: string;
+}
+
 /** The append-only audit trail. */
 export interface EventTable {
   position: Generated<number>;
@@ -243,6 +261,8 @@ export interface Database {
   notifications: NotificationTable;
   escalations: EscalationTable;
   calendar_days: CalendarDayTable;
+  calendar_years: CalendarYearTable;
+  calendar_year_days: CalendarYearDayTable;
   tokens: TokenTable;
   idempotency_keys: IdempotencyKeyTable;
   evidence_files: EvidenceFileTable;

@@ -15,7 +15,7 @@ export interface CalendarData {
   readonly holidays: ReadonlySet<LocalDate>;
   readonly workdays: ReadonlySet<LocalDate>;
   /** Years whose official arrangement the data holds; outside them only weekends are known. */
-  readonly coveredYears: { readonly from: number; readonly to: number };
+  readonly coveredYears: ReadonlySet<number>;
 }
 
 /** One local change to the calendar: a closure (day off) or an extra working day. */
@@ -46,6 +46,77 @@ export function withOverrides(base: CalendarData, overrides: readonly CalendarOv
 
 const day = (date: LocalDate): DateTime => DateTime.fromISO(date, { zone: 'utc' });
 const iso = (dt: DateTime): LocalDate => dt.toISODate() as LocalDate;
+const weekdayZh = ['', '星期一', '星期二', '星期三', '星期四', '星期五', '星期六', '星期日'];
+
+const arrangementName = z.string().trim().min(1).max(50);
+const arrangementGroup = z
+  .object({
+    /** The holiday, e.g. 春节; for make-up days, the holiday they make up for. */
+    name: arrangementName,
+    dates: z.array(localDateSchema).min(1).max(31),
+  })
+  .strict();
+
+/**
+ * One year's official arrangement (国务院办公厅关于…年部分节假日安排的通知), as `duban calendar import`
+ * reads it: the days off of each holiday (weekend days inside a break included) and the make-up
+ * working days (调休上班), which are always a Saturday or a Sunday.
+ */
+export const calendarYearSchema = z
+  .object({
+    year: z.number().int().min(2000).max(2200),
+    /** Where it comes from, e.g. 国办发明电〔2025〕7号. */
+    notice: z.string().trim().min(1).max(200).optional(),
+    holidays: z.array(arrangementGroup).min(1).max(30),
+    workdays: z.array(arrangementGroup).max(30).default([]),
+  })
+  .strict()
+  .superRefine((arrangement, ctx) => {
+    const seen = new Map<LocalDate, string>();
+    for (const list of ['holidays', 'workdays'] as const) {
+      arrangement[list].forEach((group, i) => {
+        group.dates.forEach((date, j) => {
+          const path = [list, i, 'dates', j];
+          const where = `${list}[${i}].dates[${j}]`;
+          if (Number(date.slice(0, 4)) !== arrangement.year) {
+            ctx.addIssue({ code: 'custom', path, message: `${date} 不在 ${arrangement.year} 年 / ${date} is not in ${arrangement.year}` });
+          }
+          const first = seen.get(date);
+          if (first !== undefined) {
+            ctx.addIssue({ code: 'custom', path, message: `${date} 重复，已见于 ${first} / ${date} is listed twice, first at ${first}` });
+          } else {
+            seen.set(date, where);
+          }
+          if (list === 'workdays' && day(date).weekday <= 5) {
+            ctx.addIssue({
+              code: 'custom',
+              path,
+              message: `${date} 是${weekdayZh[day(date).weekday]}，调休上班日应在周末 / ${date} is a ${day(date).weekdayLong ?? 'weekday'}: a make-up working day falls on a Saturday or Sunday`,
+            });
+          }
+        });
+      });
+    }
+  });
+export type CalendarYear = z.infer<typeof calendarYearSchema>;
+
+/**
+ * `base` with each year of `years` replaced by that arrangement: the year's built-in days are
+ * dropped, the arrangement's taken, and the year counts as covered by official data.
+ */
+export function withYearArrangements(base: CalendarData, years: readonly CalendarYear[]): CalendarData {
+  if (years.length === 0) return base;
+  const replaced = new Set(years.map((y) => String(y.year)));
+  const keep = (date: LocalDate) => !replaced.has(date.slice(0, 4));
+  const holidays = new Set([...base.holidays].filter(keep));
+  const workdays = new Set([...base.workdays].filter(keep));
+  for (const y of years) {
+    for (const group of y.holidays) for (const date of group.dates) holidays.add(date);
+    for (const group of y.workdays) for (const date of group.dates) workdays.add(date);
+  }
+  return { holidays, workdays, coveredYears: new Set([...base.coveredYears, ...years.map((y) => y.year)]) };
+}
+
 
 /** Past this many days of search, a calendar with no working day at all is a data error. */
 const maxScanDays = 3660;
@@ -62,8 +133,23 @@ export class WorkingCalendar {
 
   /** Whether `date` is covered by an official arrangement in the data. */
   covers(date: LocalDate): boolean {
-    const year = Number(date.slice(0, 4));
-    return year >= this.data.coveredYears.from && year <= this.data.coveredYears.to;
+    return this.data.coveredYears.has(Number(date.slice(0, 4)));
+  }
+
+  /** The years with an official arrangement in the data, in order. */
+  get coveredYears(): number[] {
+    return [...this.data.coveredYears].sort((a, b) => a - b);
+  }
+
+  /**
+   * The years from `from`'s to `to`'s (either order) without official data: a working day counted
+   * in them knows weekends only, so 1 January or a Spring Festival would count as a working day.
+   */
+  uncoveredYears(from: LocalDate, to: LocalDate): number[] {
+    const [a, b] = [Number(from.slice(0, 4)), Number(to.slice(0, 4))].sort((x, y) => x - y) as [number, number];
+    const years: number[] = [];
+    for (let y = a; y <= b; y++) if (!this.data.coveredYears.has(y)) years.push(y);
+    return years;
   }
 
   isWorkingDay(date: LocalDate): boolean {

@@ -12,11 +12,10 @@ export function officialCalendarData(): CalendarData {
   if (cached) return cached;
   const holidays = new Set(Object.keys(officialDays.holidays));
   const workdays = new Set(Object.keys(officialDays.workdays));
-  const years = [...holidays].map((d) => Number(d.slice(0, 4)));
   cached = Object.freeze({
     holidays,
     workdays,
-    coveredYears: { from: Math.min(...years), to: Math.max(...years) },
+    coveredYears: new Set([...holidays].map((d) => Number(d.slice(0, 4)))),
   });
   return cached;
 }

@@ -189,4 +189,19 @@ describe('the CLI on the dev server, with a worker that gets killed', () => {
     ]);
     await cli(['case', 'withdraw', caseId, '--reason', '测试结束'], env);
   });
+
+  it('flags deadlines counted across a year without official holiday data in case show, until the year is imported', async () => {
+    const nextYear = new Date().getUTCFullYear() + 1;
+    const request = { title: '跨年整改', category: '违法建设', severity: 'general', source: 'inspection', leadDepartment: 'CG', dueDate: `${nextYear}-01-15` };
+    const caseId = (await cli(['case', 'open'], env, JSON.stringify(request))).trim();
+    const warnings = async () =>
+      (JSON.parse(await cli(['case', 'show', caseId], env)) as { warnings: { code: string; taskId: string; deadline: string; years: number[] }[] }).warnings;
+    expect(await warnings()).toEqual([
+      expect.objectContaining({ code: 'calendar_not_covered', taskId: `${caseId}-T1`, deadline: 'rectificationDueAt', years: [nextYear] }),
+    ]);
+    const arrangement = { year: nextYear, holidays: [{ name: '元旦', dates: [`${nextYear}-01-01`] }] };
+    await cli(['calendar', 'import', '-'], env, JSON.stringify(arrangement));
+    expect(await warnings()).toEqual([]);
+    await cli(['case', 'withdraw', caseId, '--reason', '测试结束'], env);
+  });
 });

@@ -50,7 +50,7 @@ async function main(): Promise<void> {
   try {
     const migrations = await migrateToLatest(db);
     logger.info(
-      { file: config.databaseFile, applied: migrations.results?.map((r) => r.migrationName) ?? [] },
+      { file: config.databaseFile, applied: migrations.applied },
       'read model ready',
     );
     const clientConnection = await Connection.connect({ address });
@@ -79,6 +79,7 @@ async function main(): Promise<void> {
       timeZone: config.timeZone,
       policyFile: config.policyFile,
       calendarFile: config.calendarFile,
+      fileLogger: logger.child({ component: 'config-files' }),
       maxCachedWorkflows: config.maxCachedWorkflows,
     });
     process.removeListener('SIGINT', earlyStop);

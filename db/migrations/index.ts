@@ -3,6 +3,7 @@ import * as initial from './2026-11-25-initial';
 import * as deadlines from './2026-11-26-deadlines';
 import * as api from './2026-11-27-api';
 import * as listIndexes from './2026-11-28-list-indexes';
+import * as calendarYears from './2026-11-29-calendar-years';
 import * as publicHardening from './2026-11-30-public-hardening';
 
 /** Every migration, by dated name; the migrator applies them in name order. */
@@ -11,5 +12,6 @@ export const migrations: Record<string, Migration> = {
   '2026-11-26-deadlines': deadlines,
   '2026-11-27-api': api,
   '2026-11-28-list-indexes': listIndexes,
+  '2026-11-29-calendar-years': calendarYears,
   '2026-11-30-public-hardening': publicHardening,
 };

@@ -8,7 +8,7 @@ import { fireDueAlarms, newTask, pendingAlarms, type TaskState } from '../../dom
 const calendar = new WorkingCalendar('Asia/Shanghai', {
   holidays: new Set(),
   workdays: new Set(),
-  coveredYears: { from: 2026, to: 2026 },
+  coveredYears: new Set([2026]),
 });
 const policy = policySchema.parse({});
 // Assigned Monday 7 Dec 2026 10:00 in Shanghai; acknowledge by Tuesday; rectify in 3 working days (Thursday).
