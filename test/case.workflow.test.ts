@@ -73,6 +73,8 @@ describe('case workflow on the time-skipping server', () => {
     expect(record.events[2]?.actor).toEqual({ role: 'department', department: 'CG', name: 'CG 经办人' });
     await recordHistory(env.client, opened.caseId, 'case-closed');
     await recordHistory(env.client, `${opened.caseId}-T1`, 'task-accepted');
+    await recordHistory(env.client, opened.caseId, 'case-closed-serialised');
+    await recordHistory(env.client, `${opened.caseId}-T1`, 'task-accepted-serialised');
   });
 
   it('sends a rejected rectification back for rework and counts it', async () => {
@@ -267,5 +269,7 @@ describe('case workflow on the time-skipping server', () => {
     expect(again.code).toBe('invalid_state');
     await recordHistory(env.client, caseId, 'case-withdrawn');
     await recordHistory(env.client, `${caseId}-T1`, 'task-withdrawn');
+    await recordHistory(env.client, caseId, 'case-withdrawn-serialised');
+    await recordHistory(env.client, `${caseId}-T1`, 'task-withdrawn-serialised');
   });
 });

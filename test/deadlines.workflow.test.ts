@@ -175,6 +175,7 @@ describe('deadlines, reminders and escalation on the time-skipping server', () =
     await recordHistory(env.client, caseId, 'case-closed-local-planning');
     await recordHistory(env.client, taskId, 'task-escalated-local-journal');
     await recordHistory(env.client, caseId, 'case-closed-local-journal');
+    await recordHistory(env.client, taskId, 'task-escalated-serialised');
   });
 
   it('stops acknowledgement rungs on acknowledging, rectification rungs while submitted, and owes them again on rework', async () => {
@@ -274,6 +275,7 @@ describe('deadlines, reminders and escalation on the time-skipping server', () =
     await service.submitRectification(caseId, dept('CG'), { report: '完成', evidence: [photo] });
     await service.verifyRectification(caseId, office, { decision: 'accept' });
     await recordHistory(env.client, `${caseId}-T1`, 'task-extended');
+    await recordHistory(env.client, `${caseId}-T1`, 'task-extended-serialised');
   });
 
   it('stops the clock while suspended and moves the deadlines by the working days it stood still', async () => {
@@ -366,6 +368,7 @@ describe('deadlines, reminders and escalation on the time-skipping server', () =
     // The transferred task's timers ended with it: no alarm for T1, ever.
     expect(await alarmsOf(caseId, `${caseId}-T1`)).toEqual([]);
     await recordHistory(env.client, caseId, 'case-reassigned');
+    await recordHistory(env.client, caseId, 'case-reassigned-serialised');
   });
 
   it('reaches a running task with a changed policy at its next wake-up', async () => {

@@ -196,6 +196,7 @@ describe('commands racing on one case or task', () => {
     await service.withdrawCase(caseId, office, { reason: '测试结束' });
     expect(await env.client.workflow.getHandle(caseId).result()).toEqual({ caseId, status: 'withdrawn' });
     expect((await stored(caseId)).tasks.map((t) => t.status)).toEqual(['transferred', 'transferred', 'withdrawn', 'withdrawn']);
+    await recordHistory(env.client, caseId, 'case-concurrent-reassigns-of-two-tasks');
   });
 
   /** Which command reaches the workflow first is up to the network: a few rounds of each. */
@@ -340,5 +341,7 @@ describe('commands racing on one case or task', () => {
     expect(last!.payload.rectificationDueAt).toBe(task.rectificationDueAt);
 
     for (const caseId of [inTurn, atOnce]) await service.withdrawCase(caseId, office, { reason: '测试结束' });
+    expect(await env.client.workflow.getHandle(t1).result()).toEqual({ taskId: t1, status: 'withdrawn' });
+    await recordHistory(env.client, t1, 'task-concurrent-resume-and-extension');
   });
 });
