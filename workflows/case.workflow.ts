@@ -268,15 +268,20 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseOutcom
       failOnDomainError(() => checkReassign(state, parsed.actor, parsed));
       const toTaskId = taskIdFor(caseId, state.tasks.length + 1);
       transferEnds.set(parsed.taskId, null);
-      await tell(parsed.taskId, transferTaskSignal, {
-        actor: parsed.actor,
-        toDepartment: parsed.toDepartment,
-        toTaskId,
-        reason: parsed.reason,
-      });
-      await condition(() => transferEnds.get(parsed.taskId) != null);
-      const ended = transferEnds.get(parsed.taskId);
-      transferEnds.delete(parsed.taskId);
+      let ended: TaskStatus | null | undefined;
+      try {
+        await tell(parsed.taskId, transferTaskSignal, {
+          actor: parsed.actor,
+          toDepartment: parsed.toDepartment,
+          toTaskId,
+          reason: parsed.reason,
+        });
+        await condition(() => transferEnds.get(parsed.taskId) != null);
+        ended = transferEnds.get(parsed.taskId);
+      } finally {
+        // Should this fail before the task ended, its end is then recorded as any other.
+        transferEnds.delete(parsed.taskId);
+      }
       if (ended !== 'transferred') {
         // It finished some other way before it heard of the transfer: that end counts as usual.
         if (ended) await finishTask(parsed.taskId, ended);
