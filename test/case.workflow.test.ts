@@ -73,6 +73,8 @@ describe('case workflow on the time-skipping server', () => {
     expect(record.events[2]?.actor).toEqual({ role: 'department', department: 'CG', name: 'CG 经办人' });
     await recordHistory(env.client, opened.caseId, 'case-closed');
     await recordHistory(env.client, `${opened.caseId}-T1`, 'task-accepted');
+    await recordHistory(env.client, opened.caseId, 'case-closed-serialised');
+    await recordHistory(env.client, `${opened.caseId}-T1`, 'task-accepted-serialised');
   });
 
   it('sends a rejected rectification back for rework and counts it', async () => {
@@ -197,6 +199,44 @@ describe('case workflow on the time-skipping server', () => {
     expect(record.events.filter((e) => e.action === 'case.opened')).toHaveLength(1);
   });
 
+  it('reassigns a task after the other task was accepted: the case stays open for the replacement', async () => {
+    const { caseId } = await service.openCase(caseRequest({ cooperatingDepartments: ['JD'] }), office);
+    await service.acknowledgeTask(caseId, dept('JD'), {});
+    await service.submitRectification(caseId, dept('JD'), { report: 'JD 完成', evidence: [photo] });
+    await service.verifyRectification(caseId, office, { decision: 'accept' }, { department: 'JD' });
+
+    // The lead task ends as transferred while every other task is accepted; its replacement is live.
+    const after = await service.reassignTask(caseId, office, { fromDepartment: 'CG', toDepartment: 'SJ', reason: '属市场监管' });
+    expect(after.status).toBe('open');
+    expect(after.tasks.map((t) => [t.taskId.split('-').pop(), t.departmentCode, t.outcome])).toEqual([
+      ['T1', 'CG', 'transferred'],
+      ['T2', 'JD', 'accepted'],
+      ['T3', 'SJ', null],
+    ]);
+    expect((await env.client.workflow.getHandle(caseId).describe()).status.name).toBe('RUNNING');
+    expect((await service.getCase(caseId)).case.status).toBe('open');
+
+    await service.acknowledgeTask(caseId, dept('SJ'), {});
+    await service.submitRectification(caseId, dept('SJ'), { report: 'SJ 完成', evidence: [photo] });
+    await service.verifyRectification(caseId, office, { decision: 'accept' }, { department: 'SJ' });
+    expect(await env.client.workflow.getHandle(caseId).result()).toEqual({ caseId, status: 'closed' });
+    expect(await eventActions(caseId)).toEqual([
+      'case.opened',
+      'task.assigned:T1',
+      'task.assigned:T2',
+      'task.acknowledged:T2',
+      'task.submitted:T2',
+      'task.accepted:T2',
+      'task.transferred:T1',
+      'task.assigned:T3',
+      'task.acknowledged:T3',
+      'task.submitted:T3',
+      'task.accepted:T3',
+      'case.closed',
+    ]);
+    await recordHistory(env.client, caseId, 'case-reassigned-after-acceptance');
+  });
+
   it('withdraws a case with a reason and ends every live task', async () => {
     const { caseId } = await service.openCase(caseRequest({ cooperatingDepartments: ['JD', 'SJ'] }), office);
     await service.acknowledgeTask(caseId, dept('JD'), {});
@@ -229,5 +269,7 @@ describe('case workflow on the time-skipping server', () => {
     expect(again.code).toBe('invalid_state');
     await recordHistory(env.client, caseId, 'case-withdrawn');
     await recordHistory(env.client, `${caseId}-T1`, 'task-withdrawn');
+    await recordHistory(env.client, caseId, 'case-withdrawn-serialised');
+    await recordHistory(env.client, `${caseId}-T1`, 'task-withdrawn-serialised');
   });
 });

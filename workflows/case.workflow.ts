@@ -3,8 +3,10 @@ import {
   ApplicationFailure,
   type ChildWorkflowHandle,
   condition,
+  log,
   patched,
   setHandler,
+  type SignalDefinition,
   startChild,
   upsertSearchAttributes,
   workflowInfo,
@@ -34,11 +36,13 @@ import {
 } from '../domain/case.schema';
 import { parseCommand } from '../domain/command';
 import type { DomainEvent } from '../domain/event';
-import { newTask, type TaskState } from '../domain/task.machine';
+import { newTask, type TaskState, type TaskStatus } from '../domain/task.machine';
 import { parseInput } from '../domain/validation';
 import { taskIdFor } from '../domain/case-id';
 import { deadlines } from './activities';
+import { closeApartPatch, quietBeforeClosing } from './closing';
 import { failOnDomainError } from './failures';
+import { HandlerLock } from './handler-lock';
 import { Journal } from './journal';
 import {
   caseOpenedUpdate,
@@ -65,6 +69,16 @@ export interface CaseOutcome {
 
 /** Cases opened from this change on give every task its deadlines (earlier cases run without). */
 const deadlinesPatch = 'task-deadlines';
+
+/**
+ * From this change on, reassignments and withdrawals of a case run one at a time, each checking
+ * the rules again when its turn comes; a reassignment numbers the new task in its turn, and adds
+ * it before the old task's end is counted. Commands handled before the change interleaved.
+ */
+const serialisedCommandsPatch = 'serialised-case-commands';
+
+/** The failure type of a signal to a workflow that has already ended. */
+const endedTaskFailureType = 'ExternalWorkflowExecutionNotFound';
 
 const nowIso = (): string => new Date().toISOString();
 
@@ -133,6 +147,19 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseOutcom
     });
   };
 
+  const lock = new HandlerLock();
+  /**
+   * Tasks a reassignment has told to end as transferred, with how each ended (null until then).
+   * Their end is recorded by that reassignment, together with the task that replaces them.
+   */
+  const transferEnds = new Map<string, TaskStatus | null>();
+
+  const finishTask = async (taskId: string, status: TaskStatus): Promise<void> => {
+    const decision = recordTaskFinished(state, taskId, status, nowIso());
+    state = decision.state;
+    if (decision.events.length > 0) await record(decision.events, decision.state);
+  };
+
   const startTask = async (task: TaskState): Promise<void> => {
     const child = await startChild(taskWorkflow, {
       workflowId: task.taskId,
@@ -156,15 +183,144 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseOutcom
     results.push(
       child.result().then(
         async (outcome: TaskOutcome) => {
-          const decision = recordTaskFinished(state, outcome.taskId, outcome.status, nowIso());
-          state = decision.state;
-          if (decision.events.length > 0) await record(decision.events, decision.state);
+          if (transferEnds.has(outcome.taskId)) {
+            transferEnds.set(outcome.taskId, outcome.status);
+            return;
+          }
+          await finishTask(outcome.taskId, outcome.status);
         },
         (error: unknown) => {
           taskFailure ??= error;
         },
       ),
     );
+  };
+
+  /**
+   * Signals a task. One that has ended meanwhile can no longer hear it, which is no failure of the
+   * command: the task's result, on its way, tells the case how it ended.
+   */
+  const tell = async <Args extends unknown[]>(taskId: string, signal: SignalDefinition<Args>, ...args: Args) => {
+    try {
+      await children.get(taskId)?.signal(signal, ...args);
+    } catch (error) {
+      if (!(error instanceof ApplicationFailure && error.type === endedTaskFailureType)) throw error;
+      log.info('signal to an ended task not delivered', { taskId, signal: signal.name });
+    }
+  };
+
+  const notTransferred = (taskId: string, outcome: TaskStatus | null | undefined) =>
+    ApplicationFailure.create({
+      type: 'invalid_state',
+      message: `任务 ${taskId} 已结束（${outcome}），未转办 / task ${taskId} finished (${outcome}) before it could be transferred`,
+      nonRetryable: true,
+    });
+
+  const withdrawInterleaved = async (parsed: Command<WithdrawInput>): Promise<CaseState> => {
+    // Every task must be running to hear that its case is withdrawn.
+    await condition(() => tasksStarted);
+    const decision = failOnDomainError(() => withdrawCase(state, parsed, nowIso()));
+    state = decision.state;
+    await record(decision.events, decision.state);
+    for (const task of liveTasks(decision.state)) {
+      await children.get(task.taskId)?.signal(withdrawTaskSignal, parsed);
+    }
+    return decision.state;
+  };
+
+  const withdrawSerially = (parsed: Command<WithdrawInput>): Promise<CaseState> =>
+    lock.run(async () => {
+      await condition(() => tasksStarted);
+      // Checked again in turn: a command before this one may have closed or withdrawn the case.
+      const decision = failOnDomainError(() => withdrawCase(state, parsed, nowIso()));
+      state = decision.state;
+      await record(decision.events, state);
+      for (const task of liveTasks(state)) await tell(task.taskId, withdrawTaskSignal, parsed);
+      return state;
+    });
+
+  const reassignInterleaved = async (parsed: Command<ReassignInput>): Promise<CaseState> => {
+    await condition(() => tasksStarted);
+    failOnDomainError(() => checkReassign(state, parsed.actor, parsed));
+    const toTaskId = taskIdFor(caseId, state.tasks.length + 1);
+    // The old task ends first, and must end as transferred: one that finished meanwhile stays.
+    await children.get(parsed.taskId)?.signal(transferTaskSignal, {
+      actor: parsed.actor,
+      toDepartment: parsed.toDepartment,
+      toTaskId,
+      reason: parsed.reason,
+    });
+    await condition(() => state.tasks.find((t) => t.taskId === parsed.taskId)?.outcome != null);
+    const outcome = state.tasks.find((t) => t.taskId === parsed.taskId)?.outcome;
+    if (outcome !== 'transferred') throw notTransferred(parsed.taskId, outcome);
+    const assignedAt = nowIso();
+    const decision = failOnDomainError(() => reassignTask(state, parsed, assignedAt, { oldTaskTransferred: true }));
+    // The new task is live from now on, so the case cannot close before it finishes.
+    state = decision.state;
+    return assignReplacement(decision.task, decision.events, assignedAt, () => decision.state);
+  };
+
+  const reassignSerially = (parsed: Command<ReassignInput>): Promise<CaseState> =>
+    lock.run(async () => {
+      await condition(() => tasksStarted);
+      // Checked again in turn (a reassignment before this one may have moved the same task), and
+      // the new task numbered in turn: no other reassignment adds a task until this one has.
+      failOnDomainError(() => checkReassign(state, parsed.actor, parsed));
+      const toTaskId = taskIdFor(caseId, state.tasks.length + 1);
+      transferEnds.set(parsed.taskId, null);
+      let ended: TaskStatus | null | undefined;
+      try {
+        await tell(parsed.taskId, transferTaskSignal, {
+          actor: parsed.actor,
+          toDepartment: parsed.toDepartment,
+          toTaskId,
+          reason: parsed.reason,
+        });
+        await condition(() => transferEnds.get(parsed.taskId) != null);
+        ended = transferEnds.get(parsed.taskId);
+      } finally {
+        // Should this fail before the task ended, its end is then recorded as any other.
+        transferEnds.delete(parsed.taskId);
+      }
+      if (ended !== 'transferred') {
+        // It finished some other way before it heard of the transfer: that end counts as usual.
+        if (ended) await finishTask(parsed.taskId, ended);
+        throw notTransferred(parsed.taskId, ended);
+      }
+      const assignedAt = nowIso();
+      // The replacement joins while the old task still counts as live, and only then does the old
+      // task's end count: with every other task accepted, the case would otherwise close between.
+      const reassigned = failOnDomainError(() => reassignTask(state, parsed, assignedAt));
+      const finished = recordTaskFinished(reassigned.state, parsed.taskId, 'transferred', assignedAt);
+      state = finished.state;
+      // Written as the case stands after the await for deadlines: another task may have ended meanwhile.
+      return assignReplacement(reassigned.task, [...reassigned.events, ...finished.events], assignedAt, () => state);
+    });
+
+  /**
+   * Gives the replacement task its deadlines, records its assignment with the case as `snapshot`
+   * gives it after that await, and starts the task.
+   */
+  const assignReplacement = async (
+    ref: CaseTaskRef,
+    assigned: readonly DomainEvent[],
+    assignedAt: string,
+    snapshot: () => CaseState,
+  ): Promise<CaseState> => {
+    const due = await deadlinesFor(assignedAt);
+    const task = taskFor(ref, assignedAt, due);
+    const events = assigned.map((e) =>
+      e.action === 'task.assigned'
+        ? { ...e, payload: { ...e.payload, ackDueAt: task.ackDueAt, rectificationDueAt: task.rectificationDueAt } }
+        : e,
+    );
+    const current = snapshot();
+    upsertSearchAttributes([
+      { key: departmentsSearchAttribute, value: [...new Set(current.tasks.map((t) => t.departmentCode))] },
+    ]);
+    await record(events, current, [task]);
+    await startTask(task);
+    return state;
   };
 
   setHandler(getCaseQuery, () => state);
@@ -175,17 +331,9 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseOutcom
   });
   setHandler(
     withdrawCaseUpdate,
-    async (command: Command<WithdrawInput>) => {
+    (command: Command<WithdrawInput>) => {
       const parsed = parseCommand(withdrawInputSchema, command, 'withdraw');
-      // Every task must be running to hear that its case is withdrawn.
-      await condition(() => tasksStarted);
-      const decision = failOnDomainError(() => withdrawCase(state, parsed, nowIso()));
-      state = decision.state;
-      await record(decision.events, decision.state);
-      for (const task of liveTasks(decision.state)) {
-        await children.get(task.taskId)?.signal(withdrawTaskSignal, parsed);
-      }
-      return decision.state;
+      return patched(serialisedCommandsPatch) ? withdrawSerially(parsed) : withdrawInterleaved(parsed);
     },
     {
       validator: (command: Command<WithdrawInput>) =>
@@ -194,43 +342,9 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseOutcom
   );
   setHandler(
     reassignTaskUpdate,
-    async (command: Command<ReassignInput>) => {
+    (command: Command<ReassignInput>) => {
       const parsed = parseCommand(reassignInputSchema, command, 'reassign');
-      await condition(() => tasksStarted);
-      failOnDomainError(() => checkReassign(state, parsed.actor, parsed));
-      const toTaskId = taskIdFor(caseId, state.tasks.length + 1);
-      // The old task ends first, and must end as transferred: one that finished meanwhile stays.
-      await children.get(parsed.taskId)?.signal(transferTaskSignal, {
-        actor: parsed.actor,
-        toDepartment: parsed.toDepartment,
-        toTaskId,
-        reason: parsed.reason,
-      });
-      await condition(() => state.tasks.find((t) => t.taskId === parsed.taskId)?.outcome != null);
-      const outcome = state.tasks.find((t) => t.taskId === parsed.taskId)?.outcome;
-      if (outcome !== 'transferred') {
-        throw ApplicationFailure.create({
-          type: 'invalid_state',
-          message: `任务 ${parsed.taskId} 已结束（${outcome}），未转办 / task ${parsed.taskId} finished (${outcome}) before it could be transferred`,
-          nonRetryable: true,
-        });
-      }
-      const assignedAt = nowIso();
-      const decision = failOnDomainError(() => reassignTask(state, parsed, assignedAt, { oldTaskTransferred: true }));
-      // The new task is live from now on, so the case cannot close before it finishes.
-      state = decision.state;
-      const due = await deadlinesFor(assignedAt);
-      const task = taskFor(decision.task, assignedAt, due);
-      const events = decision.events.map((e) => ({
-        ...e,
-        payload: { ...e.payload, ackDueAt: task.ackDueAt, rectificationDueAt: task.rectificationDueAt },
-      }));
-      upsertSearchAttributes([
-        { key: departmentsSearchAttribute, value: [...new Set(decision.state.tasks.map((t) => t.departmentCode))] },
-      ]);
-      await record(events, decision.state, [task]);
-      await startTask(task);
-      return state;
+      return patched(serialisedCommandsPatch) ? reassignSerially(parsed) : reassignInterleaved(parsed);
     },
     {
       validator: (command: Command<ReassignInput>) =>
@@ -269,5 +383,7 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseOutcom
   if (state.status === 'open') {
     throw ApplicationFailure.nonRetryable(`case ${caseId} has no live task but is still open`, 'invalid_state');
   }
+  // A command refused meanwhile (the case has ended) writes nothing, so the wait is one timer.
+  if (patched(closeApartPatch)) await quietBeforeClosing(journal);
   return { caseId, status: state.status };
 }

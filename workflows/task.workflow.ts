@@ -3,6 +3,7 @@ import {
   condition,
   continueAsNew,
   log,
+  patched,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -41,7 +42,9 @@ import {
   type TaskStatus,
 } from '../domain/task.machine';
 import { deadlines } from './activities';
+import { closeApartPatch, quietBeforeClosing } from './closing';
 import { failOnDomainError } from './failures';
+import { HandlerLock } from './handler-lock';
 import { Journal, type JournalPosition } from './journal';
 import {
   acknowledgeTaskUpdate,
@@ -87,6 +90,13 @@ export interface TaskOutcome {
 }
 
 const nowIso = (): string => new Date().toISOString();
+
+/**
+ * From this change on, a task's commands, the signals from its case and each wake-up on a timer
+ * run one at a time: none starts while another awaits the calendar, a re-plan or a write between
+ * its check and its apply. Runs before the change let them interleave.
+ */
+const serialisedCommandsPatch = 'serialised-task-commands';
 
 /**
  * One department's task in a case. Commands arrive as updates (rules: domain/task.machine.ts),
@@ -162,6 +172,10 @@ export async function taskWorkflow(input: TaskWorkflowInput): Promise<TaskOutcom
 
   const snapshot = (): TaskSnapshot => ({ ...state, next });
 
+  const lock = new HandlerLock();
+  /** Runs `step` holding the task's lock (interleaved, as before, in runs from before the patch). */
+  const inTurn = <T>(step: () => Promise<T>): Promise<T> => (patched(serialisedCommandsPatch) ? lock.run(step) : step());
+
   /** Applies a decision, re-plans if it moved a deadline, and journals it. */
   const apply = async (decision: TaskDecision): Promise<TaskSnapshot> => {
     setState(decision.state);
@@ -184,7 +198,9 @@ export async function taskWorkflow(input: TaskWorkflowInput): Promise<TaskOutcom
     custom?: (parsed: TaskCommand) => Promise<TaskSnapshot>,
   ): void => {
     const parse = (cmd: Command<I>) => ({ ...parseCommand(schema, cmd, type), type }) as TaskCommand;
-    setHandler(definition, (cmd) => (custom ? custom(parse(cmd)) : apply(decideNow(parse(cmd)))), {
+    // The rules run again in turn (decideTask checks them), so a command accepted by its validator
+    // is refused if one before it changed the task.
+    setHandler(definition, (cmd) => inTurn(() => (custom ? custom(parse(cmd)) : apply(decideNow(parse(cmd))))), {
       validator: (cmd: Command<I>) => failOnDomainError(() => checkTaskCommand(state, parse(cmd))),
     });
   };
@@ -226,16 +242,17 @@ export async function taskWorkflow(input: TaskWorkflowInput): Promise<TaskOutcom
     );
   });
 
-  const fromCase = (type: 'withdraw' | 'transfer') => async (command: TaskCommand) => {
-    try {
-      checkTaskCommand(state, command);
-      await apply(decideTask(state, command, nowIso()));
-    } catch (error) {
-      // A task that finished while its case acted on it keeps its outcome.
-      if (!(error instanceof DomainError)) throw error;
-      log.info(`${type} signal ignored`, { taskId: state.taskId, reason: error.message });
-    }
-  };
+  const fromCase = (type: 'withdraw' | 'transfer') => (command: TaskCommand) =>
+    inTurn(async () => {
+      try {
+        checkTaskCommand(state, command);
+        await apply(decideTask(state, command, nowIso()));
+      } catch (error) {
+        // A task that finished while its case acted on it keeps its outcome.
+        if (!(error instanceof DomainError)) throw error;
+        log.info(`${type} signal ignored`, { taskId: state.taskId, reason: error.message });
+      }
+    });
   setHandler(withdrawTaskSignal, (cmd) =>
     fromCase('withdraw')({ ...parseCommand(withdrawInputSchema, cmd, 'withdraw'), type: 'withdraw' }),
   );
@@ -245,21 +262,34 @@ export async function taskWorkflow(input: TaskWorkflowInput): Promise<TaskOutcom
   const historyLimit = input.continueAsNewAfterEvents ?? 2000;
   let wokeByTimer = true;
   while (!isTaskFinished(state.status)) {
+    const serialised = patched(serialisedCommandsPatch);
     if (state.rectificationDueAt !== null) {
-      // On a timer the policy in force is read again, so a changed policy reaches this task.
-      if (wokeByTimer || plannedFor !== deadlineKey(state)) await replan();
-      const fired = fireDueAlarms(state, plan, nowIso());
-      const before = next;
-      if (fired.firings.length > 0 || fired.state.firedReminders.length !== state.firedReminders.length) {
-        setState(fired.state);
-        await write(
-          fired.firings.map((f) => f.event),
-          fired.firings,
-        );
-      } else if (nextAlarm()?.key !== before?.key || nextAlarm()?.at !== before?.at) {
-        await write([]);
+      // Held from the re-plan to the write, so that no command changes the task in between. (Runs
+      // from before the patch take the branch without a wait, exactly as they always have.)
+      const release = serialised ? await lock.acquire() : undefined;
+      try {
+        if (!(serialised && isTaskFinished(state.status))) {
+          // On a timer the policy in force is read again, so a changed policy reaches this task.
+          if (wokeByTimer || plannedFor !== deadlineKey(state)) await replan();
+          const fired = fireDueAlarms(state, plan, nowIso());
+          const before = next;
+          if (fired.firings.length > 0 || fired.state.firedReminders.length !== state.firedReminders.length) {
+            setState(fired.state);
+            await write(
+              fired.firings.map((f) => f.event),
+              fired.firings,
+            );
+          } else if (nextAlarm()?.key !== before?.key || nextAlarm()?.at !== before?.at) {
+            await write([]);
+          }
+        }
+      } finally {
+        release?.();
       }
     }
+    // A command that held the lock while this wake-up waited for it may have finished the task;
+    // waiting for a further change would then wait forever.
+    if (serialised && isTaskFinished(state.status)) continue;
     if (workflowInfo().historyLength >= historyLimit || workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
       if (!isTaskFinished(state.status)) {
@@ -277,5 +307,6 @@ export async function taskWorkflow(input: TaskWorkflowInput): Promise<TaskOutcom
     }
   }
   await condition(allHandlersFinished);
+  if (patched(closeApartPatch)) await quietBeforeClosing(journal);
   return { taskId: state.taskId, status: state.status };
 }

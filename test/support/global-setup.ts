@@ -16,12 +16,15 @@ declare module 'vitest' {
   }
 }
 
-function hashTree(dirs: string[]): string {
+/** A short hash of the contents of `paths`: files, and every file under directories. */
+function hashTree(paths: string[]): string {
   const hash = crypto.createHash('sha256');
-  for (const dir of dirs) {
-    for (const file of fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }).sort()) {
-      const full = path.join(dir, file);
-      if (fs.statSync(full).isFile()) hash.update(file).update(fs.readFileSync(full));
+  for (const entry of paths) {
+    const files = fs.statSync(entry).isDirectory()
+      ? fs.readdirSync(entry, { recursive: true, encoding: 'utf8' }).sort().map((file) => path.join(entry, file))
+      : [entry];
+    for (const full of files) {
+      if (fs.statSync(full).isFile()) hash.update(path.relative(entry, full) || path.basename(full)).update(fs.readFileSync(full));
     }
   }
   return hash.digest('hex').slice(0, 16);
@@ -31,10 +34,10 @@ function hashTree(dirs: string[]): string {
 export default async function setup(project: TestProject): Promise<void> {
   const binaries = provisionTemporalBinaries();
   const root = projectRoot();
-  const bundle = path.join(
-    os.tmpdir(),
-    `duban-workflows-${hashTree(['workflows', 'domain', 'activities', 'db'].map((d) => path.join(root, d)))}.js`,
-  );
+  // The bundle holds the workflow code and the dependencies it imports (the SDK, zod, luxon), so a
+  // change to either, the lockfile included, builds it again.
+  const sources = ['workflows', 'domain', 'activities', 'db', 'package-lock.json'].map((d) => path.join(root, d));
+  const bundle = path.join(os.tmpdir(), `duban-workflows-${hashTree(sources)}.js`);
   if (!fs.existsSync(bundle)) await writeWorkflowBundle(path.join(root, 'workflows', 'index.ts'), bundle);
   project.provide('temporalCli', binaries.temporalCli);
   project.provide('testServer', binaries.testServer);
