@@ -64,8 +64,9 @@ describe('the CLI on the dev server, with a worker that gets killed', () => {
       cooperatingDepartments: ['JD'],
       location: { address: '人民路 88 号' },
     };
+    // A department that does not exist (yet) is a matter of state: exit 5, naming the field.
     const bad = await runCli(['case', 'open'], env, JSON.stringify({ ...request, leadDepartment: 'NOPE' }));
-    expect(bad.code).toBe(2);
+    expect(bad.code).toBe(5);
     expect(bad.stderr).toContain('leadDepartment');
 
     const caseId = (await cli(['case', 'open', '--idempotency-key', 'e2e-open'], env, JSON.stringify(request))).trim();
@@ -151,8 +152,9 @@ describe('the CLI on the dev server, with a worker that gets killed', () => {
     const dueBefore = (await task())[0]!.rectificationDueAt;
 
     await cli(['case', 'extend', caseId, '--dept', 'JD', '--days', '3', '--reason', '需联合执法'], env);
+    // More days than the pending request asked for: refused by the task's state, exit 5.
     const refused = await runCli(['case', 'extension', caseId, '--approve', '--days', '4'], env);
-    expect(refused.code).toBe(2);
+    expect(refused.code).toBe(5);
     expect(refused.stderr).toContain('workingDays');
     const granted = JSON.parse(await cli(['case', 'extension', caseId, '--approve', '--days', '2'], env)) as Task;
     expect(granted.extensionsGranted).toBe(1);
