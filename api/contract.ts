@@ -80,6 +80,8 @@ export function installContract(app: FastifyInstance, options: ContractOptions):
     for (const method of methods) known.push({ method, pattern: pathPattern(route.url) });
     const schema = route.schema as (Record<string, unknown> & { response?: Record<string, unknown> }) | undefined;
     if (!schema || schema.hide) return;
+    // Clients (and the generated one in the tests) name operations by their id: every route has one.
+    if (typeof schema.operationId !== 'string') throw new Error(`route ${String(route.method)} ${route.url} declares no operationId`);
     const access = route.config?.access ?? 'public';
     if (access !== 'public') schema.security = [{ bearer: [] }];
     const response = { ...schema.response };

@@ -150,23 +150,46 @@ export function installErrorHandling(
     open311: (request: FastifyRequest, reply: FastifyReply, status: number, description: string) => FastifyReply;
   },
 ): void {
-  app.setNotFoundHandler((request, reply) => {
-    const path = request.url.split('?')[0] ?? request.url;
-    const allowed = deps.allowedMethods(path);
-    const answer: Answer =
-      allowed.length > 0
-        ? {
-            code: 'method_not_allowed',
-            message: `${request.method} 不适用于此地址 / ${request.method} is not allowed here: use ${allowed.join(', ')}`,
-            details: [],
-            headers: { allow: allowed.join(', ') },
-          }
-        : { code: 'not_found', message: `没有这个地址 / no route ${request.method} ${path}`, details: [], headers: {} };
-    if (path.startsWith('/open311/')) {
-      void reply.headers(answer.headers);
-      return deps.open311(request, reply, httpErrorStatus[answer.code], answer.message);
+  const answer = (request: FastifyRequest, reply: FastifyReply, a: Answer) => {
+    if (pathOf(request.url).startsWith('/open311/')) {
+      void reply.headers(a.headers);
+      const description = a.details.length > 0 ? a.details.map((d) => `${d.path}: ${d.message}`).join('; ') : a.message;
+      return deps.open311(request, reply, httpErrorStatus[a.code], description);
     }
-    return send(reply, answer);
+    return send(reply, a);
+  };
+  // A request no route takes is answered before its body is read: 405 with `Allow` when its path
+  // exists under other methods, else 404.
+  app.addHook('onRequest', async (request) => {
+    if (!request.is404) return;
+    const path = pathOf(request.url);
+    const allowed = deps.allowedMethods(path);
+    if (allowed.length > 0) {
+      throw new HttpError(
+        'method_not_allowed',
+        `${request.method} 不适用于此地址 / ${request.method} is not allowed here: use ${allowed.join(', ')}`,
+        [],
+        { allow: allowed.join(', ') },
+      );
+    }
+    throw new HttpError('not_found', `没有这个地址 / no route ${request.method} ${path}`);
   });
-  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => send(reply, answerFor(error, request)));
+  app.setNotFoundHandler((request, reply) =>
+    answer(request, reply, { code: 'not_found', message: `没有这个地址 / no route ${request.method} ${pathOf(request.url)}`, details: [], headers: {} }),
+  );
+  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => answer(request, reply, answerFor(error, request)));
+}
+
+/** A request URL without its query string. */
+export function pathOf(url: string): string {
+  const end = url.indexOf('?');
+  return end === -1 ? url : url.slice(0, end);
+}
+
+/**
+ * Errors fastify's router raises before any route runs (a path it cannot decode, a parameter
+ * longer than any id): the client's, answered in the API's own shape.
+ */
+export function frameworkErrorBody(error: FastifyError): ErrorResponse {
+  return errorBody('bad_request', `请求地址无效 / invalid request path: ${error.message}`);
 }

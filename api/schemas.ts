@@ -3,6 +3,7 @@
  * both feed validation, serialization and the OpenAPI document.
  */
 import { z } from 'zod';
+import { caseIdSchema, taskIdSchema } from '../domain/case-id';
 import { caseSources, evidenceSchema, locationSchema, severities } from '../domain/case.schema';
 import { complaintPublicStatuses } from '../domain/complaint.schema';
 import { caseStatuses } from '../domain/case.machine';
@@ -206,5 +207,5 @@ export const officeComplaintSchema = publicComplaintSchema
   })
   .meta({ id: 'OfficeComplaint' });
 
-export const caseIdParams = z.object({ caseId: z.string().max(40) });
-export const taskParams = z.object({ caseId: z.string().max(40), taskId: z.string().max(48) });
+export const caseIdParams = z.object({ caseId: caseIdSchema });
+export const taskParams = z.object({ caseId: caseIdSchema, taskId: taskIdSchema });

@@ -4,7 +4,7 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Client } from '@temporalio/client';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Config } from '../config/config';
 import type { Db } from '../db/database';
@@ -17,7 +17,7 @@ import { createTokenService } from '../services/token.service';
 import { installAuthentication } from './auth';
 import { clientKey } from './client-address';
 import { installContract } from './contract';
-import { errorResponse, HttpError, installErrorHandling } from './errors';
+import { errorResponse, frameworkErrorBody, HttpError, installErrorHandling, pathOf } from './errors';
 import { installIdempotency } from './idempotency';
 import { caseRoutes } from './routes/cases';
 import { complaintRoutes, type PublicLimits } from './routes/complaints';
@@ -82,6 +82,16 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     // Only the proxies named are believed about who the client is; nobody else can pretend.
     trustProxy: trusted.length > 0 ? [...trusted] : false,
+    // Path parameters longer than any id are refused by their schemas (400), not by the router.
+    maxParamLength: 1000,
+    frameworkErrors: (error, request, reply) => {
+      const body = frameworkErrorBody(error);
+      if (pathOf(request.url).startsWith('/open311/')) {
+        void sendOpen311Error(request, reply, 400, body.error.message);
+        return;
+      }
+      void (reply as FastifyReply).code(400).type('application/json; charset=utf-8').send(JSON.stringify(body));
+    },
   });
   // JSON (and, for Open311 and uploads, forms and multipart) only: anything else is a 415.
   app.removeContentTypeParser('text/plain');

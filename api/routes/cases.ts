@@ -108,6 +108,7 @@ export function caseRoutes(deps: CaseRouteDeps) {
       {
         config: { access: 'office', answers: [409, 422, 503] },
         schema: {
+          operationId: 'openCase',
           tags: ['cases'],
           summary: '交办: open a case (office)',
           headers: idempotencyHeaders,
@@ -130,6 +131,7 @@ export function caseRoutes(deps: CaseRouteDeps) {
       {
         config: { access: 'token' },
         schema: {
+          operationId: 'listCases',
           tags: ['cases'],
           summary: 'list cases (a department: its own), newest first by default, a page at a time',
           querystring: caseListQuerySchema,
@@ -149,6 +151,7 @@ export function caseRoutes(deps: CaseRouteDeps) {
       {
         config: { access: 'office' },
         schema: {
+          operationId: 'exportCases',
           tags: ['cases'],
           summary: 'export the cases matching the filters as CSV (office)',
           querystring: caseListQuerySchema.omit({ cursor: true, limit: true }),
@@ -177,6 +180,7 @@ export function caseRoutes(deps: CaseRouteDeps) {
       {
         config: { access: 'token' },
         schema: {
+          operationId: 'getCase',
           tags: ['cases'],
           summary: 'a case with its tasks and timeline',
           params: caseIdParams,
@@ -202,7 +206,8 @@ export function caseRoutes(deps: CaseRouteDeps) {
         {
           config: { access: 'office', answers },
           schema: {
-            tags: ['cases'],
+            operationId: command,
+          tags: ['cases'],
             summary,
             headers: idempotencyHeaders,
             params: caseIdParams,
@@ -267,7 +272,8 @@ export function caseRoutes(deps: CaseRouteDeps) {
         {
           config: { access, answers: [409, 503] },
           schema: {
-            tags: ['tasks'],
+            operationId: command,
+          tags: ['tasks'],
             summary,
             headers: idempotencyHeaders,
             params: taskParams,

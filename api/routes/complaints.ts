@@ -35,6 +35,7 @@ export function complaintRoutes(deps: { complaints: ComplaintService; limits: Pu
       {
         config: { rateLimit: deps.limits.filing },
         schema: {
+          operationId: 'fileComplaint',
           tags: ['complaints'],
           summary: '投诉/举报: file a complaint (public; rate limited per client)',
           body: complaintInputSchema,
@@ -51,6 +52,7 @@ export function complaintRoutes(deps: { complaints: ComplaintService; limits: Pu
       {
         config: { rateLimit: deps.limits.reading },
         schema: {
+          operationId: 'trackComplaint',
           tags: ['complaints'],
           summary: 'where a complaint stands, by its tracking code (public; no personal data)',
           params: trackingCodeParams,
@@ -64,6 +66,7 @@ export function complaintRoutes(deps: { complaints: ComplaintService; limits: Pu
       {
         config: { access: 'office' },
         schema: {
+          operationId: 'listComplaints',
           tags: ['complaints'],
           summary: 'complaints to triage, newest first (office)',
           querystring: z
@@ -92,6 +95,7 @@ export function complaintRoutes(deps: { complaints: ComplaintService; limits: Pu
       {
         config: { access: 'office', answers: [409, 422, 503] },
         schema: {
+          operationId: 'convertComplaint',
           tags: ['complaints'],
           summary: '受理: open a case from the complaint (office); retried, it opens one case',
           headers: idempotencyHeaders,
@@ -107,6 +111,7 @@ export function complaintRoutes(deps: { complaints: ComplaintService; limits: Pu
       {
         config: { access: 'office', answers: [409] },
         schema: {
+          operationId: 'dismissComplaint',
           tags: ['complaints'],
           summary: '不予受理: dismiss the complaint with a reason the public sees (office)',
           headers: idempotencyHeaders,

@@ -14,7 +14,8 @@ export function departmentRoutes(deps: { departments: DepartmentService }) {
       '/api/v1/departments',
       {
         config: { access: 'token' },
-        schema: { tags: ['departments'], summary: 'list departments', response: { 200: z.array(departmentSchema) } },
+        schema: { operationId: 'listDepartments',
+          tags: ['departments'], summary: 'list departments', response: { 200: z.array(departmentSchema) } },
       },
       async () => deps.departments.list(),
     );
@@ -23,6 +24,7 @@ export function departmentRoutes(deps: { departments: DepartmentService }) {
       {
         config: { access: 'office', answers: [409] },
         schema: {
+          operationId: 'addDepartment',
           tags: ['departments'],
           summary: 'add a department (office)',
           headers: idempotencyHeaders,

@@ -31,6 +31,7 @@ export function evidenceRoutes(deps: { evidence: EvidenceService }) {
       {
         config: { access: 'token', answers: [422, 429] },
         schema: {
+          operationId: 'uploadEvidence',
           tags: ['evidence'],
           summary: 'upload photos or documents (multipart/form-data, field "file", repeatable)',
           consumes: ['multipart/form-data'],
@@ -81,6 +82,7 @@ export function evidenceRoutes(deps: { evidence: EvidenceService }) {
       {
         config: { access: 'token' },
         schema: {
+          operationId: 'downloadEvidence',
           tags: ['evidence'],
           summary: 'download an evidence file (its uploader, or whoever may see a case that refers to it)',
           params: z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/) }),

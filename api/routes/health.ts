@@ -66,13 +66,14 @@ export function healthRoutes(deps: { db: Db; client: Client; timeZone?: string; 
     const app = fastify.withTypeProvider<ZodTypeProvider>();
     app.get(
       '/healthz',
-      { schema: { tags: ['health'], summary: 'liveness', response: { 200: z.object({ status: z.literal('ok') }) } } },
+      { schema: { operationId: 'liveness', tags: ['health'], summary: 'liveness', response: { 200: z.object({ status: z.literal('ok') }) } } },
       async () => ({ status: 'ok' as const }),
     );
     app.get(
       '/readyz',
       {
         schema: {
+          operationId: 'readiness',
           tags: ['health'],
           summary: 'readiness: database and Temporal reachable',
           description:

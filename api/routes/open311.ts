@@ -247,12 +247,14 @@ export function open311Routes(deps: { complaints: ComplaintService; timeZone: st
       format === 'json' ? schema : { description: what, content: { 'text/xml': { schema: z.string().describe(what) } } };
 
     for (const format of formats) {
+      const suffix = format === 'json' ? 'Json' : 'Xml';
       app.get(
         `/open311/discovery.${format}`,
         {
           config: { rateLimit: deps.limits.reading },
           schema: {
-            tags: ['open311'],
+            operationId: `open311Discovery${suffix}`,
+          tags: ['open311'],
             summary: `GeoReport v2 discovery: where the endpoint is and what it speaks (${format})`,
             response: { 200: ok(format, discoverySchema, 'the discovery document') },
           },
@@ -285,7 +287,8 @@ export function open311Routes(deps: { complaints: ComplaintService; timeZone: st
         {
           config: { rateLimit: deps.limits.reading },
           schema: {
-            tags: ['open311'],
+            operationId: `open311Services${suffix}`,
+          tags: ['open311'],
             summary: `GeoReport v2: the kinds of problem that can be reported (${format})`,
             querystring: jurisdictionQuery,
             response: { 200: ok(format, z.array(serviceSchema), 'the services') },
@@ -314,7 +317,8 @@ export function open311Routes(deps: { complaints: ComplaintService; timeZone: st
         {
           config: { rateLimit: deps.limits.reading },
           schema: {
-            tags: ['open311'],
+            operationId: `open311ServiceDefinition${suffix}`,
+          tags: ['open311'],
             summary: `GeoReport v2: a service's definition (no extra attributes are asked) (${format})`,
             params: z.object({ service_code: z.string().regex(/^[a-z-]{1,40}$/) }),
             querystring: jurisdictionQuery,
@@ -335,7 +339,8 @@ export function open311Routes(deps: { complaints: ComplaintService; timeZone: st
         {
           config: { rateLimit: deps.limits.filing },
           schema: {
-            tags: ['open311'],
+            operationId: `open311PostRequest${suffix}`,
+          tags: ['open311'],
             summary: `GeoReport v2: report a problem (a complaint); form-encoded or JSON (${format})`,
             consumes: ['application/x-www-form-urlencoded', 'application/json'],
             body: postRequestSchema.and(locatedSchema),
@@ -382,7 +387,8 @@ export function open311Routes(deps: { complaints: ComplaintService; timeZone: st
         {
           config: { rateLimit: deps.limits.reading },
           schema: {
-            tags: ['open311'],
+            operationId: `open311Requests${suffix}`,
+          tags: ['open311'],
             summary:
               `GeoReport v2: the requests the office accepted, newest first, ${maxOpen311PageSize} at most per page ` +
               `(default: received in the last 90 days) (${format})`,
@@ -416,7 +422,8 @@ export function open311Routes(deps: { complaints: ComplaintService; timeZone: st
         {
           config: { rateLimit: deps.limits.reading },
           schema: {
-            tags: ['open311'],
+            operationId: `open311Request${suffix}`,
+          tags: ['open311'],
             summary: `GeoReport v2: one request, by its case id, or by its tracking code for the reporter (${format})`,
             params: z.object({ id: z.string().regex(requestIdPattern) }),
             querystring: jurisdictionQuery,
@@ -437,7 +444,8 @@ export function open311Routes(deps: { complaints: ComplaintService; timeZone: st
         {
           config: { rateLimit: deps.limits.reading },
           schema: {
-            tags: ['open311'],
+            operationId: `open311Token${suffix}`,
+          tags: ['open311'],
             summary: `GeoReport v2: the request a token stands for (tokens are the tracking codes here) (${format})`,
             params: z.object({ token: z.string().regex(trackingCodePattern) }),
             querystring: jurisdictionQuery,
