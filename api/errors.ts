@@ -107,7 +107,11 @@ export function answerFor(error: FastifyError | Error, request: FastifyRequest):
   const fastifyError = error as FastifyError;
   const status = fastifyError.statusCode ?? 500;
   const code = fastifyError.code;
-  if (status === 413 || code === 'FST_REQ_FILE_TOO_LARGE' || code === 'FST_PARTS_LIMIT' || code === 'FST_FILES_LIMIT') {
+  // More files or parts than an upload may carry breaks its documented shape (maxItems): a 400.
+  if (code === 'FST_PARTS_LIMIT' || code === 'FST_FILES_LIMIT' || code === 'FST_FIELDS_LIMIT') {
+    return { code: 'bad_request', message: `请求的文件或字段过多 / too many files or fields: ${error.message}`, details: [], headers: {} };
+  }
+  if (status === 413 || code === 'FST_REQ_FILE_TOO_LARGE') {
     return { code: 'payload_too_large', message: `请求过大 / request too large: ${error.message}`, details: [], headers: {} };
   }
   if (status === 415) {
@@ -164,7 +168,9 @@ export function installErrorHandling(
     if (!request.is404) return;
     const path = pathOf(request.url);
     const allowed = deps.allowedMethods(path);
-    if (allowed.length > 0) {
+    // A path the router could not take under a method it has (an undecodable parameter, say)
+    // is simply not there.
+    if (allowed.length > 0 && !allowed.includes(request.method)) {
       throw new HttpError(
         'method_not_allowed',
         `${request.method} 不适用于此地址 / ${request.method} is not allowed here: use ${allowed.join(', ')}`,

@@ -25,6 +25,7 @@ import { departmentRoutes } from './routes/departments';
 import { evidenceRoutes, fileViewerOf, maxFilesPerUpload } from './routes/evidence';
 import { healthRoutes } from './routes/health';
 import { open311ErrorResponse, open311Routes, sendOpen311Error } from './routes/open311';
+import { completeDocument } from './openapi';
 import { zonedSerializerCompiler } from './serializer';
 
 export interface ApiOptions {
@@ -130,7 +131,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     },
     transform: jsonSchemaTransform,
     // Schemas with an id (Error, Case, Task, …) become components that the operations refer to.
-    transformObject: jsonSchemaTransformObject,
+    transformObject: (document) => completeDocument(jsonSchemaTransformObject(document)),
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(formbody);

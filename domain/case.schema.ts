@@ -178,7 +178,7 @@ export const verifyInputSchema = z.discriminatedUnion('decision', [
   z
     .object({
       decision: z.literal('reject'),
-      comment: z.string({ error: '退回须说明理由 / a rejection needs a comment saying what to rework' }).pipe(verdict),
+      comment: text(2000, { missing: '退回须说明理由 / a rejection needs a comment saying what to rework' }),
     })
     .strict(),
 ]);

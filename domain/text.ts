@@ -31,12 +31,13 @@ export function characterCount(value: string): number {
 
 /**
  * Free text of at most `max` characters, stored without surrounding white space; unless
- * `blankAllowed`, it must hold something other than white space. Declared so that its JSON Schema
+ * `blankAllowed`, it must hold something other than white space; `missing` says why it is required. Declared so that its JSON Schema
  * (maxLength in characters, a pattern for "not blank") accepts exactly what it accepts.
  */
-export function text(max: number, options: { blankAllowed?: boolean } = {}) {
+export function text(max: number, options: { blankAllowed?: boolean; missing?: string } = {}) {
+  const { missing } = options;
   const bounded = z
-    .string()
+    .string(missing ? { error: (issue) => (issue.input === undefined ? missing : undefined) } : undefined)
     .refine((value) => characterCount(value) <= max, { error: `至多 ${max} 个字符 / at most ${max} characters` });
   const checked = options.blankAllowed ? bounded : bounded.regex(notBlank, '不能为空白 / must not be blank');
   return checked.trim().meta({ maxLength: max });

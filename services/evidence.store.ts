@@ -34,6 +34,18 @@ export class UploadStreamError extends Error {
   }
 }
 
+/** Content of a type not accepted as evidence (sniffed from the bytes, never from the name). */
+export class UnacceptedMediaType extends DomainError {
+  constructor(
+    readonly mediaType: string,
+    field: string,
+  ) {
+    super('invalid_input', `${field}: 不接受的文件类型 ${mediaType} / file type ${mediaType} is not accepted as evidence`, [
+      { path: field, message: `unaccepted type ${mediaType}` },
+    ]);
+  }
+}
+
 /** The upload would take its uploader past their quota. */
 export class UploadQuotaExceeded extends Error {
   constructor(readonly quotaBytes: number) {
@@ -103,13 +115,7 @@ export class EvidenceStore {
     try {
       if (size === 0) throw new DomainError('invalid_input', `${field}: 文件为空 / the file is empty`, [{ path: field, message: 'empty file' }]);
       const mediaType = await sniffMediaType(tmp, size);
-      if (!allowedMediaTypes.has(mediaType)) {
-        throw new DomainError(
-          'invalid_input',
-          `${field}: 不接受的文件类型 ${mediaType} / file type ${mediaType} is not accepted as evidence`,
-          [{ path: field, message: `unaccepted type ${mediaType}` }],
-        );
-      }
+      if (!allowedMediaTypes.has(mediaType)) throw new UnacceptedMediaType(mediaType, field);
       const sha256 = hash.digest('hex');
       const target = this.pathOf(sha256);
       await fs.promises.mkdir(path.dirname(target), { recursive: true });

@@ -145,7 +145,8 @@ describe('HTTP API over real HTTP', () => {
 
   it('refuses uploads that are too large or not evidence, sniffing the content rather than the name', async () => {
     const fake = await upload(api, api.tokens.CG, [{ name: 'photo.jpg', bytes: Buffer.from('MZ\x90\x00\x03\x00\x00\x00\x04\x00\xff\xff\x00\x00\xb8', 'latin1') }]);
-    expect(fake.status).toBe(422);
+    expect(fake.status).toBe(415);
+    expect(fake.body.error.details[0].path).toBe('file[0]');
     expect(fake.body.error.message).toContain('application/');
     const big = await upload(api, api.tokens.CG, [{ name: 'big.png', bytes: Buffer.concat([pngBytes, Buffer.alloc(21 * 1024 * 1024)]) }]);
     expect(big.status).toBe(413);

@@ -5,7 +5,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { FileViewer } from '../../db/evidence.repository';
 import type { EvidenceService } from '../../services/evidence.service';
-import { allowedMediaTypes, UploadQuotaExceeded, UploadStreamError } from '../../services/evidence.store';
+import { allowedMediaTypes, UnacceptedMediaType, UploadQuotaExceeded, UploadStreamError } from '../../services/evidence.store';
 import { requireToken, type TokenPrincipal } from '../auth';
 import { HttpError } from '../errors';
 import { storedFileSchema } from '../schemas';
@@ -60,6 +60,8 @@ export function evidenceRoutes(deps: { evidence: EvidenceService }) {
             stored.push({ file: `sha256:${file.sha256}`, sha256: file.sha256, name: file.name, size: file.size, mediaType: file.mediaType });
           } catch (error) {
             if (error instanceof UploadStreamError) throw clientFault(error.source);
+            // RFC 9110: a 415 also when the type is found by inspecting the content itself.
+            if (error instanceof UnacceptedMediaType) throw new HttpError('unsupported_media_type', error.message, error.details);
             if (error instanceof UploadQuotaExceeded) {
               throw new HttpError('rate_limited', `上传已达每日限额 / daily upload quota of ${error.quotaBytes} bytes reached`, [], {
                 'retry-after': '3600',

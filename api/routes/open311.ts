@@ -102,8 +102,8 @@ const postRequestSchema = z
   .object({
     api_key: z.string().max(200).optional(),
     service_code: z.enum(serviceCodes),
-    lat: z.coerce.number().min(-90).max(90).optional(),
-    long: z.coerce.number().min(-180).max(180).optional(),
+    lat: z.number().min(-90).max(90).optional(),
+    long: z.number().min(-180).max(180).optional(),
     address_string: text(500).optional(),
     address_id: z.string().max(100).optional(),
     email: emailSchema.optional(),
@@ -115,14 +115,41 @@ const postRequestSchema = z
     description: text(4000),
     media_url: httpUrlSchema.optional(),
   })
-  .catchall(z.string());
+  .catchall(z.string())
+  // GeoReport needs a location: a point (lat and long together), an address, or an address id.
+  .refine((b) => (b.lat === undefined) === (b.long === undefined), { message: '纬度与经度须同时给出 / lat and long go together', path: ['lat'] })
+  .refine((b) => b.lat !== undefined || b.address_string !== undefined || b.address_id !== undefined, {
+    message: '须给出位置：lat 与 long，或 address_string / a location is required: lat and long, or address_string',
+  })
+  // The same two rules, as JSON Schema states them for clients.
+  .meta({
+    dependentRequired: { lat: ['long'], long: ['lat'] },
+    anyOf: [{ required: ['lat', 'long'] }, { required: ['address_string'] }, { required: ['address_id'] }],
+  });
 
-/** GeoReport needs a location: a point (lat and long), an address, or an address id. */
-const locatedSchema = z.union([
-  z.looseObject({ lat: z.coerce.number().min(-90).max(90), long: z.coerce.number().min(-180).max(180) }),
-  z.looseObject({ address_string: text(500) }),
-  z.looseObject({ address_id: z.string().min(1).max(100) }),
-], { error: '须给出位置：lat 与 long，或 address_string / a location is required: lat and long, or address_string' });
+/**
+ * A form carries text only: the fields its schema declares as numbers are read as numbers before
+ * the body is checked (what is not a number stays text, and is refused as such). JSON bodies carry
+ * numbers themselves and are left alone.
+ */
+function numbersFromForm(schema: z.ZodObject) {
+  const numeric = Object.entries(schema.shape)
+    .filter(([, field]) => {
+      let def = (field as z.core.$ZodType)._zod.def as { type: string; innerType?: z.core.$ZodType };
+      while (def.type === 'optional' && def.innerType) def = def.innerType._zod.def;
+      return def.type === 'number';
+    })
+    .map(([key]) => key);
+  return async (request: FastifyRequest): Promise<void> => {
+    if (!request.headers['content-type']?.startsWith('application/x-www-form-urlencoded')) return;
+    const body = request.body as Record<string, unknown> | undefined;
+    if (!body || typeof body !== 'object') return;
+    for (const key of numeric) {
+      const value = body[key];
+      if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) body[key] = Number(value);
+    }
+  };
+}
 
 const jurisdictionQuery = z.object({ jurisdiction_id: z.string().max(100).optional() }).catchall(z.string());
 
@@ -338,12 +365,13 @@ export function open311Routes(deps: { complaints: ComplaintService; timeZone: st
         `/open311/v2/requests.${format}`,
         {
           config: { rateLimit: deps.limits.filing },
+          preValidation: numbersFromForm(postRequestSchema),
           schema: {
             operationId: `open311PostRequest${suffix}`,
           tags: ['open311'],
             summary: `GeoReport v2: report a problem (a complaint); form-encoded or JSON (${format})`,
             consumes: ['application/x-www-form-urlencoded', 'application/json'],
-            body: postRequestSchema.and(locatedSchema),
+            body: postRequestSchema,
             response: { 201: ok(format, z.array(postedSchema), 'the new request: its id is the tracking code, for the reporter only') },
           },
         },
