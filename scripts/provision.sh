@@ -99,32 +99,24 @@ LAUNCHER
   mv "$ts_dir/launcher.tmp" "$ts_launcher"
 fi
 
-if [[ ! -x "$st" ]]; then
-  command -v python3 >/dev/null || { log "Python 3 is required for schemathesis (API tests)"; exit 1; }
-  log "installing schemathesis $SCHEMATHESIS_VERSION from PyPI"
-  tmp="$(mktemp -d "$cache/.st.XXXXXX")"
+# A Python tool in a venv of its own under the cache, from PyPI: install_venv DIR PACKAGE==VERSION.
+install_venv() {
+  local dir="$1" requirement="$2" tmp
+  command -v python3 >/dev/null || { log "Python 3 is required for $requirement (API tests)"; exit 1; }
+  log "installing $requirement from PyPI"
+  tmp="$(mktemp -d "$cache/.venv.XXXXXX")"
   python3 -m venv "$tmp/venv"
-  "$tmp/venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION" >&2
-  mkdir -p "$(dirname "$st_dir")"
-  rm -rf "$st_dir"
+  "$tmp/venv/bin/pip" install --quiet --disable-pip-version-check "$requirement" >&2
+  mkdir -p "$(dirname "$dir")"
+  rm -rf "$dir"
   # A venv is tied to its path: move it into place, then rewrite the interpreter paths once.
-  mv "$tmp/venv" "$st_dir"
+  mv "$tmp/venv" "$dir"
   rmdir "$tmp"
-  grep -rl --null "$tmp/venv" "$st_dir/bin" | xargs -0 sed -i "s|$tmp/venv|$st_dir|g"
-fi
+  grep -rl --null "$tmp/venv" "$dir/bin" | xargs -0 sed -i "s|$tmp/venv|$dir|g"
+}
 
-if [[ ! -x "$gr_python" ]]; then
-  command -v python3 >/dev/null || { log "Python 3 is required for the Open311 client tests"; exit 1; }
-  log "installing georeport $GEOREPORT_VERSION (Open311 client) from PyPI"
-  tmp="$(mktemp -d "$cache/.gr.XXXXXX")"
-  python3 -m venv "$tmp/venv"
-  "$tmp/venv/bin/pip" install --quiet --disable-pip-version-check "georeport==$GEOREPORT_VERSION" >&2
-  mkdir -p "$(dirname "$gr_dir")"
-  rm -rf "$gr_dir"
-  mv "$tmp/venv" "$gr_dir"
-  rmdir "$tmp"
-  grep -rl --null "$tmp/venv" "$gr_dir/bin" | xargs -0 sed -i "s|$tmp/venv|$gr_dir|g"
-fi
+[[ -x "$st" ]] || install_venv "$st_dir" "schemathesis==$SCHEMATHESIS_VERSION"
+[[ -x "$gr_python" ]] || install_venv "$gr_dir" "georeport==$GEOREPORT_VERSION"
 
 if $json; then
   printf '{"temporalCli":"%s","testServer":"%s","schemathesis":"%s","georeportPython":"%s","temporalCliVersion":"%s","testServerVersion":"%s"}\n' \

@@ -1,43 +1,23 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Db } from '../db/database';
-import { type CaseService, createCaseService } from '../services/case.service';
+import type { CaseService } from '../services/case.service';
 import { acknowledgeTaskUpdate, getTaskQuery, verifyRectificationUpdate } from '../workflows/messages';
 import { refusal } from './support/assertions';
-import { tempDatabase } from './support/database';
 import { caseRequest, dept, office, photo } from './support/fixtures';
 import { recordHistory } from './support/histories';
-import { createTestWorker, startTimeSkipping } from './support/temporal';
+import { startWorkflowStack, type WorkflowStack } from './support/temporal';
 
 describe('case workflow on the time-skipping server', () => {
   let env: TestWorkflowEnvironment;
-  let db: Db;
-  let worker: Worker;
-  let running: Promise<void>;
   let service: CaseService;
 
-  beforeAll(async () => {
-    env = await startTimeSkipping();
-    const temp = await tempDatabase(['CG', 'JD', 'SJ']);
-    db = temp.db;
-    const created = await createTestWorker(env, db);
-    worker = created.worker;
-    running = worker.run();
-    service = createCaseService({
-      client: env.client,
-      db,
-      taskQueue: created.taskQueue,
-      timeZone: 'Asia/Shanghai',
-    });
-  });
+  let stack: WorkflowStack;
 
-  afterAll(async () => {
-    worker?.shutdown();
-    await running;
-    await db?.destroy();
-    await env?.teardown();
+  beforeAll(async () => {
+    stack = await startWorkflowStack();
+    ({ env, service } = stack);
   });
+  afterAll(() => stack?.close());
 
 
   async function eventActions(caseId: string): Promise<string[]> {

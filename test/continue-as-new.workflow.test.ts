@@ -1,16 +1,14 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../db/database';
-import { type CaseService, createCaseService } from '../services/case.service';
+import type { CaseService } from '../services/case.service';
 import { getTaskQuery, withdrawTaskSignal } from '../workflows/messages';
 import { taskWorkflow } from '../workflows/task.workflow';
 import { refusal } from './support/assertions';
-import { tempDatabase } from './support/database';
 import { caseRequest, dept, office, photo } from './support/fixtures';
 import { recordHistory } from './support/histories';
-import { createTestWorker, startTimeSkipping } from './support/temporal';
+import { startWorkflowStack, type WorkflowStack } from './support/temporal';
 
 const zone = 'Asia/Shanghai';
 
@@ -22,28 +20,17 @@ const zone = 'Asia/Shanghai';
 describe('continue-as-new with something pending, on the time-skipping server', () => {
   let env: TestWorkflowEnvironment;
   let db: Db;
-  let worker: Worker;
-  let running: Promise<void>;
   let service: CaseService;
   let taskQueue: string;
 
-  beforeAll(async () => {
-    env = await startTimeSkipping();
-    const temp = await tempDatabase(['CG', 'JD', 'SJ']);
-    db = temp.db;
-    const created = await createTestWorker(env, db);
-    worker = created.worker;
-    taskQueue = created.taskQueue;
-    running = worker.run();
-    service = createCaseService({ client: env.client, db, taskQueue, timeZone: zone });
-  });
+  let stack: WorkflowStack;
 
-  afterAll(async () => {
-    worker?.shutdown();
-    await running;
-    await db?.destroy();
-    await env?.teardown();
+  beforeAll(async () => {
+    stack = await startWorkflowStack();
+    ({ env, db, service } = stack);
+    taskQueue = stack.taskQueue;
   });
+  afterAll(() => stack?.close());
 
   /** Polls `read` until `accept` holds (a task's first row is written a moment after it starts). */
   async function eventually<T>(read: () => Promise<T>, accept: (value: T) => boolean): Promise<T> {

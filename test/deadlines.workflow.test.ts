@@ -1,21 +1,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setCalendarDay } from '../db/calendar.repository';
 import type { Db } from '../db/database';
 import { listCaseEscalations, listPendingNotifications } from '../db/outbox.repository';
-import { type CaseService, createCaseService } from '../services/case.service';
+import type { CaseService } from '../services/case.service';
 import { officialCalendarData } from '../services/official-calendar';
 import { getTaskQuery } from '../workflows/messages';
 import { taskWorkflow } from '../workflows/task.workflow';
 import { refusal } from './support/assertions';
-import { tempDatabase } from './support/database';
 import { caseRequest, dept, office, photo } from './support/fixtures';
 import { recordHistory } from './support/histories';
-import { createTestWorker, startTimeSkipping } from './support/temporal';
+import { startWorkflowStack, type WorkflowStack } from './support/temporal';
 
 const zone = 'Asia/Shanghai';
 
@@ -27,30 +25,18 @@ const zone = 'Asia/Shanghai';
 describe('deadlines, reminders and escalation on the time-skipping server', () => {
   let env: TestWorkflowEnvironment;
   let db: Db;
-  let worker: Worker;
-  let running: Promise<void>;
   let service: CaseService;
   let taskQueue: string;
   let policyFile: string;
 
-  beforeAll(async () => {
-    env = await startTimeSkipping();
-    const temp = await tempDatabase(['CG', 'JD', 'SJ']);
-    db = temp.db;
-    policyFile = path.join(temp.dir, 'policy.json');
-    const created = await createTestWorker(env, db, { policyFile });
-    worker = created.worker;
-    taskQueue = created.taskQueue;
-    running = worker.run();
-    service = createCaseService({ client: env.client, db, taskQueue, timeZone: zone });
-  });
+  let stack: WorkflowStack;
 
-  afterAll(async () => {
-    worker?.shutdown();
-    await running;
-    await db?.destroy();
-    await env?.teardown();
+  beforeAll(async () => {
+    stack = await startWorkflowStack({ deps: (dir) => ({ policyFile: (policyFile = path.join(dir, 'policy.json')) }) });
+    ({ env, db, service } = stack);
+    taskQueue = stack.taskQueue;
   });
+  afterAll(() => stack?.close());
 
   /**
    * 10:00 on a Monday at least two days after the server's clock, with no official holiday or

@@ -1,16 +1,14 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../db/database';
 import type { Actor } from '../domain/case.schema';
 import { DomainError, type ErrorCode } from '../domain/errors';
-import { type CaseService, createCaseService } from '../services/case.service';
+import type { CaseService } from '../services/case.service';
 import { getCaseQuery, getTaskQuery } from '../workflows/messages';
-import { tempDatabase } from './support/database';
 import { caseRequest, dept, office, photo } from './support/fixtures';
 import { recordHistory } from './support/histories';
-import { createTestWorker, startTimeSkipping } from './support/temporal';
+import { startWorkflowStack, type WorkflowStack } from './support/temporal';
 
 /** A second office user, acting at the same moment as the first. */
 const colleague: Actor = { role: 'office', name: '创建办 李四' };
@@ -23,26 +21,15 @@ const colleague: Actor = { role: 'office', name: '创建办 李四' };
 describe('commands racing on one case or task', () => {
   let env: TestWorkflowEnvironment;
   let db: Db;
-  let worker: Worker;
-  let running: Promise<void>;
   let service: CaseService;
 
-  beforeAll(async () => {
-    env = await startTimeSkipping();
-    const temp = await tempDatabase(['CG', 'JD', 'SJ', 'ZJ']);
-    db = temp.db;
-    const created = await createTestWorker(env, db);
-    worker = created.worker;
-    running = worker.run();
-    service = createCaseService({ client: env.client, db, taskQueue: created.taskQueue, timeZone: 'Asia/Shanghai' });
-  });
+  let stack: WorkflowStack;
 
-  afterAll(async () => {
-    worker?.shutdown();
-    await running;
-    await db?.destroy();
-    await env?.teardown();
+  beforeAll(async () => {
+    stack = await startWorkflowStack({ departments: ['CG', 'JD', 'SJ', 'ZJ'] });
+    ({ env, db, service } = stack);
   });
+  afterAll(() => stack?.close());
 
   /**
    * Sends two commands together (`b` first when `bFirst`) and waits until each has answered or

@@ -5,6 +5,8 @@ import { inject } from 'vitest';
 import { type ActivityDeps, createActivities } from '../../activities';
 import type { Db } from '../../db/database';
 import { ensureSearchAttributes } from '../../worker/search-attributes';
+import { type CaseService, createCaseService } from '../../services/case.service';
+import { tempDatabase } from './database';
 
 /** A time-skipping Temporal test server from the provisioned Java launcher, search attributes registered. */
 export async function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
@@ -30,4 +32,38 @@ export async function createTestWorker(
     activities: createActivities({ db, timeZone: 'Asia/Shanghai', ...deps }),
   });
   return { worker, taskQueue };
+}
+
+/** A worker on the time-skipping server over a fresh SQLite file, with the case service on top. */
+export interface WorkflowStack {
+  readonly env: TestWorkflowEnvironment;
+  readonly db: Db;
+  readonly dir: string;
+  readonly taskQueue: string;
+  readonly service: CaseService;
+  close(): Promise<void>;
+}
+
+/** Starts a {@link WorkflowStack} with `departments` added; `deps` reach the worker's activities. */
+export async function startWorkflowStack(
+  options: { departments?: string[]; deps?: (dir: string) => Partial<ActivityDeps> } = {},
+): Promise<WorkflowStack> {
+  const env = await startTimeSkipping();
+  const { db, dir } = await tempDatabase(options.departments ?? ['CG', 'JD', 'SJ']);
+  const { worker, taskQueue } = await createTestWorker(env, db, options.deps?.(dir));
+  const running = worker.run();
+  const service = createCaseService({ client: env.client, db, taskQueue, timeZone: 'Asia/Shanghai' });
+  return {
+    env,
+    db,
+    dir,
+    taskQueue,
+    service,
+    async close() {
+      worker.shutdown();
+      await running;
+      await db.destroy();
+      await env.teardown();
+    },
+  };
 }
