@@ -7,8 +7,9 @@ import { allowedMediaTypes } from '../services/evidence.store';
 
 type Operation = {
   operationId?: string;
+  summary?: string;
   parameters?: { in: string; name: string }[];
-  responses?: Record<string, { links?: Record<string, unknown> }>;
+  responses?: Record<string, { description?: string; links?: Record<string, unknown>; headers?: Record<string, unknown> }>;
   requestBody?: unknown;
 };
 type Document = { paths?: Record<string, Record<string, Operation>> };
@@ -87,9 +88,33 @@ function addUploadBody(doc: Document): void {
   };
 }
 
-/** The document as served: the routes' own, with links and the upload body. */
+/** The operations that answer 201 with where the new thing is. */
+const createdAt: Record<string, string> = {
+  openCase: '/api/v1/cases/{caseId}',
+  addDepartment: '/api/v1/departments/{code}',
+  fileComplaint: '/api/v1/complaints/{trackingCode}',
+};
+
+/** Success responses say what they are (not fastify's "Default Response"), and 201s where the new thing is. */
+function describeSuccess(doc: Document): void {
+  for (const operation of Object.values(doc.paths ?? {}).flatMap((methods) => Object.values(methods))) {
+    for (const [status, response] of Object.entries(operation.responses ?? {})) {
+      if (!status.startsWith('2')) continue;
+      if (!response.description || response.description === 'Default Response') {
+        response.description = status === '201' ? 'created' : (operation.summary ?? 'done');
+      }
+      const location = operation.operationId ? createdAt[operation.operationId] : undefined;
+      if (status === '201' && location) {
+        response.headers = { ...response.headers, Location: { description: `where it is: ${location}`, schema: { type: 'string' } } };
+      }
+    }
+  }
+}
+
+/** The document as served: the routes' own, with links, the upload body and success descriptions. */
 export function completeDocument<T>(doc: T): T {
   addLinks(doc as Document);
   addUploadBody(doc as Document);
+  describeSuccess(doc as Document);
   return doc;
 }

@@ -84,7 +84,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     // Only the proxies named are believed about who the client is; nobody else can pretend.
     trustProxy: trusted.length > 0 ? [...trusted] : false,
     // Path parameters longer than any id are refused by their schemas (400), not by the router.
-    maxParamLength: 1000,
+    routerOptions: { maxParamLength: 1000 },
     frameworkErrors: (error, request, reply) => {
       const body = frameworkErrorBody(error);
       if (pathOf(request.url).startsWith('/open311/')) {

@@ -30,6 +30,15 @@ describe('the API keeps to its OpenAPI document', () => {
         expect(statuses, `${method} ${path} takes an Idempotency-Key`).toContain('409');
       }
     }
+    // Successes say what they are; a 201 says where the new thing is.
+    for (const { path, method, op } of operations()) {
+      for (const [status, response] of Object.entries(op.responses).filter(([code]) => code.startsWith('2'))) {
+        expect((response as { description?: string }).description, `${method} ${path} ${status}`).not.toBe('Default Response');
+      }
+    }
+    for (const created of ['/api/v1/cases', '/api/v1/departments', '/api/v1/complaints']) {
+      expect(doc.paths[created]!.post!.responses['201'], created).toHaveProperty('headers.Location');
+    }
     // The two media types that are not JSON are said so.
     expect(Object.keys(doc.paths['/api/v1/cases/export.csv']!.get!.responses['200']!.content!)).toEqual(['text/csv']);
     expect(Object.keys(doc.paths['/api/v1/evidence/{sha256}']!.get!.responses['200']!.content!)).toEqual(expect.arrayContaining(['image/jpeg', 'application/pdf']));
