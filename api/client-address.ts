@@ -36,6 +36,19 @@ export function clientKey(address: string): string {
     .join(':')}::/64`;
 }
 
+/**
+ * The IPv6 /48 (a site) an address belongs to, for a coarser count beside the per-client one;
+ * undefined for IPv4 (and IPv4-mapped) addresses, which are counted one by one.
+ */
+export function networkKey(address: string): string | undefined {
+  const groups = ipv6Groups(address);
+  if (!groups || (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff)) return undefined;
+  return `${groups
+    .slice(0, 3)
+    .map((g) => g.toString(16))
+    .join(':')}::/48`;
+}
+
 const proxyNames = new Set(['loopback', 'linklocal', 'uniquelocal']);
 
 /** Whether `entry` names trusted proxies as fastify's trustProxy takes them: an address, a CIDR or a range name. */

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import type { z } from 'zod';
 import { HttpError } from './errors';
+import './rate-limits';
 
 /** Who may call a route: anyone, any token holder, the office, or a department (on its own tasks). */
 export type Access = 'public' | 'token' | 'office' | 'department';
@@ -45,7 +46,7 @@ export function errorStatusesOf(route: Pick<RouteOptions, 'schema' | 'config'>):
   if (schema.body || (schema.consumes as string[] | undefined)?.length) statuses.add(400).add(413).add(415);
   const headers = schema.headers as z.ZodObject | undefined;
   if (headers?.shape && 'idempotency-key' in headers.shape) statuses.add(409);
-  if ((config as { rateLimit?: unknown }).rateLimit) statuses.add(429);
+  if (config.publicLimit) statuses.add(429);
   return [...statuses].sort((a, b) => a - b);
 }
 

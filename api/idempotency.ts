@@ -30,6 +30,12 @@ export const idempotencyHeaders = z
   })
   .catchall(z.string());
 
+/** Whether the route's header schema declares the key: only those routes honour one (and have checked its form). */
+function declaresKey(request: FastifyRequest): boolean {
+  const headers = request.routeOptions.schema?.headers as z.ZodObject | undefined;
+  return headers?.shape !== undefined && 'idempotency-key' in headers.shape;
+}
+
 /** A key to pass to Temporal (update id, open request) that is unique per caller. */
 export function requestKeyOf(request: FastifyRequest): string | undefined {
   return request.idempotency ? `${request.idempotency.principal}:${request.idempotency.key}` : undefined;
@@ -58,7 +64,7 @@ export function installIdempotency(app: FastifyInstance, db: Db, options: Idempo
   const waitMs = options.waitMs ?? 30_000;
   app.decorateRequest('idempotency', null);
   app.addHook('preHandler', async (request, reply) => {
-    if (request.method !== 'POST' || request.isMultipart() || request.principal.kind !== 'token') return;
+    if (request.method !== 'POST' || request.principal.kind !== 'token' || !declaresKey(request)) return;
     const key = request.headers['idempotency-key'];
     // The route's header schema has checked the key's form already.
     if (typeof key !== 'string') return;

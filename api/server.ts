@@ -15,12 +15,12 @@ import { createEvidenceService } from '../services/evidence.service';
 import { EvidenceStore, maxEvidenceBytes } from '../services/evidence.store';
 import { createTokenService } from '../services/token.service';
 import { installAuthentication } from './auth';
-import { clientKey } from './client-address';
 import { installContract } from './contract';
-import { errorResponse, frameworkErrorBody, HttpError, installErrorHandling, pathOf } from './errors';
+import { errorResponse, frameworkErrorBody, installErrorHandling, pathOf } from './errors';
 import { installIdempotency } from './idempotency';
 import { caseRoutes } from './routes/cases';
-import { complaintRoutes, type PublicLimits } from './routes/complaints';
+import { installPublicLimits, type PublicLimits } from './rate-limits';
+import { complaintRoutes } from './routes/complaints';
 import { departmentRoutes } from './routes/departments';
 import { evidenceRoutes, fileViewerOf, maxFilesPerUpload } from './routes/evidence';
 import { healthRoutes } from './routes/health';
@@ -52,6 +52,8 @@ export interface ApiOptions {
   readonly uploadQuotaBytes?: number;
   /** How long an upload no case refers to is kept. Default 72 hours. */
   readonly evidenceGraceMs?: number;
+  /** Where the public reaches this API (e.g. https://duban.example.gov.cn), for the links it gives out. */
+  readonly publicUrl?: string | undefined;
   /** The largest JSON body accepted, in bytes. */
   readonly bodyLimit?: number;
 }
@@ -67,6 +69,7 @@ export function apiLimits(config: Readonly<Config>) {
     idempotencyRetentionMs: config.idempotencyRetentionHours * hour,
     uploadQuotaBytes: config.uploadQuotaMb * 1024 * 1024,
     evidenceGraceMs: config.evidenceGraceHours * hour,
+    publicUrl: config.publicUrl,
   } satisfies Partial<ApiOptions>;
 }
 
@@ -139,20 +142,9 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     limits: { fileSize: maxEvidenceBytes, files: maxFilesPerUpload, fields: 10, parts: maxFilesPerUpload + 10 },
     throwFileSizeLimit: true,
   });
-  await app.register(rateLimit, {
-    global: false,
-    keyGenerator: (request) => clientKey(request.ip),
-    // The plugin throws what this returns; the error handlers answer in their own formats.
-    errorResponseBuilder: (_request, context) => {
-      const seconds = Math.ceil(context.ttl / 1000);
-      return Object.assign(
-        new HttpError('rate_limited', `请求过于频繁，请 ${seconds} 秒后再试 / too many requests: retry in ${seconds} s`, [], {
-          'retry-after': String(seconds),
-        }),
-        { statusCode: 429 },
-      );
-    },
-  });
+  // The public's limits count across routes (see api/rate-limits.ts); they answer in each route's format.
+  await app.register(rateLimit, { global: false });
+  installPublicLimits(app, limits);
   installAuthentication(app, tokens);
   // After authentication: who may call a route is checked before its input is read.
   const contract = installContract(app, {
@@ -166,8 +158,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   await app.register(departmentRoutes({ departments }));
   await app.register(caseRoutes({ cases, timeZone: options.timeZone, filesFor: (principal) => evidence.resolverFor(fileViewerOf(principal)) }));
   await app.register(evidenceRoutes({ evidence }));
-  await app.register(complaintRoutes({ complaints, limits }));
-  await app.register(open311Routes({ complaints, timeZone: options.timeZone, limits, startedAt: new Date().toISOString() }));
+  await app.register(complaintRoutes({ complaints }));
+  await app.register(open311Routes({ complaints, timeZone: options.timeZone, startedAt: new Date().toISOString(), publicUrl: options.publicUrl }));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   // Uploads that no case came to refer to are removed after their grace period, in the background.

@@ -26,6 +26,10 @@ const envSchema = z.object({
     .refine((zone) => IANAZone.isValidZone(zone), 'an IANA time zone, e.g. Asia/Shanghai')
     .default('Asia/Shanghai'),
   DUBAN_API_HOST: z.string().min(1).default('127.0.0.1'),
+  DUBAN_PUBLIC_URL: z
+    .url({ protocol: /^https?$/ })
+    .transform((v) => v.replace(/\/+$/, ''))
+    .optional(),
   DUBAN_API_PORT: port.default(8080),
   DUBAN_COMPLAINTS_PER_MINUTE: z.coerce.number().int().min(1).max(100000).default(10),
   DUBAN_PUBLIC_READS_PER_MINUTE: z.coerce.number().int().min(1).max(1000000).default(120),
@@ -61,6 +65,8 @@ export interface Config {
   /** Where the HTTP API listens. */
   readonly apiHost: string;
   readonly apiPort: number;
+  /** Where the public reaches the API (behind a proxy), for the links it gives out; unset: the request's own address. */
+  readonly publicUrl: string | undefined;
   /** Complaints one client address may file per minute. */
   readonly complaintsPerMinute: number;
   /** Public reads (tracking, Open311) one client address may make per minute. */
@@ -108,6 +114,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     timeZone: e.DUBAN_TIMEZONE,
     apiHost: e.DUBAN_API_HOST,
     apiPort: e.DUBAN_API_PORT,
+    publicUrl: e.DUBAN_PUBLIC_URL,
     complaintsPerMinute: e.DUBAN_COMPLAINTS_PER_MINUTE,
     publicReadsPerMinute: e.DUBAN_PUBLIC_READS_PER_MINUTE,
     trustedProxies: Object.freeze(e.DUBAN_TRUSTED_PROXIES),

@@ -33,9 +33,25 @@ export async function saveEvidenceFile(db: Executor, file: StoredFile, uploadedB
     .execute();
   await db
     .insertInto('evidence_uploads')
-    .values({ sha256: file.sha256, uploaded_by: uploadedBy, size: file.size, created_at: now })
-    .onConflict((oc) => oc.columns(['sha256', 'uploaded_by']).doNothing())
+    .values({ sha256: file.sha256, uploaded_by: uploadedBy, size: file.size, name: file.name, created_at: now })
+    .onConflict((oc) => oc.columns(['sha256', 'uploaded_by']).doUpdateSet({ name: file.name }))
     .execute();
+}
+
+/**
+ * A stored file as `viewer` knows it: under the name they gave it if they uploaded it, else under
+ * the name it was first uploaded with (what the cases that refer to it show).
+ */
+export async function findEvidenceFileFor(db: Executor, sha256: string, viewer: FileViewer): Promise<StoredFile | undefined> {
+  const file = await findEvidenceFile(db, sha256);
+  if (!file) return undefined;
+  const own = await db
+    .selectFrom('evidence_uploads')
+    .select('name')
+    .where('sha256', '=', sha256)
+    .where('uploaded_by', '=', viewer.uploader)
+    .executeTakeFirst();
+  return own ? { ...file, name: own.name } : file;
 }
 
 /** An uploaded file's record. */
@@ -76,9 +92,13 @@ export async function fileVisibleTo(db: Executor, sha256: string, viewer: FileVi
   return (await refs.limit(1).executeTakeFirst()) !== undefined;
 }
 
-/** Marks the file as in use now, so that the clean-up of unreferenced files leaves it alone. */
-export async function touchEvidenceFile(db: Executor, sha256: string, now: string): Promise<void> {
-  await db.updateTable('evidence_files').set({ touched_at: now }).where('sha256', '=', sha256).execute();
+/**
+ * Marks the file as in use now, so that the clean-up of unreferenced files leaves it alone;
+ * false when there is no such file (any more).
+ */
+export async function touchEvidenceFile(db: Executor, sha256: string, now: string): Promise<boolean> {
+  const result = await db.updateTable('evidence_files').set({ touched_at: now }).where('sha256', '=', sha256).executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
 }
 
 /** Records that cases refer to files. */

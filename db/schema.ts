@@ -217,6 +217,8 @@ export interface EvidenceUploadTable {
   sha256: string;
   uploaded_by: string;
   size: number;
+  /** The name this uploader gave the file (another uploader of the same bytes never sees it). */
+  name: string;
   created_at: string;
 }
 

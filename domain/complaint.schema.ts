@@ -26,7 +26,8 @@ export type ComplaintInput = z.infer<typeof complaintInputSchema>;
 /** The office turns a complaint into a case: whose it is, how serious, and what to call it. */
 export const complaintConversionSchema = z
   .object({
-    title: trimmed(1, 200).optional(),
+    /** The case's title, in the office's words: the public list shows it (never the complainant's own text). */
+    title: trimmed(1, 200),
     category: trimmed(1, 64),
     severity: z.enum(severities),
     leadDepartment: departmentCodeSchema,

@@ -109,6 +109,16 @@ export function decodeCursor(cursor: string): { key: string | null; id: string }
   return { key: match[1] === 'none' ? null : match[1]!, id: match[2]! };
 }
 
+/** A case as a department sees it: without the complainant's tracking code. */
+function withoutComplaintCode<T extends { complaintCode: string | null }>(view: T): T {
+  return { ...view, complaintCode: null };
+}
+
+function omitKey(payload: Record<string, unknown>, key: string): Record<string, unknown> {
+  const { [key]: _omitted, ...rest } = payload;
+  return rest;
+}
+
 const noFiles: FileResolver = (reference, field) =>
   Promise.reject(
     new DomainError('invalid_input', `${field}: 此处不能引用文件 ${reference} / files cannot be read here`, [
@@ -379,7 +389,14 @@ export function createCaseService(deps: CaseServiceDeps) {
           .filter((t) => t.next !== null)
           .map((t) => ({ ...t.next!, taskId: t.id }))
           .sort((a, b) => (a.at < b.at ? -1 : 1))[0] ?? null;
-      return { case: { ...found, next }, tasks, events };
+      if (viewer?.role !== 'department') return { case: { ...found, next }, tasks, events };
+      // The tracking code is the complainant's own key to their complaint: the office sees it,
+      // a department (perhaps the one complained about) does not.
+      return {
+        case: { ...withoutComplaintCode(found), next },
+        tasks,
+        events: events.map((e) => (e.action === 'case.opened' ? { ...e, payload: omitKey(e.payload, 'complaintCode') } : e)),
+      };
     },
 
     /**
@@ -399,7 +416,7 @@ export function createCaseService(deps: CaseServiceDeps) {
       const last = page.at(-1);
       const nextCursor =
         items.length > limit && last ? encodeCursor({ key: sortKeyOf(last, sort), id: last.id }) : null;
-      return { items: page, nextCursor };
+      return { items: viewer?.role === 'department' ? page.map(withoutComplaintCode) : page, nextCursor };
     },
   };
 }

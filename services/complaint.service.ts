@@ -158,11 +158,12 @@ function toOffice(row: ComplaintViewRow): OfficeComplaint {
 
 function toPublished(row: ComplaintViewRow): PublishedRequest | undefined {
   const kase = publicCase(row);
-  if (!kase || row.status !== 'converted' || unpublishedCaseStatuses.includes(kase.status)) return undefined;
+  if (!kase || !row.case_title || row.status !== 'converted' || unpublishedCaseStatuses.includes(kase.status)) return undefined;
   return {
     caseId: kase.id,
     status: kase.status === 'closed' ? 'closed' : 'in_progress',
-    title: row.case_title ?? row.title,
+    // The office's words, given when it accepted the complaint; never the complainant's own.
+    title: row.case_title ?? '',
     category: row.category,
     serviceCode: row.service_code,
     address: row.location_address,
@@ -290,7 +291,7 @@ export function createComplaintService(deps: { db: Db; cases: CaseService; now?:
       try {
         opened = await deps.cases.openCase(
           {
-            title: parsed.title ?? row.title,
+            title: parsed.title,
             description: row.description,
             category: parsed.category,
             severity: parsed.severity,
@@ -312,19 +313,26 @@ export function createComplaintService(deps: { db: Db; cases: CaseService; now?:
           { requestKey: `complaint:${trackingCode}`, complaintCode: trackingCode },
         );
       } catch (error) {
-        // Refused (an unknown department, say): the complaint goes back to triage, if this call
-        // claimed it. A passing failure leaves the claim for the retry to finish.
-        if (claimed && error instanceof DomainError) {
+        // The request itself refused (an unknown department, say), before any case was reserved:
+        // the complaint goes back to triage, if this call claimed it. A conflict means another
+        // conversion of it holds the case already; a passing failure leaves the claim for the
+        // retry to finish. Neither gives the complaint back.
+        if (claimed && error instanceof DomainError && error.code !== 'conflict') {
           await transitionComplaint(deps.db, trackingCode, ['converting'], { status: 'received', updated_at: now().toISOString() });
+        }
+        if (error instanceof DomainError && error.code === 'conflict') {
+          throw new DomainError('invalid_state', `投诉 ${trackingCode} 正由另一受理请求办理 / complaint ${trackingCode} is being converted by another request`);
         }
         throw error;
       }
       if (row.case_id !== opened.caseId) {
-        await transitionComplaint(deps.db, trackingCode, ['converting', 'converted'], {
+        const recorded = await transitionComplaint(deps.db, trackingCode, ['converting', 'converted'], {
           status: 'converted',
           case_id: opened.caseId,
           updated_at: now().toISOString(),
         });
+        // Nothing takes a complaint out of converting but this; if it did, say so rather than hide it.
+        if (!recorded) throw new Error(`complaint ${trackingCode} left converting while case ${opened.caseId} was opened from it`);
       }
       return toOffice((await findComplaintView(deps.db, trackingCode))!);
     },

@@ -6,6 +6,7 @@ import {
   type FileViewer,
   fileVisibleTo,
   findEvidenceFile,
+  findEvidenceFileFor,
   saveEvidenceFile,
   touchEvidenceFile,
   uploadedBytesSince,
@@ -32,25 +33,49 @@ const day = 24 * 3_600_000;
 export function createEvidenceService(deps: EvidenceServiceDeps) {
   const now = deps.now ?? (() => new Date());
   const notFound = (sha256: string) => new DomainError('not_found', `没有文件 ${sha256} / no file ${sha256}`);
+  const uploading = new Map<string, Promise<void>>();
+
+  async function uploadNow(uploader: string, source: Readable, name: string, field: string): Promise<StoredFile> {
+    const used = await uploadedBytesSince(deps.db, uploader, new Date(now().getTime() - day).toISOString());
+    const remaining = deps.quotaBytes - used;
+    if (remaining <= 0) {
+      source.resume();
+      throw new UploadQuotaExceeded(deps.quotaBytes);
+    }
+    try {
+      // The record is written before the bytes land, so that the clean-up of unreferenced files
+      // never takes bytes that a record is about to claim.
+      return await deps.store.putStream(source, name, field, {
+        maxBytes: remaining,
+        beforeCommit: (file) => saveEvidenceFile(deps.db, file, uploader, now().toISOString()),
+      });
+    } catch (error) {
+      if (error instanceof UploadQuotaExceeded) throw new UploadQuotaExceeded(deps.quotaBytes);
+      throw error;
+    }
+  }
 
   return {
-    /** Stores one uploaded file for `uploader`; throws UploadQuotaExceeded past the quota. */
-    async upload(uploader: string, source: Readable, name: string, field: string): Promise<StoredFile> {
-      const used = await uploadedBytesSince(deps.db, uploader, new Date(now().getTime() - day).toISOString());
-      const remaining = deps.quotaBytes - used;
-      if (remaining <= 0) {
-        source.resume();
-        throw new UploadQuotaExceeded(deps.quotaBytes);
-      }
-      let file: StoredFile;
-      try {
-        file = await deps.store.putStream(source, name, field, { maxBytes: remaining });
-      } catch (error) {
-        if (error instanceof UploadQuotaExceeded) throw new UploadQuotaExceeded(deps.quotaBytes);
-        throw error;
-      }
-      await saveEvidenceFile(deps.db, file, uploader, now().toISOString());
-      return file;
+    /**
+     * Stores one uploaded file for `uploader`; throws UploadQuotaExceeded past the quota. One
+     * upload at a time per uploader (in this process), so that parallel uploads cannot each spend
+     * the same remaining quota.
+     */
+    upload(uploader: string, source: Readable, name: string, field: string): Promise<StoredFile> {
+      const previous = uploading.get(uploader) ?? Promise.resolve();
+      const mine = previous.then(
+        () => uploadNow(uploader, source, name, field),
+        () => uploadNow(uploader, source, name, field),
+      );
+      const tail = mine.then(
+        () => undefined,
+        () => undefined,
+      );
+      uploading.set(uploader, tail);
+      void tail.then(() => {
+        if (uploading.get(uploader) === tail) uploading.delete(uploader);
+      });
+      return mine;
     },
 
     /**
@@ -61,7 +86,9 @@ export function createEvidenceService(deps: EvidenceServiceDeps) {
       return async (reference, field) => {
         const match = /^sha256:([0-9a-f]{64})$/.exec(reference);
         const sha256 = match?.[1];
-        const file = sha256 && (await fileVisibleTo(deps.db, sha256, viewer)) ? await findEvidenceFile(deps.db, sha256) : undefined;
+        // Marked in use first: a clean-up after this keeps it, one before it leaves nothing to find.
+        const present = sha256 !== undefined && (await touchEvidenceFile(deps.db, sha256, now().toISOString()));
+        const file = present && (await fileVisibleTo(deps.db, sha256, viewer)) ? await findEvidenceFileFor(deps.db, sha256, viewer) : undefined;
         if (!sha256 || !file) {
           // Which files a caller may attach is a matter of state (uploads, cases): 409.
           throw new DomainError(
@@ -70,14 +97,13 @@ export function createEvidenceService(deps: EvidenceServiceDeps) {
             [{ path: field, message: 'not a file you uploaded (use the sha256:<hex> reference from POST /api/v1/evidence)' }],
           );
         }
-        await touchEvidenceFile(deps.db, sha256, now().toISOString());
         return file;
       };
     },
 
     /** A file `viewer` may download, and where its bytes are; not_found otherwise. */
     async download(viewer: FileViewer, sha256: string): Promise<{ file: StoredFile; path: string }> {
-      const file = (await fileVisibleTo(deps.db, sha256, viewer)) ? await findEvidenceFile(deps.db, sha256) : undefined;
+      const file = (await fileVisibleTo(deps.db, sha256, viewer)) ? await findEvidenceFileFor(deps.db, sha256, viewer) : undefined;
       if (!file) throw notFound(sha256);
       return { file, path: deps.store.pathOf(sha256) };
     },

@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { fileTypeFromFile } from 'file-type';
 import type { Evidence, EvidenceRequest } from '../domain/case.schema';
 import { DomainError } from '../domain/errors';
+import { leadingCharacters } from '../domain/text';
 
 /** Largest evidence file accepted, in bytes. */
 export const maxEvidenceBytes = 20 * 1024 * 1024;
@@ -79,7 +80,12 @@ export class EvidenceStore {
    * unaccepted content, UploadQuotaExceeded past `maxBytes`, UploadStreamError when the source
    * fails, and the file system's own error when the disk does.
    */
-  async putStream(source: Readable, name: string, field = 'file', options: { maxBytes?: number } = {}): Promise<StoredFile> {
+  async putStream(
+    source: Readable,
+    name: string,
+    field = 'file',
+    options: { maxBytes?: number; beforeCommit?: (file: StoredFile) => Promise<void> } = {},
+  ): Promise<StoredFile> {
     const incoming = path.join(this.root, '.incoming');
     await fs.promises.mkdir(incoming, { recursive: true });
     const tmp = path.join(incoming, `${process.pid}.${crypto.randomUUID()}.tmp`);
@@ -117,11 +123,13 @@ export class EvidenceStore {
       const mediaType = await sniffMediaType(tmp, size);
       if (!allowedMediaTypes.has(mediaType)) throw new UnacceptedMediaType(mediaType, field);
       const sha256 = hash.digest('hex');
+      const file: StoredFile = { kind: 'file', sha256, name: leadingCharacters(path.basename(name), 255) || sha256, size, mediaType };
+      await options.beforeCommit?.(file);
       const target = this.pathOf(sha256);
       await fs.promises.mkdir(path.dirname(target), { recursive: true });
-      // Same bytes, same name: whichever upload lands last simply replaces an identical file.
+      // Same bytes: whichever upload lands last simply replaces an identical file.
       await fs.promises.rename(tmp, target);
-      return { kind: 'file', sha256, name: path.basename(name).slice(0, 255) || sha256, size, mediaType };
+      return file;
     } finally {
       await fs.promises.rm(tmp, { force: true });
     }

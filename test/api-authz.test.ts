@@ -204,7 +204,7 @@ const rows: Record<OperationKey, Row> = {
       return (as) =>
         as.POST('/api/v1/complaints/{trackingCode}/convert', {
           params: { path: { trackingCode } },
-          body: { category: '其他', severity: 'general', leadDepartment: 'CG' },
+          body: { title: '受理', category: '其他', severity: 'general', leadDepartment: 'CG' },
         });
     },
     expect: byRole(200, 403, 403),

@@ -44,7 +44,8 @@ async function upload(api: ApiStack, token: string | undefined, files: { name: s
 describe('HTTP API over real HTTP', () => {
   let api: ApiStack;
   beforeAll(async () => {
-    api = await startApiStack({ complaintsPerMinute: 5 });
+    // Rate limits have tests of their own (public-data.test.ts): here they stay out of the way.
+    api = await startApiStack();
   });
   afterAll(() => api?.close());
 
@@ -308,7 +309,7 @@ describe('HTTP API over real HTTP', () => {
     expect(queue[0]?.contact).toEqual({ name: '李四', phone: '13800000000' });
     expect((await api.as.CG.GET('/api/v1/complaints')).response.status).toBe(403);
 
-    const conversion: JsonBody<'/api/v1/complaints/{trackingCode}/convert', 'post'> = { category: '环境卫生', severity: 'serious', leadDepartment: 'JD' };
+    const conversion: JsonBody<'/api/v1/complaints/{trackingCode}/convert', 'post'> = { title: '解放路垃圾未清运', category: '环境卫生', severity: 'serious', leadDepartment: 'JD' };
     const [first, second] = await Promise.all([
       api.as.office.POST('/api/v1/complaints/{trackingCode}/convert', { ...complaint, body: conversion }),
       api.as.office.POST('/api/v1/complaints/{trackingCode}/convert', { ...complaint, body: conversion }),
@@ -366,7 +367,7 @@ describe('HTTP API over real HTTP', () => {
     expect((await api.as.public.GET('/open311/v2/tokens/{token}.json', { params: { path: { token: id } } })).data).toEqual([{ service_request_id: id, token: id }]);
     await api.as.office.POST('/api/v1/complaints/{trackingCode}/convert', {
       params: { path: { trackingCode: id } },
-      body: { category: '市政设施', severity: 'major', leadDepartment: 'SJ' },
+      body: { title: '延安路井盖松动', category: '市政设施', severity: 'major', leadDepartment: 'SJ' },
     });
     const converted = dataOf(await api.as.public.GET('/open311/v2/requests/{id}.json', request))[0]!;
     expect(converted).toMatchObject({ status: 'open', agency_responsible: '部门 SJ' });
@@ -389,17 +390,5 @@ describe('HTTP API over real HTTP', () => {
     expect((await api.as.public.GET('/open311/v2/requests/{id}.json', { params: { path: { id: 'TS-00000-00000' } } })).error).toEqual([
       { code: 404, description: expect.any(String) },
     ]);
-  });
-
-  it('rate limits complaints per client address', async () => {
-    const statuses: number[] = [];
-    for (let i = 0; i < 8; i++) {
-      statuses.push((await api.as.public.POST('/api/v1/complaints', { body: { description: `第 ${i} 次` } })).response.status);
-    }
-    expect(statuses).toContain(429);
-    const limited = await api.as.public.POST('/api/v1/complaints', { body: { description: 'again' } });
-    expect(limited.response.status).toBe(429);
-    expect(limited.error?.error.code).toBe('rate_limited');
-    expect(Number(limited.response.headers.get('retry-after'))).toBeGreaterThan(0);
   });
 });

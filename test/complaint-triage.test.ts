@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiStack, startApiStack } from './support/api';
 
-const conversion = { category: '环境卫生', severity: 'general', leadDepartment: 'CG' };
+const conversion = { title: '受理的投诉', category: '环境卫生', severity: 'general', leadDepartment: 'CG' };
 
 /** Two office users triaging one complaint at once: exactly one decision takes effect. */
 describe('complaint triage under concurrency', () => {

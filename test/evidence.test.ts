@@ -10,9 +10,9 @@ import { type ApiStack, pngBytes, startApiStack } from './support/api';
 /** A PNG of its own: the same image with a unique trailer, so that each test's file is distinct. */
 const uniquePng = () => Buffer.concat([pngBytes, crypto.randomBytes(16)]);
 
-async function upload(api: ApiStack, token: string, files: Buffer[]) {
+async function upload(api: ApiStack, token: string, files: Buffer[], name?: string) {
   const form = new FormData();
-  files.forEach((bytes, i) => form.append('file', new Blob([bytes]), `photo-${i}.png`));
+  files.forEach((bytes, i) => form.append('file', new Blob([bytes]), name ?? `photo-${i}.png`));
   const response = await fetch(`${api.url}/api/v1/evidence`, { method: 'POST', body: form, headers: { authorization: `Bearer ${token}` } });
   return { status: response.status, body: (await response.json()) as any, headers: response.headers };
 }
@@ -76,6 +76,24 @@ describe('evidence files: who may attach and read them, quotas, faults and clean
     expect((await upload(api, api.tokens.JD, [uniquePng()])).status).toBe(201);
   });
 
+  it('holds the quota when one token uploads in parallel', async () => {
+    const token = (await createTokenService({ db: api.db }).create({ role: 'department', department: 'SJ', name: '并发上传' })).token;
+    const statuses = await Promise.all(Array.from({ length: 6 }, () => upload(api, token, [uniquePng()]).then((r) => r.status)));
+    expect(statuses.filter((s) => s === 201)).toHaveLength(3);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(3);
+  });
+
+  it('shows each uploader of the same bytes the name they gave them, never another’s', async () => {
+    const bytes = uniquePng();
+    expect((await upload(api, api.tokens.CG, [bytes], '举报人张三-身份证.png')).status).toBe(201);
+    const theirs = await upload(api, api.tokens.JD, [bytes], 'mine.png');
+    expect(theirs.body[0].name).toBe('mine.png');
+    const download = await fetch(`${api.url}/api/v1/evidence/${theirs.body[0].sha256}`, { headers: { authorization: `Bearer ${api.tokens.JD}` } });
+    expect(download.status).toBe(200);
+    expect(decodeURIComponent(download.headers.get('content-disposition')!)).toContain('mine.png');
+    expect(decodeURIComponent(download.headers.get('content-disposition')!)).not.toContain('张三');
+  });
+
   it('answers a fault of the server as a plain 500, a broken body as a 400', async () => {
     const incoming = path.join(api.dir, 'evidence', '.incoming');
     fs.rmSync(incoming, { recursive: true, force: true });
@@ -100,11 +118,13 @@ describe('evidence files: who may attach and read them, quotas, faults and clean
   });
 
   it('removes uploads that no case refers to once their grace period is over, and keeps the rest', async () => {
-    const referenced = (await upload(api, api.tokens.CG, [uniquePng()])).body[0];
-    const forgotten = (await upload(api, api.tokens.CG, [uniquePng()])).body[0];
+    // A token of its own: the others have spent their quotas above.
+    const token = (await createTokenService({ db: api.db }).create({ role: 'department', department: 'CG', name: '清理' })).token;
+    const referenced = (await upload(api, token, [uniquePng()])).body[0];
+    const forgotten = (await upload(api, token, [uniquePng()])).body[0];
     const caseId = await openCase('CG');
-    await api.call('POST', `/api/v1/cases/${caseId}/tasks/${caseId}-T1/acknowledge`, { token: api.tokens.CG, body: {} });
-    expect((await progress(caseId, api.tokens.CG, referenced.file)).status).toBe(200);
+    await api.call('POST', `/api/v1/cases/${caseId}/tasks/${caseId}-T1/acknowledge`, { token, body: {} });
+    expect((await progress(caseId, token, referenced.file)).status).toBe(200);
     const store = new EvidenceStore(path.join(api.dir, 'evidence'));
     const later = new Date(Date.now() + 2 * 3_600_000);
     const service = (graceMs: number) => createEvidenceService({ db: api.db, store, quotaBytes: quota, graceMs, now: () => later });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiStack, startApiStack } from './support/api';
 
-const conversion = { category: '环境卫生', severity: 'general', leadDepartment: 'JD' };
+const conversion = { title: '垃圾清运', category: '环境卫生', severity: 'general', leadDepartment: 'JD' };
 
 /** What anyone without a token can read: only what the office accepted, without personal data, a page at a time. */
 describe('what the public can see of complaints', () => {
@@ -105,6 +105,68 @@ describe('what the public can see of complaints', () => {
   });
 });
 
+/** What a department and a careless conversion can reveal: nothing of the complainant's. */
+describe('what the complainant keeps to themselves', () => {
+  let api: ApiStack;
+  beforeAll(async () => {
+    api = await startApiStack({ complaintsPerMinute: 100_000 });
+  });
+  afterAll(() => api?.close());
+
+  it('publishes a point-only Open311 report coarsened, and only in the office’s words', async () => {
+    const form = new URLSearchParams({ service_code: 'noise', lat: '31.230416', long: '121.473701', description: '我是张三，电话13800000000，楼上每晚施工噪声' });
+    const posted = await api.call('POST', '/open311/v2/requests.json', { body: form.toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(posted.status).toBe(201);
+    const code = posted.body[0].service_request_id as string;
+    // The office must say in its own words what the public will read.
+    const untitled = await api.call('POST', `/api/v1/complaints/${code}/convert`, { token: api.tokens.office, body: { category: '噪声扰民', severity: 'general', leadDepartment: 'CG' } });
+    expect(untitled.status).toBe(400);
+    expect(untitled.body.error.details.map((d: { path: string }) => d.path)).toContain('body.title');
+    const converted = await api.call('POST', `/api/v1/complaints/${code}/convert`, {
+      token: api.tokens.office,
+      body: { title: '某小区夜间施工噪声', category: '噪声扰民', severity: 'general', leadDepartment: 'CG' },
+    });
+    expect(converted.status).toBe(200);
+    for (const format of ['json', 'xml']) {
+      const listed = await api.call('GET', `/open311/v2/requests.${format}`);
+      expect(listed.text).toContain('某小区夜间施工噪声');
+      for (const secret of ['张三', '13800000000', '31.230416', '121.473701', code]) expect(listed.text, `${format}: ${secret}`).not.toContain(secret);
+    }
+    const [one] = (await api.call('GET', '/open311/v2/requests.json')).body;
+    expect(one).toMatchObject({ address: '31.23,121.474', lat: 31.23, long: 121.474 });
+    // The office still has the exact point.
+    const office = (await api.call('GET', `/api/v1/complaints?trackingCode=${code}`, { token: api.tokens.office })).body[0];
+    expect([office.lat, office.lng]).toEqual([31.230416, 121.473701]);
+  });
+
+  it('never shows a department the tracking code of the complaint behind its case', async () => {
+    const code = (await api.call('POST', '/api/v1/complaints', { body: { description: '路灯不亮' } })).body.trackingCode as string;
+    const converted = await api.call('POST', `/api/v1/complaints/${code}/convert`, {
+      token: api.tokens.office,
+      body: { title: '路灯不亮', category: '市政设施', severity: 'general', leadDepartment: 'CG' },
+    });
+    const caseId = converted.body.case.id as string;
+    const own = await api.call('GET', `/api/v1/cases/${caseId}`, { token: api.tokens.CG });
+    expect(own.status).toBe(200);
+    expect(own.body.case.complaintCode).toBeNull();
+    expect(own.text).not.toContain(code);
+    const listed = await api.call('GET', '/api/v1/cases?source=complaint', { token: api.tokens.CG });
+    expect(listed.body.items.map((c: { id: string }) => c.id)).toContain(caseId);
+    expect(listed.text).not.toContain(code);
+    // The office sees it, on the case and on its timeline.
+    const office = await api.call('GET', `/api/v1/cases/${caseId}`, { token: api.tokens.office });
+    expect(office.body.case.complaintCode).toBe(code);
+    expect(office.body.events[0].payload.complaintCode).toBe(code);
+  });
+
+  it('claims no Idempotency-Key for a token holder on a route that does not take one', async () => {
+    const before = await api.db.selectFrom('idempotency_keys').select('key').execute();
+    const filed = await api.call('POST', '/api/v1/complaints', { token: api.tokens.CG, body: { description: '带键' }, headers: { 'idempotency-key': 'x'.repeat(5000) } });
+    expect(filed.status).toBe(201);
+    expect(await api.db.selectFrom('idempotency_keys').select('key').execute()).toEqual(before);
+  });
+});
+
 /** Rate limits key the real client: through trusted proxies only, IPv6 by its /64. */
 describe('rate limits behind a trusted proxy', () => {
   let api: ApiStack;
@@ -131,6 +193,31 @@ describe('rate limits behind a trusted proxy', () => {
     expect((await fileFrom('203.0.113.1')).status).toBe(201);
   });
 
+  it('counts filing on the API and through Open311 as one budget', async () => {
+    const client = '192.0.2.77';
+    const headers = { 'x-forwarded-for': client };
+    const statuses = [
+      (await api.call('POST', '/api/v1/complaints', { body: { description: 'API' }, headers })).status,
+      (await api.call('POST', '/open311/v2/requests.json', { body: { service_code: 'noise', description: 'json', address_string: '某路' }, headers })).status,
+      (await api.call('POST', '/open311/v2/requests.xml', { body: { service_code: 'noise', description: 'xml', address_string: '某路' }, headers })).status,
+      (await api.call('POST', '/open311/v2/requests.json', { body: { service_code: 'noise', description: 'json', address_string: '某路' }, headers })).status,
+    ];
+    expect(statuses).toEqual([201, 201, 201, 429]);
+  });
+
+  it('lets a whole IPv6 /48 file ten clients’ worth, however many /64s it rotates through', async () => {
+    const statuses: number[] = [];
+    for (let subnet = 0; subnet < 12; subnet++) {
+      for (let i = 0; i < 3; i++) statuses.push((await fileFrom(`2001:db8:48:${subnet.toString(16)}::${i + 1}`)).status);
+    }
+    // 3 per /64 × 12 /64s asked; 30 (ten clients' worth) allowed.
+    expect(statuses.filter((s) => s === 201)).toHaveLength(30);
+    expect(statuses.slice(30).every((s) => s === 429)).toBe(true);
+    expect(statuses.slice(30)).toHaveLength(6);
+    // Another site is counted apart.
+    expect((await fileFrom('2001:db8:49::1')).status).toBe(201);
+  });
+
   it('counts an IPv6 client by its /64', async () => {
     const statuses = [];
     for (const host of ['1', '2', 'beef', 'cafe:1']) statuses.push((await fileFrom(`2001:db8:1:1::${host}`)).status);
@@ -138,17 +225,17 @@ describe('rate limits behind a trusted proxy', () => {
     expect((await fileFrom('2001:db8:1:2::1')).status).toBe(201);
   });
 
-  it('limits public reads as well, in each format’s own error shape', async () => {
+  it('limits public reads as well, one budget across them, in each format’s own error shape', async () => {
     const code = (await fileFrom('198.51.100.9')).body.trackingCode as string;
     const read = (path: string) => api.call('GET', path, { headers: { 'x-forwarded-for': '198.51.100.7' } });
     const statuses = [];
-    for (let i = 0; i < 4; i++) statuses.push((await read(`/api/v1/complaints/${code}`)).status);
+    for (const path of [`/api/v1/complaints/${code}`, '/open311/v2/requests.json', `/open311/v2/requests/${code}.xml`, '/open311/v2/services.json']) {
+      statuses.push((await read(path)).status);
+    }
     expect(statuses).toEqual([200, 200, 200, 200]);
     const json = await read(`/api/v1/complaints/${code}`);
     expect(json.status).toBe(429);
     expect(json.body.error.code).toBe('rate_limited');
-    // Each route counts on its own: Open311 reads have their own budget, refused in XML there.
-    for (let i = 0; i < 4; i++) expect((await read('/open311/v2/requests.xml')).status).toBe(200);
     const xml = await read('/open311/v2/requests.xml');
     expect(xml.status).toBe(429);
     expect(xml.text).toContain('<errors><error><code>429</code>');

@@ -11,29 +11,17 @@ import { officeComplaintSchema, publicComplaintSchema } from '../schemas';
 export const trackingCodeSchema = z.string().regex(trackingCodePattern).describe('tracking code, e.g. TS-7K3MQ-9Q2PX');
 const trackingCodeParams = z.object({ trackingCode: trackingCodeSchema });
 
-/** A per-client limit applied by @fastify/rate-limit. */
-export interface RateLimit {
-  readonly max: number;
-  readonly timeWindow: number;
-}
-
-/** The public's limits: on filing complaints, and on reading what is public. */
-export interface PublicLimits {
-  readonly filing: RateLimit;
-  readonly reading: RateLimit;
-}
-
 /**
  * Complaints (投诉/举报): the public files them and follows them by tracking code; the office
  * triages them into cases or dismisses them.
  */
-export function complaintRoutes(deps: { complaints: ComplaintService; limits: PublicLimits }) {
+export function complaintRoutes(deps: { complaints: ComplaintService }) {
   return async (fastify: FastifyInstance): Promise<void> => {
     const app = fastify.withTypeProvider<ZodTypeProvider>();
     app.post(
       '/api/v1/complaints',
       {
-        config: { rateLimit: deps.limits.filing },
+        config: { publicLimit: 'filing' },
         schema: {
           operationId: 'fileComplaint',
           tags: ['complaints'],
@@ -50,7 +38,7 @@ export function complaintRoutes(deps: { complaints: ComplaintService; limits: Pu
     app.get(
       '/api/v1/complaints/:trackingCode',
       {
-        config: { rateLimit: deps.limits.reading },
+        config: { publicLimit: 'reading' },
         schema: {
           operationId: 'trackComplaint',
           tags: ['complaints'],

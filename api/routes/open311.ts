@@ -7,10 +7,9 @@ import { phoneSchema } from '../../domain/case.schema';
 import { emailSchema, httpUrlSchema, leadingCharacters, text } from '../../domain/text';
 import { instantSchema, presentInstants } from '../../domain/time';
 import type { ComplaintService, PublicComplaint, PublishedRequest } from '../../services/complaint.service';
-import { trackingCodePattern } from '../../services/complaint.service';
+import { coarseCoordinate, trackingCodePattern } from '../../services/complaint.service';
 import { answerFor, HttpError, httpErrorStatus } from '../errors';
 import { xmlDocument } from '../xml';
-import type { PublicLimits } from './complaints';
 
 /** The kinds of problem the public can report, as Open311 services. */
 export const open311Services = [
@@ -251,7 +250,7 @@ const xmlShape = {
  * only complaints the office accepted, named by their case, in pages of at most 100; the
  * complainant follows their own by its tracking code.
  */
-export function open311Routes(deps: { complaints: ComplaintService; timeZone: string; limits: PublicLimits; startedAt: string }) {
+export function open311Routes(deps: { complaints: ComplaintService; timeZone: string; startedAt: string; publicUrl?: string | undefined }) {
   return async (fastify: FastifyInstance): Promise<void> => {
     const app = fastify.withTypeProvider<ZodTypeProvider>();
     app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -278,7 +277,7 @@ export function open311Routes(deps: { complaints: ComplaintService; timeZone: st
       app.get(
         `/open311/discovery.${format}`,
         {
-          config: { rateLimit: deps.limits.reading },
+          config: { publicLimit: 'reading' },
           schema: {
             operationId: `open311Discovery${suffix}`,
           tags: ['open311'],
@@ -294,7 +293,8 @@ export function open311Routes(deps: { complaints: ComplaintService; timeZone: st
             endpoints: [
               {
                 specification: 'http://wiki.open311.org/GeoReport_v2',
-                url: `${request.protocol}://${request.host}/open311/v2`,
+                // The configured public address; without one, the address the request came to.
+                url: `${deps.publicUrl ?? `${request.protocol}://${request.host}`}/open311/v2`,
                 changeset: deps.startedAt,
                 type: 'production',
                 formats: ['text/xml', 'application/json'],
@@ -312,7 +312,7 @@ export function open311Routes(deps: { complaints: ComplaintService; timeZone: st
       app.get(
         `/open311/v2/services.${format}`,
         {
-          config: { rateLimit: deps.limits.reading },
+          config: { publicLimit: 'reading' },
           schema: {
             operationId: `open311Services${suffix}`,
           tags: ['open311'],
@@ -342,7 +342,7 @@ export function open311Routes(deps: { complaints: ComplaintService; timeZone: st
       app.get(
         `/open311/v2/services/:service_code.${format}`,
         {
-          config: { rateLimit: deps.limits.reading },
+          config: { publicLimit: 'reading' },
           schema: {
             operationId: `open311ServiceDefinition${suffix}`,
           tags: ['open311'],
@@ -364,7 +364,7 @@ export function open311Routes(deps: { complaints: ComplaintService; timeZone: st
       app.post(
         `/open311/v2/requests.${format}`,
         {
-          config: { rateLimit: deps.limits.filing },
+          config: { publicLimit: 'filing' },
           preValidation: numbersFromForm(postRequestSchema),
           schema: {
             operationId: `open311PostRequest${suffix}`,
@@ -386,7 +386,9 @@ export function open311Routes(deps: { complaints: ComplaintService; timeZone: st
               description: body.description,
               category: service.name,
               location: {
-                address: body.address_string ?? body.address_id ?? `${body.lat},${body.long}`,
+                // Without an address, the point stands in for one, coarsened as the public sees
+                // points: the exact one stays in lat and lng, for the office.
+                address: body.address_string ?? body.address_id ?? `${coarseCoordinate(body.lat ?? null)},${coarseCoordinate(body.long ?? null)}`,
                 ...(hasPoint ? { lat: body.lat, lng: body.long } : {}),
               },
               contact: {
@@ -413,7 +415,7 @@ export function open311Routes(deps: { complaints: ComplaintService; timeZone: st
       app.get(
         `/open311/v2/requests.${format}`,
         {
-          config: { rateLimit: deps.limits.reading },
+          config: { publicLimit: 'reading' },
           schema: {
             operationId: `open311Requests${suffix}`,
           tags: ['open311'],
@@ -448,7 +450,7 @@ export function open311Routes(deps: { complaints: ComplaintService; timeZone: st
       app.get(
         `/open311/v2/requests/:id.${format}`,
         {
-          config: { rateLimit: deps.limits.reading },
+          config: { publicLimit: 'reading' },
           schema: {
             operationId: `open311Request${suffix}`,
           tags: ['open311'],
@@ -470,7 +472,7 @@ export function open311Routes(deps: { complaints: ComplaintService; timeZone: st
       app.get(
         `/open311/v2/tokens/:token.${format}`,
         {
-          config: { rateLimit: deps.limits.reading },
+          config: { publicLimit: 'reading' },
           schema: {
             operationId: `open311Token${suffix}`,
           tags: ['open311'],
