@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTokenService } from '../services/token.service';
 import { type ApiStack, startApiStack } from './support/api';
 
 const conversion = { title: '受理的投诉', category: '环境卫生', severity: 'general', leadDepartment: 'CG' };
@@ -50,6 +51,28 @@ describe('complaint triage under concurrency', () => {
     const dismissed = await api.call('POST', `/api/v1/complaints/${code}/dismiss`, { token: api.tokens.office, body: { reason: '非本区' } });
     expect(dismissed.status).toBe(200);
     expect((await api.call('POST', `/api/v1/complaints/${code}/dismiss`, { token: api.tokens.office, body: { reason: '再次' } })).status).toBe(409);
+  });
+
+  it('lets one of two office users converting at once win, and keeps the complaint with its case', async () => {
+    const second = (await createTokenService({ db: api.db }).create({ role: 'office', name: '创建办 李四' })).token;
+    for (let round = 0; round < 4; round++) {
+      const code = await file();
+      const [a, b] = await Promise.all([
+        api.call('POST', `/api/v1/complaints/${code}/convert`, { token: api.tokens.office, body: conversion }),
+        api.call('POST', `/api/v1/complaints/${code}/convert`, { token: second, body: conversion }),
+      ]);
+      const winners = [a!, b!].filter((r) => r.status === 200);
+      expect(winners.length, `round ${round}`).toBeGreaterThanOrEqual(1);
+      for (const r of [a!, b!]) expect([200, 409]).toContain(r.status);
+      const caseIds = new Set(winners.map((w) => w.body.case.id));
+      expect(caseIds.size).toBe(1);
+      const office = (await api.call('GET', `/api/v1/complaints?trackingCode=${code}`, { token: api.tokens.office })).body[0];
+      expect(office).toMatchObject({ status: 'in_progress', case: { id: [...caseIds][0] } });
+      const cases = (await api.call('GET', '/api/v1/cases?source=complaint&limit=200', { token: api.tokens.office })).body.items.filter(
+        (c: { complaintCode: string }) => c.complaintCode === code,
+      );
+      expect(cases).toHaveLength(1);
+    }
   });
 
   it('treats a repeated conversion as the same one: one case', async () => {
