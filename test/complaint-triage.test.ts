@@ -61,9 +61,9 @@ describe('complaint triage under concurrency', () => {
         api.call('POST', `/api/v1/complaints/${code}/convert`, { token: api.tokens.office, body: conversion }),
         api.call('POST', `/api/v1/complaints/${code}/convert`, { token: second, body: conversion }),
       ]);
-      const winners = [a!, b!].filter((r) => r.status === 200);
+      const winners = [a, b].filter((r) => r.status === 200);
       expect(winners.length, `round ${round}`).toBeGreaterThanOrEqual(1);
-      for (const r of [a!, b!]) expect([200, 409]).toContain(r.status);
+      for (const r of [a, b]) expect([200, 409]).toContain(r.status);
       const caseIds = new Set(winners.map((w) => w.body.case.id));
       expect(caseIds.size).toBe(1);
       const office = (await api.call('GET', `/api/v1/complaints?trackingCode=${code}`, { token: api.tokens.office })).body[0];
