@@ -45,13 +45,13 @@ export async function saveEvidenceFile(db: Executor, file: StoredFile, uploadedB
 export async function findEvidenceFileFor(db: Executor, sha256: string, viewer: FileViewer): Promise<StoredFile | undefined> {
   const file = await findEvidenceFile(db, sha256);
   if (!file) return undefined;
-  const own = await db
-    .selectFrom('evidence_uploads')
-    .select('name')
-    .where('sha256', '=', sha256)
-    .where('uploaded_by', '=', viewer.uploader)
-    .executeTakeFirst();
+  const own = await ownUpload(db, sha256, viewer.uploader);
   return own ? { ...file, name: own.name } : file;
+}
+
+/** `uploader`'s own upload of the file, if they uploaded it. */
+function ownUpload(db: Executor, sha256: string, uploader: string) {
+  return db.selectFrom('evidence_uploads').select('name').where('sha256', '=', sha256).where('uploaded_by', '=', uploader).executeTakeFirst();
 }
 
 /** An uploaded file's record. */
@@ -76,13 +76,7 @@ export async function uploadedBytesSince(db: Executor, uploader: string, since: 
  * that refers to it (the office: any such case; a department: one where it holds or held a task).
  */
 export async function fileVisibleTo(db: Executor, sha256: string, viewer: FileViewer): Promise<boolean> {
-  const uploaded = await db
-    .selectFrom('evidence_uploads')
-    .select('sha256')
-    .where('sha256', '=', sha256)
-    .where('uploaded_by', '=', viewer.uploader)
-    .executeTakeFirst();
-  if (uploaded) return true;
+  if (await ownUpload(db, sha256, viewer.uploader)) return true;
   let refs = db.selectFrom('evidence_refs').select('evidence_refs.sha256').where('evidence_refs.sha256', '=', sha256);
   if (viewer.role !== 'office') {
     refs = refs
