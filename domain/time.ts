@@ -73,12 +73,78 @@ export function presentInstants<T>(schema: z.core.$ZodType, value: T, zone: stri
   return present(schema, value, zone) as T;
 }
 
+/** Which schemas hold an instant somewhere inside them (computed once per schema). */
+const holding = new WeakMap<z.core.$ZodType, boolean>();
+
+function holdsInstants(schema: z.core.$ZodType): boolean {
+  const known = holding.get(schema);
+  if (known !== undefined) return known;
+  // Provisionally no, so that a schema that refers to itself (lazy) ends the search.
+  holding.set(schema, false);
+  const def = defOf(schema);
+  let holds: boolean;
+  switch (def.type) {
+    case 'string':
+      holds = declaresInstant(def);
+      break;
+    case 'optional':
+    case 'nullable':
+    case 'default':
+    case 'prefault':
+    case 'readonly':
+    case 'catch':
+    case 'nonoptional':
+      holds = holdsInstants(def.innerType as z.core.$ZodType);
+      break;
+    case 'lazy':
+      holds = holdsInstants((def.getter as () => z.core.$ZodType)());
+      break;
+    case 'pipe':
+      holds = holdsInstants(def.out as z.core.$ZodType);
+      break;
+    case 'array':
+      holds = holdsInstants(def.element as z.core.$ZodType);
+      break;
+    case 'record':
+      holds = holdsInstants(def.valueType as z.core.$ZodType);
+      break;
+    case 'object':
+      holds =
+        Object.values(def.shape as Record<string, z.core.$ZodType>).some(holdsInstants) ||
+        (def.catchall !== undefined && holdsInstants(def.catchall as z.core.$ZodType));
+      break;
+    case 'union':
+      holds = (def.options as z.core.$ZodType[]).some(holdsInstants);
+      break;
+    case 'intersection':
+      holds = holdsInstants(def.left as z.core.$ZodType) || holdsInstants(def.right as z.core.$ZodType);
+      break;
+    default:
+      holds = false;
+  }
+  holding.set(schema, holds);
+  return holds;
+}
+
+/** The fields of an object schema that hold instants (computed once per schema). */
+const instantFields = new WeakMap<z.core.$ZodType, [string, z.core.$ZodType][]>();
+
+function fieldsWithInstants(schema: z.core.$ZodType, shape: Record<string, z.core.$ZodType>): [string, z.core.$ZodType][] {
+  let fields = instantFields.get(schema);
+  if (!fields) {
+    fields = Object.entries(shape).filter(([, field]) => holdsInstants(field));
+    instantFields.set(schema, fields);
+  }
+  return fields;
+}
+
 function present(schema: z.core.$ZodType, value: unknown, zone: string): unknown {
-  if (value === null || value === undefined) return value;
+  // Most of a response holds no instant at all: it passes through untouched and uncopied.
+  if (value === null || value === undefined || !holdsInstants(schema)) return value;
   const def = defOf(schema);
   switch (def.type) {
     case 'string':
-      return declaresInstant(def) && typeof value === 'string' ? formatInstant(value, zone) : value;
+      return typeof value === 'string' ? formatInstant(value, zone) : value;
     case 'optional':
     case 'nullable':
     case 'default':
@@ -102,10 +168,12 @@ function present(schema: z.core.$ZodType, value: unknown, zone: string): unknown
       if (!isPlainObject(value)) return value;
       const shape = def.shape as Record<string, z.core.$ZodType>;
       const catchall = def.catchall as z.core.$ZodType | undefined;
-      const out: Record<string, unknown> = {};
-      for (const [key, item] of Object.entries(value)) {
-        const field = Object.hasOwn(shape, key) ? shape[key] : catchall;
-        out[key] = field ? present(field, item, zone) : item;
+      const out: Record<string, unknown> = { ...value };
+      for (const [key, field] of fieldsWithInstants(schema, shape)) {
+        if (Object.hasOwn(value, key)) out[key] = present(field, value[key], zone);
+      }
+      if (catchall && holdsInstants(catchall)) {
+        for (const key of Object.keys(value)) if (!Object.hasOwn(shape, key)) out[key] = present(catchall, value[key], zone);
       }
       return out;
     }
