@@ -1,0 +1,55 @@
+import path from 'node:path';
+import { Eta } from 'eta';
+import type { NoticeKind } from '../domain/notice';
+import { projectRoot } from '../scripts/binaries';
+
+/** The languages notices are written in; zh-CN first. */
+export const noticeLanguages = ['zh-CN', 'en'] as const;
+export type NoticeLanguage = (typeof noticeLanguages)[number];
+
+/** A notice as a person reads it: a subject, plain text, and the same as HTML. */
+export interface RenderedNotice {
+  readonly subject: string;
+  readonly text: string;
+  readonly html: string;
+}
+
+const footers: Record<NoticeLanguage, string> = {
+  'zh-CN': '本邮件由督办系统自动发送，请勿直接回复。',
+  en: 'Sent by duban, the supervision system. Please do not reply to this message.',
+};
+const linkTexts: Record<NoticeLanguage, string> = { 'zh-CN': '查看案件', en: 'Open the case' };
+
+/**
+ * Renders notices from the templates under templates/notices/<language>/<kind>.eta (the first
+ * line is the subject, the rest the body, as plain text) into text and HTML (one layout for every
+ * kind). Data is escaped in HTML; the text is what was written.
+ */
+export function createNoticeRenderer(options: { templatesDir?: string } = {}) {
+  const dir = options.templatesDir ?? path.join(projectRoot(), 'templates', 'notices');
+  const text = new Eta({ views: dir, autoEscape: false, autoTrim: false, cache: true });
+  const html = new Eta({ views: dir, autoEscape: true, cache: true });
+  return {
+    render(kind: NoticeKind, language: NoticeLanguage, data: Record<string, unknown> & { link?: string | null; urgent?: boolean }): RenderedNotice {
+      const written = text.render(`./${language}/${kind}`, data).replace(/\r\n/g, '\n');
+      const [subject = '', ...rest] = written.split('\n');
+      const body = rest.join('\n').trim();
+      const link = data.link ?? null;
+      const paragraphs = body.split('\n').filter((line) => line.trim() !== '');
+      return {
+        subject: subject.trim(),
+        text: `${body}\n${link ? `\n${linkTexts[language]}: ${link}\n` : ''}\n-- \n${footers[language]}\n`,
+        html: html.render('./layout', {
+          lang: language,
+          subject: subject.trim(),
+          paragraphs,
+          link,
+          linkText: linkTexts[language],
+          footer: footers[language],
+          urgent: data.urgent ?? false,
+        }),
+      };
+    },
+  };
+}
+export type NoticeRenderer = ReturnType<typeof createNoticeRenderer>;

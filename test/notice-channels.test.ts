@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { noticeKinds } from '../domain/notice';
+import { ChannelError, createMailChannel } from '../services/mail.channel';
+import { createNoticeRenderer, noticeLanguages } from '../services/notice.renderer';
+import { createWebhookChannel, signWebhook, verifyWebhook } from '../services/webhook.channel';
+import { type Mailbox, startMailbox } from './support/mailbox';
+import { type Receiver, startReceiver } from './support/receiver';
+
+const sample = {
+  caseId: 'DB-2026-000123',
+  caseTitle: '人民路占道经营 <script>',
+  taskId: 'DB-2026-000123-T1',
+  departmentName: '区城管局',
+  recipientName: '张三',
+  role: 'lead',
+  ackDueAt: '2026-12-01T23:59:59.999+08:00',
+  rectificationDueAt: '2026-12-09T23:59:59.999+08:00',
+  deadline: '2026-12-09T23:59:59.999+08:00',
+  deadlineKind: 'rectification',
+  label: '80%',
+  rung: '督办',
+  rungEn: 'supervision notice',
+  level: 2,
+  comment: '仍有摊点 & 杂物',
+  granted: true,
+  workingDays: 3,
+  report: '已清理',
+  request: 'extension',
+  reason: '需协调',
+  forKind: 'assignment',
+  missingRole: '联络员',
+  asOf: '2026-12-01T08:30:00.000+08:00',
+  tasks: [{ caseId: 'DB-2026-000123', caseTitle: '人民路占道经营', status: '整改中', dueAt: '2026-12-09', overdue: false }],
+  address: '人民路 88 号',
+  link: 'https://duban.example.gov.cn/cases/DB-2026-000123',
+};
+
+describe('notices: templates and channels, against a real SMTP server and a real HTTP receiver', () => {
+  let mailbox: Mailbox;
+  let receiver: Receiver;
+  beforeAll(async () => {
+    [mailbox, receiver] = await Promise.all([startMailbox(), startReceiver()]);
+  });
+  afterAll(async () => {
+    await mailbox?.close();
+    await receiver?.close();
+  });
+
+  it('renders every kind of notice in both languages, text as written and HTML escaped', () => {
+    const renderer = createNoticeRenderer();
+    for (const kind of noticeKinds) {
+      for (const language of noticeLanguages) {
+        const notice = renderer.render(kind, language, sample);
+        expect(notice.subject, `${kind} ${language}`).not.toBe('');
+        expect(notice.subject).not.toContain('\n');
+        expect(notice.text, `${kind} ${language}`).toContain(sample.link);
+        expect(notice.html).not.toContain('<script>');
+        if (notice.text.includes('<script>')) expect(notice.html).toContain('&lt;script&gt;');
+      }
+    }
+    const zh = renderer.render('escalation', 'zh-CN', sample);
+    expect(zh.subject).toBe('【督办】人民路占道经营 <script>（DB-2026-000123）整改已超期');
+    expect(zh.text).toContain('整改期限 2026-12-09T23:59:59.999+08:00 已过');
+    const en = renderer.render('rework', 'en', sample);
+    expect(en.subject).toBe('[Rework] 人民路占道经营 <script> (DB-2026-000123) did not pass verification');
+    expect(en.text).toContain("The office's comment: 仍有摊点 & 杂物");
+    expect(en.html).toContain('仍有摊点 &amp; 杂物');
+  });
+
+  it('hands mail to an SMTP server, with a stable Message-ID, and tells a refusal from a passing failure', async () => {
+    const channel = createMailChannel({ host: '127.0.0.1', port: mailbox.port, secure: false, startTls: 'never', from: '督办系统 <duban@example.gov.cn>' });
+    try {
+      const { subject, text, html } = createNoticeRenderer().render('assignment', 'zh-CN', sample);
+      await channel.send({ to: { name: '张三', address: 'zhangsan@example.gov.cn' }, subject, text, html, messageId: '<d-1@duban>', urgent: false });
+      const [mail] = await mailbox.waitFor(1);
+      expect(mail!.subject).toBe(subject);
+      expect(mail!.messageId).toBe('<d-1@duban>');
+      expect(mail!.to && !Array.isArray(mail!.to) ? mail!.to.value[0] : undefined).toMatchObject({ address: 'zhangsan@example.gov.cn', name: '张三' });
+      expect(mail!.text).toContain('请于 2026-12-01T23:59:59.999+08:00 前签收');
+      expect(mail!.html).toContain('<html lang="zh-CN">');
+      mailbox.refuseNext(1, 451);
+      const later = await channel.send({ to: { name: 'x', address: 'x@example.org' }, subject, text, html, messageId: '<d-2@duban>', urgent: false }).catch((e: unknown) => e);
+      expect(later).toBeInstanceOf(ChannelError);
+      expect((later as ChannelError).permanent).toBe(false);
+      mailbox.refuseNext(1, 550);
+      const never = await channel.send({ to: { name: 'x', address: 'x@example.org' }, subject, text, html, messageId: '<d-3@duban>', urgent: false }).catch((e: unknown) => e);
+      expect((never as ChannelError).permanent).toBe(true);
+    } finally {
+      channel.close();
+    }
+  });
+
+  it('signs webhooks so that a receiver can check body and time, and tells refusals from passing failures', async () => {
+    const now = Date.parse('2026-12-01T00:00:00Z');
+    const channel = createWebhookChannel({ now: () => now });
+    await channel.send({ url: receiver.url, secret: 's3cret', deliveryId: 'd-9', kind: 'escalation', payload: { caseId: 'DB-2026-000123', 中文: '督办' } });
+    const [got] = await receiver.waitFor(1);
+    expect(got!.headers['duban-delivery']).toBe('d-9');
+    expect(got!.headers['duban-event']).toBe('escalation');
+    const signature = String(got!.headers['duban-signature']);
+    expect(verifyWebhook('s3cret', signature, got!.body, now / 1000 + 10)).toBe(true);
+    // Another secret, an altered body, or a replay after the window: refused.
+    expect(verifyWebhook('other', signature, got!.body, now / 1000)).toBe(false);
+    expect(verifyWebhook('s3cret', signature, got!.body.replace('督办', '约谈'), now / 1000)).toBe(false);
+    expect(verifyWebhook('s3cret', signature, got!.body, now / 1000 + 301)).toBe(false);
+    expect(signWebhook('s3cret', now / 1000, got!.body)).toBe(signature);
+
+    receiver.answerNext(503, 404);
+    const passing = await channel.send({ url: receiver.url, secret: 's', deliveryId: 'd-10', kind: 'x', payload: {} }).catch((e: unknown) => e);
+    expect((passing as ChannelError).permanent).toBe(false);
+    const refused = await channel.send({ url: receiver.url, secret: 's', deliveryId: 'd-11', kind: 'x', payload: {} }).catch((e: unknown) => e);
+    expect((refused as ChannelError).permanent).toBe(true);
+    const unreachable = await createWebhookChannel({ timeoutMs: 500 }).send({ url: 'http://127.0.0.1:1/none', secret: 's', deliveryId: 'd', kind: 'x', payload: {} }).catch((e: unknown) => e);
+    expect((unreachable as ChannelError).permanent).toBe(false);
+  });
+});

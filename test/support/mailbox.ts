@@ -1,0 +1,58 @@
+import { type ParsedMail, simpleParser } from 'mailparser';
+import { SMTPServer } from 'smtp-server';
+
+/** A real SMTP server on loopback that keeps what it receives, parsed. */
+export interface Mailbox {
+  readonly port: number;
+  readonly received: ParsedMail[];
+  /** Refuse the next `n` messages with `code` (e.g. 451 try later, 550 no such mailbox). */
+  refuseNext(n: number, code: number): void;
+  /** Resolves once at least `count` messages have arrived (or rejects after `timeoutMs`). */
+  waitFor(count: number, timeoutMs?: number): Promise<ParsedMail[]>;
+  close(): Promise<void>;
+}
+
+export async function startMailbox(): Promise<Mailbox> {
+  const received: ParsedMail[] = [];
+  let refusals = 0;
+  let refusalCode = 451;
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onData(stream, _session, callback) {
+      if (refusals > 0) {
+        refusals--;
+        stream.resume();
+        stream.on('end', () => callback(Object.assign(new Error('refused by the test'), { responseCode: refusalCode })));
+        return;
+      }
+      simpleParser(stream)
+        .then((mail) => {
+          received.push(mail);
+          callback();
+        })
+        .catch((error: Error) => callback(error));
+    },
+  });
+  const port = await new Promise<number>((resolve) => {
+    server.listen(0, '127.0.0.1', () => resolve((server.server.address() as { port: number }).port));
+  });
+  return {
+    port,
+    received,
+    refuseNext(n, code) {
+      refusals = n;
+      refusalCode = code;
+    },
+    async waitFor(count, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (received.length < count) {
+        if (Date.now() > deadline) throw new Error(`only ${received.length} of ${count} messages arrived`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return received;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
