@@ -1,4 +1,8 @@
+import type { Insertable, Transaction } from 'kysely';
 import type { CaseState } from '../domain/case.machine';
+import { noticeFor } from '../domain/notice';
+import { insertNotices } from '../db/notice.repository';
+import type { Database, NoticeTable } from '../db/schema';
 import type { TaskState } from '../domain/task.machine';
 import { caseStateToRow, taskStateToRow } from '../db/case.mapper';
 import { refreshCaseAggregates, saveCaseRow, saveTaskRow } from '../db/case.repository';
@@ -22,6 +26,34 @@ export interface RecordEventsInput {
   readonly escalations?: readonly KeyedEscalation[];
 }
 
+/** The notices that `events` give, each keyed by its event (so written once). */
+async function noticesOf(db: Transaction<Database>, events: readonly KeyedEvent[], at: string): Promise<Insertable<NoticeTable>[]> {
+  const rows: Insertable<NoticeTable>[] = [];
+  for (const { key, caseId, event } of events) {
+    const rule = noticeFor(event);
+    if (!rule) continue;
+    const task = event.taskId
+      ? await db.selectFrom('tasks').select('department_code').where('id', '=', event.taskId).executeTakeFirst()
+      : undefined;
+    rows.push({
+      notice_key: key,
+      case_id: caseId,
+      task_id: event.taskId,
+      department_code: task?.department_code ?? null,
+      kind: rule.kind,
+      roles: JSON.stringify(rule.roles),
+      urgent: rule.urgent ? 1 : 0,
+      event_action: event.action,
+      payload: JSON.stringify(event.payload),
+      event_at: event.at,
+      status: 'pending',
+      not_before: at,
+      created_at: at,
+    });
+  }
+  return rows;
+}
+
 /** The stored files among `evidence` (a payload field), as references from `caseId`. */
 function evidenceFiles(caseId: string, evidence: unknown): { sha256: string; caseId: string }[] {
   if (!Array.isArray(evidence)) return [];
@@ -36,12 +68,12 @@ function evidenceFiles(caseId: string, evidence: unknown): { sha256: string; cas
  * Activities that keep the SQL read model. They are idempotent: events carry keys and snapshots
  * carry versions, so a retried or late activity never writes an event twice nor rolls state back.
  */
-export function createReadModelActivities(deps: { db: Db; now?: () => Date }) {
+export function createReadModelActivities(deps: { db: Db; now?: () => Date; wakeNotices?: (() => Promise<void>) | undefined }) {
   const now = deps.now ?? (() => new Date());
   return {
-    async recordEvents(input: RecordEventsInput): Promise<{ appended: number }> {
+    async recordEvents(input: RecordEventsInput): Promise<{ appended: number; notices?: number }> {
       const at = now().toISOString();
-      return deps.db.transaction().execute(async (trx) => {
+      const written = await deps.db.transaction().execute(async (trx) => {
         if (input.caseSnapshot) {
           await saveCaseRow(trx, caseStateToRow(input.caseSnapshot.state, input.caseSnapshot.version, at));
         }
@@ -61,8 +93,13 @@ export function createReadModelActivities(deps: { db: Db; now?: () => Date }) {
           ...(input.caseSnapshot ? evidenceFiles(input.caseSnapshot.state.caseId, input.caseSnapshot.state.details.evidence) : []),
           ...input.events.flatMap((e) => evidenceFiles(e.caseId, e.event.payload.evidence)),
         ]);
-        return { appended };
+        // The outbox: each event that asks someone to act gives a notice, written with it.
+        const notices = await insertNotices(trx, await noticesOf(trx, input.events, at));
+        return { appended, notices };
       });
+      // Wake the dispatcher; if it cannot be reached now, it finds the notices on its next round.
+      if (written.notices > 0 && deps.wakeNotices) await deps.wakeNotices().catch(() => undefined);
+      return written;
     },
   };
 }

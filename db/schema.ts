@@ -253,6 +253,66 @@ export interface ComplaintTable {
   updated_at: string;
 }
 
+/** The outbox of notices: one per event that asks someone to act. */
+export interface NoticeTable {
+  /** The event's key (or `digest:<department>:<date>`, `<notice>:alert:<role>`). */
+  notice_key: string;
+  case_id: string;
+  task_id: string | null;
+  department_code: string | null;
+  kind: string;
+  /** JSON array of the roles it is for (domain/notice.ts). */
+  roles: string;
+  urgent: number;
+  event_action: string | null;
+  /** JSON: what the templates need. */
+  payload: string;
+  event_at: string;
+  /** pending (recipients not yet resolved) | planned | undeliverable (nobody to go to) */
+  status: string;
+  /** Not before this instant (quiet hours). */
+  not_before: string;
+  created_at: string;
+}
+
+/** One notice to one recipient on one channel, sent at most once. */
+export interface DeliveryTable {
+  /** `<notice key>:<recipient id>:<channel>` */
+  delivery_key: string;
+  notice_key: string;
+  /** person | webhook */
+  recipient_kind: string;
+  recipient_id: string;
+  recipient_name: string;
+  /** The role that brought the recipient (responsible, head …), null for a webhook. */
+  role: string | null;
+  /** email | webhook */
+  channel: string;
+  /** The e-mail address or URL as it was when the delivery was planned. */
+  address: string;
+  language: string;
+  /** pending | sending | sent | failed */
+  status: string;
+  attempts: number;
+  next_attempt_at: string;
+  last_error: string | null;
+  claim_id: string | null;
+  claimed_at: string | null;
+  sent_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A system that receives notices as signed webhooks: a department's, or the office's (all). */
+export interface WebhookSubscriberTable {
+  id: string;
+  name: string;
+  department_code: string | null;
+  url: string;
+  active: number;
+  created_at: string;
+}
+
 export interface Database {
   departments: DepartmentTable;
   cases: CaseTable;
@@ -271,4 +331,7 @@ export interface Database {
   evidence_uploads: EvidenceUploadTable;
   evidence_refs: EvidenceRefTable;
   complaints: ComplaintTable;
+  notices: NoticeTable;
+  deliveries: DeliveryTable;
+  webhook_subscribers: WebhookSubscriberTable;
 }

@@ -24,6 +24,8 @@ export const eventActions = [
   'task.resumed',
   'task.reminded',
   'task.escalated',
+  'notice.sent',
+  'notice.failed',
 ] as const;
 export type EventAction = (typeof eventActions)[number];
 
@@ -96,5 +98,14 @@ export const eventPayloadSchemas = {
     rungEn: text.optional(),
     plannedAt: instant.optional(),
     dueAt: instant.optional(),
+  }),
+  'notice.sent': z.looseObject({ kind: text.optional(), channel: text.optional(), recipient: text.optional(), role: text.nullable().optional(), attempts: z.number().optional() }),
+  'notice.failed': z.looseObject({
+    kind: text.optional(),
+    channel: text.optional(),
+    recipient: text.optional(),
+    role: text.nullable().optional(),
+    attempts: z.number().optional(),
+    error: text.optional(),
   }),
 } as const satisfies Record<EventAction, z.ZodType>;

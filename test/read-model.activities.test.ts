@@ -33,9 +33,14 @@ describe('read model activities on a real SQLite file', () => {
   });
   afterAll(() => db?.destroy());
 
-  it('writes a retried activity once', async () => {
-    expect(await activities.recordEvents(openInput)).toEqual({ appended: 2 });
-    expect(await activities.recordEvents(openInput)).toEqual({ appended: 0 });
+  it('writes a retried activity once, its notices too', async () => {
+    // The assignment asks the department to act: one notice in the outbox, written with it.
+    expect(await activities.recordEvents(openInput)).toEqual({ appended: 2, notices: 1 });
+    expect(await activities.recordEvents(openInput)).toEqual({ appended: 0, notices: 0 });
+    const notices = await db.selectFrom('notices').selectAll().execute();
+    expect(notices.map((n) => [n.notice_key, n.kind, n.department_code, n.task_id, n.status])).toEqual([
+      [`${caseId}#2`, 'assignment', 'CG', `${caseId}-T1`, 'pending'],
+    ]);
     expect((await listCaseEvents(db, caseId)).map((e) => e.action)).toEqual(['case.opened', 'task.assigned']);
     expect((await findCase(db, caseId))?.status).toBe('open');
   });

@@ -1,0 +1,340 @@
+import crypto from 'node:crypto';
+import type { Insertable } from 'kysely';
+import { type NoticeKind, type NoticeRole, type QuietHours, sendableAt } from '../domain/notice';
+import { type EventAction, eventPayloadSchemas } from '../domain/event';
+import { formatInstant, presentInstants } from '../domain/time';
+import type { Db } from '../db/database';
+import { appendEvents } from '../db/event.repository';
+import {
+  claimDueDeliveries,
+  type DeliveryRow,
+  dueNotices,
+  insertDeliveries,
+  insertNotices,
+  nextDueAt,
+  type NoticeRow,
+  setNoticeStatus,
+  settleDelivery,
+  subscribersFor,
+} from '../db/notice.repository';
+import type { DeliveryTable } from '../db/schema';
+import { ChannelError, type MailChannel } from './mail.channel';
+import type { NoticeLanguage, NoticeRenderer } from './notice.renderer';
+import type { WebhookChannel } from './webhook.channel';
+
+/** A person a notice goes to, as the directory knows them now. */
+export interface NoticeRecipient {
+  readonly id: string;
+  readonly name: string;
+  readonly language: NoticeLanguage;
+  /** Null when the person has no e-mail address (then they cannot be reached by mail). */
+  readonly email: string | null;
+}
+
+/**
+ * The people that hold a role for a notice: department roles in `department`, the responsible
+ * person of `taskId` (or the department's liaison when it has none), the office's lead and clerks.
+ */
+export interface NoticeDirectory {
+  recipients(role: NoticeRole, scope: { department: string | null; taskId: string | null }): Promise<NoticeRecipient[]>;
+  /** Where the notice is about: names, titles and deadlines the templates show. */
+  context(notice: NoticeRow): Promise<NoticeContext>;
+}
+
+/** What the templates need besides the event itself. */
+export interface NoticeContext {
+  readonly caseTitle: string;
+  readonly departmentName: string | null;
+  /** The departments a case-level notice (a closure) goes to, with their task. */
+  readonly departments: readonly { department: string; taskId: string }[];
+  readonly address: string | null;
+}
+
+export interface DispatcherDeps {
+  readonly db: Db;
+  readonly directory: NoticeDirectory;
+  readonly renderer: NoticeRenderer;
+  /** Absent when no SMTP server is configured: mail then waits. */
+  readonly mail: MailChannel | null;
+  readonly webhooks: WebhookChannel;
+  /** The subscriber's signing secret. */
+  readonly webhookSecret: (subscriberId: string) => string;
+  readonly timeZone: string;
+  readonly quietHours: () => QuietHours | null;
+  /** Where links in notices point (the API's public address). */
+  readonly publicUrl: string | null;
+  readonly now?: () => Date;
+  /** Tries before a delivery is failed for good. */
+  readonly maxAttempts?: number;
+  readonly log?: { warn(message: string, attributes?: Record<string, unknown>): void };
+}
+
+/** After this long a claim whose sender gave no answer is taken over (its worker died). */
+export const claimLeaseMs = 5 * 60_000;
+
+/** Backoff before try n+1: 1, 2, 4 … minutes, at most an hour. */
+export function backoffMs(attempts: number): number {
+  return Math.min(60 * 60_000, 60_000 * 2 ** Math.max(0, attempts - 1));
+}
+
+const roleNames: Record<NoticeRole, string> = {
+  responsible: '责任人 / responsible person',
+  head: '主要负责人 / head',
+  deputy: '分管领导 / deputy head',
+  liaison: '联络员 / liaison',
+  office_lead: '督办机构负责人 / office lead',
+  office_clerk: '督办机构经办人 / office clerk',
+};
+
+/**
+ * Turns notices into deliveries and sends them: resolves who a due notice is for (from the
+ * directory, now), plans one delivery per recipient and channel (and per webhook subscriber),
+ * claims due deliveries and sends each at most once per claim, retrying with backoff until it is
+ * sent or has failed for good. Every delivery sent or failed is on the case's timeline.
+ */
+export function createNoticeDispatcher(deps: DispatcherDeps) {
+  const now = () => (deps.now ?? (() => new Date()))().toISOString();
+  const maxAttempts = deps.maxAttempts ?? 8;
+  const channels = (): string[] => [...(deps.mail ? ['email'] : []), 'webhook'];
+
+  async function plan(notice: NoticeRow): Promise<void> {
+    const at = now();
+    // Quiet hours are read now, with the policy in force: a notice that may wait is moved on.
+    const sendable = sendableAt(at, deps.timeZone, deps.quietHours(), notice.urgent === 1);
+    if (sendable > at && notice.not_before < sendable) {
+      await deps.db.updateTable('notices').set({ not_before: sendable }).where('notice_key', '=', notice.notice_key).execute();
+      return;
+    }
+    const context = await deps.directory.context(notice);
+    const roles = JSON.parse(notice.roles) as NoticeRole[];
+    const scopes = notice.task_id || notice.department_code
+      ? [{ department: notice.department_code, taskId: notice.task_id }]
+      : context.departments.map((d) => ({ department: d.department, taskId: d.taskId }));
+    const rows: Insertable<DeliveryTable>[] = [];
+    const alerts: { role: NoticeRole; department: string | null }[] = [];
+    const planned = new Set<string>();
+    for (const scope of scopes) {
+      for (const role of roles) {
+        const people = await deps.directory.recipients(role, scope);
+        const reachable = people.filter((p) => p.email !== null);
+        if (reachable.length === 0) alerts.push({ role, department: scope.department });
+        for (const person of reachable) {
+          const key = `${notice.notice_key}:${person.id}:email`;
+          if (planned.has(key)) continue;
+          planned.add(key);
+          rows.push(delivery(notice, key, 'person', person.id, person.name, role, 'email', person.email!, person.language, at));
+        }
+      }
+      for (const subscriber of await subscribersFor(deps.db, scope.department)) {
+        const key = `${notice.notice_key}:${subscriber.id}:webhook`;
+        if (planned.has(key)) continue;
+        planned.add(key);
+        rows.push(delivery(notice, key, 'webhook', subscriber.id, subscriber.name, null, 'webhook', subscriber.url, 'zh-CN', at));
+      }
+    }
+    await deps.db.transaction().execute(async (trx) => {
+      await insertDeliveries(trx, rows);
+      // A role nobody holds (or nobody there can be reached) is the office's to fix: an alert.
+      if (notice.kind !== 'alert') {
+        await insertNotices(
+          trx,
+          alerts.map((alert) => ({
+            notice_key: `${notice.notice_key}:alert:${alert.role}:${alert.department ?? 'office'}`,
+            case_id: notice.case_id,
+            task_id: notice.task_id,
+            department_code: alert.department,
+            kind: 'alert',
+            roles: JSON.stringify(['office_clerk']),
+            urgent: notice.urgent,
+            event_action: notice.event_action,
+            payload: JSON.stringify({ forKind: notice.kind, missingRole: roleNames[alert.role] }),
+            event_at: notice.event_at,
+            status: 'pending',
+            not_before: at,
+            created_at: at,
+          })),
+        );
+      }
+      const undeliverable = rows.length === 0 && (notice.kind === 'alert' || alerts.length === 0);
+      await setNoticeStatus(trx, notice.notice_key, undeliverable ? 'undeliverable' : 'planned');
+    });
+    if (rows.length === 0 && notice.kind === 'alert') {
+      deps.log?.warn('a notice reached nobody, and the office has no clerk to alert', { notice: notice.notice_key, kind: notice.kind });
+    }
+  }
+
+  async function send(row: DeliveryRow, notice: NoticeRow, context: NoticeContext): Promise<void> {
+    const data = templateData(row, notice, context);
+    const rendered = deps.renderer.render(notice.kind as NoticeKind, row.language as NoticeLanguage, data);
+    if (row.channel === 'email') {
+      await deps.mail!.send({
+        to: { name: row.recipient_name, address: row.address },
+        ...rendered,
+        messageId: `<${crypto.createHash('sha256').update(row.delivery_key).digest('hex').slice(0, 32)}@duban>`,
+        urgent: notice.urgent === 1,
+      });
+    } else {
+      await deps.webhooks.send({
+        url: row.address,
+        secret: deps.webhookSecret(row.recipient_id),
+        deliveryId: row.delivery_key,
+        kind: notice.kind,
+        payload: {
+          delivery: row.delivery_key,
+          kind: notice.kind,
+          urgent: notice.urgent === 1,
+          caseId: notice.case_id,
+          taskId: notice.task_id,
+          department: notice.department_code,
+          event: notice.event_action,
+          at: formatInstant(notice.event_at, deps.timeZone),
+          subject: rendered.subject,
+          text: rendered.text,
+          data,
+        },
+      });
+    }
+  }
+
+  function templateData(row: DeliveryRow, notice: NoticeRow, context: NoticeContext): Record<string, unknown> {
+    const raw = JSON.parse(notice.payload) as Record<string, unknown>;
+    // The event's own payload schema says which of its fields are instants: those are shown in
+    // the office's zone, nothing else is touched.
+    const schema = notice.event_action ? eventPayloadSchemas[notice.event_action as EventAction] : undefined;
+    const payload = schema ? presentInstants(schema, raw, deps.timeZone) : raw;
+    return {
+      ...payload,
+      deadline: payload.dueAt ?? payload.rectificationDueAt,
+      deadlineKind: payload.deadline,
+      level: payload.level,
+      granted: notice.event_action === 'task.extension_granted',
+      request: notice.event_action === 'task.transfer_requested' ? 'transfer' : 'extension',
+      caseId: notice.case_id,
+      taskId: notice.task_id,
+      caseTitle: context.caseTitle,
+      departmentName: context.departmentName ?? notice.department_code ?? '',
+      address: context.address,
+      recipientName: row.recipient_name,
+      urgent: notice.urgent === 1,
+      link: deps.publicUrl ? `${deps.publicUrl}/api/v1/cases/${notice.case_id}` : null,
+    };
+  }
+
+  async function record(row: DeliveryRow, notice: NoticeRow, outcome: 'sent' | 'failed', error: string | null, at: string): Promise<void> {
+    // The timeline names who was reached and how, never their address.
+    await appendEvents(
+      deps.db,
+      [
+        {
+          key: `${row.delivery_key}#${outcome}`,
+          caseId: notice.case_id,
+          event: {
+            action: outcome === 'sent' ? 'notice.sent' : 'notice.failed',
+            actor: { role: 'system', name: 'duban' },
+            at,
+            taskId: notice.task_id,
+            payload: {
+              kind: notice.kind,
+              channel: row.channel,
+              recipient: row.recipient_name,
+              role: row.role,
+              attempts: row.attempts + 1,
+              ...(error ? { error } : {}),
+            },
+          },
+        },
+      ],
+      at,
+    );
+  }
+
+  return {
+    /**
+     * One round: plans the due notices, sends the due deliveries. Returns whether more is due at
+     * once (a full batch) and when something falls due next.
+     */
+    async dispatch(batch = 50): Promise<{ planned: number; sent: number; failed: number; more: boolean; nextAt: string | null }> {
+      const notices = await dueNotices(deps.db, now(), batch);
+      for (const notice of notices) await plan(notice);
+      const claimId = crypto.randomUUID();
+      const at = now();
+      const claimed = await claimDueDeliveries(deps.db, {
+        now: at,
+        claimId,
+        limit: batch,
+        channels: channels(),
+        staleBefore: new Date(Date.parse(at) - claimLeaseMs).toISOString(),
+      });
+      let sent = 0;
+      let failed = 0;
+      const contexts = new Map<string, { notice: NoticeRow; context: NoticeContext }>();
+      for (const row of claimed) {
+        let entry = contexts.get(row.notice_key);
+        if (!entry) {
+          const notice = (await deps.db.selectFrom('notices').selectAll().where('notice_key', '=', row.notice_key).executeTakeFirstOrThrow());
+          entry = { notice, context: await deps.directory.context(notice) };
+          contexts.set(row.notice_key, entry);
+        }
+        try {
+          await send(row, entry.notice, entry.context);
+          const done = now();
+          if (await settleDelivery(deps.db, row.delivery_key, claimId, { status: 'sent', at: done })) {
+            await record(row, entry.notice, 'sent', null, done);
+            sent++;
+          }
+        } catch (error) {
+          const done = now();
+          const message = (error as Error).message.slice(0, 500);
+          const permanent = error instanceof ChannelError ? error.permanent : false;
+          const last = permanent || row.attempts + 1 >= maxAttempts;
+          if (last) {
+            if (await settleDelivery(deps.db, row.delivery_key, claimId, { status: 'failed', at: done, error: message })) {
+              await record(row, entry.notice, 'failed', message, done);
+              failed++;
+            }
+          } else {
+            const nextAttemptAt = new Date(Date.parse(done) + backoffMs(row.attempts + 1)).toISOString();
+            await settleDelivery(deps.db, row.delivery_key, claimId, { status: 'pending', at: done, error: message, nextAttemptAt });
+          }
+        }
+      }
+      const more = notices.length === batch || claimed.length === batch;
+      return { planned: notices.length, sent, failed, more, nextAt: await nextDueAt(deps.db, channels(), claimLeaseMs) };
+    },
+  };
+}
+export type NoticeDispatcher = ReturnType<typeof createNoticeDispatcher>;
+
+function delivery(
+  notice: NoticeRow,
+  key: string,
+  kind: 'person' | 'webhook',
+  id: string,
+  name: string,
+  role: NoticeRole | null,
+  channel: 'email' | 'webhook',
+  address: string,
+  language: string,
+  at: string,
+): Insertable<DeliveryTable> {
+  return {
+    delivery_key: key,
+    notice_key: notice.notice_key,
+    recipient_kind: kind,
+    recipient_id: id,
+    recipient_name: name,
+    role,
+    channel,
+    address,
+    language,
+    status: 'pending',
+    attempts: 0,
+    next_attempt_at: at,
+    last_error: null,
+    claim_id: null,
+    claimed_at: null,
+    sent_at: null,
+    created_at: at,
+    updated_at: at,
+  };
+}
