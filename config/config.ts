@@ -3,6 +3,7 @@ import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import { isProxyEntry } from '../api/client-address';
 import { fieldIssues } from '../domain/validation';
+import type { SmtpSettings } from '../services/mail.channel';
 
 const port = z.coerce.number().int().min(1).max(65535);
 
@@ -44,6 +45,14 @@ const envSchema = z.object({
   DUBAN_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100000).default(250),
   DUBAN_POLICY_FILE: z.string().min(1).optional(),
   DUBAN_CALENDAR_FILE: z.string().min(1).optional(),
+  DUBAN_SMTP_HOST: z.string().min(1).optional(),
+  DUBAN_SMTP_PORT: port.default(587),
+  DUBAN_SMTP_SECURE: z.enum(['true', 'false']).default('false'),
+  DUBAN_SMTP_STARTTLS: z.enum(['required', 'opportunistic', 'never']).default('opportunistic'),
+  DUBAN_SMTP_USER: z.string().min(1).optional(),
+  DUBAN_SMTP_PASSWORD: z.string().optional(),
+  DUBAN_MAIL_FROM: z.string().min(3).default('督办 duban <duban@localhost>'),
+  DUBAN_SECRET_KEY: z.string().min(32, 'at least 32 characters').optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
@@ -89,6 +98,10 @@ export interface Config {
   /** Local calendar overrides (JSON), on top of the official holiday arrangements. */
   readonly calendarFile: string;
   readonly logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  /** The SMTP server notices go through; unset: mail waits (and the log says how to set it). */
+  readonly smtp: SmtpSettings | undefined;
+  /** Signs webhooks (per subscriber, derived); from DUBAN_SECRET_KEY, else a key file in the data directory. */
+  readonly secretKey: string | undefined;
 }
 
 /** The configuration from `env`; throws one error that names every bad variable. */
@@ -125,5 +138,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     policyFile: path.resolve(e.DUBAN_POLICY_FILE ?? path.join(dataDir, 'policy.json')),
     calendarFile: path.resolve(e.DUBAN_CALENDAR_FILE ?? path.join(dataDir, 'calendar.json')),
     logLevel: e.LOG_LEVEL,
+    smtp: e.DUBAN_SMTP_HOST
+      ? {
+          host: e.DUBAN_SMTP_HOST,
+          port: e.DUBAN_SMTP_PORT,
+          secure: e.DUBAN_SMTP_SECURE === 'true',
+          startTls: e.DUBAN_SMTP_STARTTLS,
+          user: e.DUBAN_SMTP_USER,
+          password: e.DUBAN_SMTP_PASSWORD,
+          from: e.DUBAN_MAIL_FROM,
+        }
+      : undefined,
+    secretKey: e.DUBAN_SECRET_KEY,
   });
 }

@@ -253,9 +253,15 @@ export function createNoticeDispatcher(deps: DispatcherDeps) {
      * One round: plans the due notices, sends the due deliveries. Returns whether more is due at
      * once (a full batch) and when something falls due next.
      */
-    async dispatch(batch = 50): Promise<{ planned: number; sent: number; failed: number; more: boolean; nextAt: string | null }> {
+    async dispatch(
+      batch = 50,
+      progress: () => void = () => undefined,
+    ): Promise<{ planned: number; sent: number; failed: number; more: boolean; nextAt: string | null }> {
       const notices = await dueNotices(deps.db, now(), batch);
-      for (const notice of notices) await plan(notice);
+      for (const notice of notices) {
+        await plan(notice);
+        progress();
+      }
       const claimId = crypto.randomUUID();
       const at = now();
       const claimed = await claimDueDeliveries(deps.db, {
@@ -269,6 +275,7 @@ export function createNoticeDispatcher(deps: DispatcherDeps) {
       let failed = 0;
       const contexts = new Map<string, { notice: NoticeRow; context: NoticeContext }>();
       for (const row of claimed) {
+        progress();
         let entry = contexts.get(row.notice_key);
         if (!entry) {
           const notice = (await deps.db.selectFrom('notices').selectAll().where('notice_key', '=', row.notice_key).executeTakeFirstOrThrow());

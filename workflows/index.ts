@@ -1,3 +1,4 @@
 /** The workflow types the worker registers. */
 export { caseWorkflow } from './case.workflow';
 export { taskWorkflow } from './task.workflow';
+export { noticeDispatcherWorkflow } from './notices.workflow';

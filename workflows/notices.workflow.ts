@@ -1,0 +1,40 @@
+import { condition, continueAsNew, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
+import type { NoticeActivities } from '../activities/notice.activities';
+
+/** Wakes the notice dispatcher: something was written to the outbox (or a delivery retried). */
+export const wakeNoticesSignal = defineSignal('wakeNotices');
+
+/** The one dispatcher's workflow id on a task queue. */
+export const noticeDispatcherId = 'duban-notices';
+
+const { dispatchNotices } = proxyActivities<NoticeActivities>({
+  // A round sends at most a batch, each send bounded by its channel's time-outs.
+  startToCloseTimeout: '15 minutes',
+  heartbeatTimeout: '2 minutes',
+  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+});
+
+/** Even with nothing due, look again this often: a wake-up lost with a crashed worker is found. */
+const idleCheckMs = 10 * 60_000;
+
+/**
+ * The notice dispatcher (one per task queue): runs a round of dispatching whenever the outbox is
+ * written to (a signal) or something falls due (a durable timer), never polling in a loop.
+ * Deliveries keep their own state in the database, so a round that dies is simply run again.
+ */
+export async function noticeDispatcherWorkflow(): Promise<void> {
+  let woken = false;
+  setHandler(wakeNoticesSignal, () => {
+    woken = true;
+  });
+  for (let round = 0; round < 500; round++) {
+    woken = false;
+    const { more, nextAt } = await dispatchNotices();
+    if (more) continue;
+    const wait = nextAt === null ? idleCheckMs : Math.min(idleCheckMs, Math.max(0, Date.parse(nextAt) - Date.now()));
+    // Due at once (or already past): a short breath, never a hot loop.
+    await condition(() => woken, Math.max(250, wait));
+  }
+  // A bounded history: start afresh, carrying nothing (the state is in the database).
+  await continueAsNew<typeof noticeDispatcherWorkflow>();
+}
