@@ -12,6 +12,9 @@ import { createCaseService } from '../services/case.service';
 import { createComplaintService } from '../services/complaint.service';
 import { createDepartmentService } from '../services/department.service';
 import { createEvidenceService } from '../services/evidence.service';
+import { createNoticeService } from '../services/notice.service';
+import { noticeWaker } from '../services/notice.wake';
+import { loadSecretKey } from '../services/secret-key';
 import { EvidenceStore, maxEvidenceBytes } from '../services/evidence.store';
 import { createTokenService } from '../services/token.service';
 import { installAuthentication } from './auth';
@@ -24,6 +27,7 @@ import { complaintRoutes } from './routes/complaints';
 import { departmentRoutes } from './routes/departments';
 import { evidenceRoutes, fileViewerOf, maxFilesPerUpload } from './routes/evidence';
 import { healthRoutes } from './routes/health';
+import { notificationRoutes } from './routes/notifications';
 import { open311ErrorResponse, open311Routes, sendOpen311Error } from './routes/open311';
 import { completeDocument } from './openapi';
 import { zonedSerializerCompiler } from './serializer';
@@ -54,6 +58,8 @@ export interface ApiOptions {
   readonly evidenceGraceMs?: number;
   /** Where the public reaches this API (e.g. https://duban.example.gov.cn), for the links it gives out. */
   readonly publicUrl?: string | undefined;
+  /** The installation's secret key (webhook signing); default: DUBAN_SECRET_KEY's file in the data directory. */
+  readonly secretKey?: string | undefined;
   /** The largest JSON body accepted, in bytes. */
   readonly bodyLimit?: number;
 }
@@ -70,6 +76,7 @@ export function apiLimits(config: Readonly<Config>) {
     uploadQuotaBytes: config.uploadQuotaMb * 1024 * 1024,
     evidenceGraceMs: config.evidenceGraceHours * hour,
     publicUrl: config.publicUrl,
+    secretKey: config.secretKey,
   } satisfies Partial<ApiOptions>;
 }
 
@@ -111,6 +118,12 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     store: EvidenceStore.inDataDir(options.dataDir),
     quotaBytes: options.uploadQuotaBytes ?? 500 * 1024 * 1024,
     graceMs: options.evidenceGraceMs ?? 72 * hour,
+  });
+  let secretKey: string | undefined;
+  const notices = createNoticeService({
+    db: options.db,
+    secretKey: () => (secretKey ??= loadSecretKey({ configured: options.secretKey, dataDir: options.dataDir })),
+    wake: noticeWaker(options.client, options.taskQueue),
   });
   const window = options.rateWindowMs ?? 60_000;
   const limits: PublicLimits = {
@@ -158,6 +171,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   await app.register(departmentRoutes({ departments }));
   await app.register(caseRoutes({ cases, timeZone: options.timeZone, filesFor: (principal) => evidence.resolverFor(fileViewerOf(principal)) }));
   await app.register(evidenceRoutes({ evidence }));
+  await app.register(notificationRoutes({ notices }));
   await app.register(complaintRoutes({ complaints }));
   await app.register(open311Routes({ complaints, timeZone: options.timeZone, startedAt: new Date().toISOString(), publicUrl: options.publicUrl }));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

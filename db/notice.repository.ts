@@ -155,18 +155,18 @@ export async function listDeliveries(db: Executor, filter: DeliveryFilter) {
 }
 
 /** Puts a failed delivery back in the queue, due now; false when it is not failed. */
-export async function retryDelivery(db: Executor, key: string, now: string): Promise<boolean> {
+export async function retryDelivery(db: Executor, id: string, now: string): Promise<boolean> {
   const result = await db
     .updateTable('deliveries')
     .set({ status: 'pending', attempts: 0, next_attempt_at: now, updated_at: now })
-    .where('delivery_key', '=', key)
+    .where('id', '=', id)
     .where('status', '=', 'failed')
     .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
 }
 
-export async function findDelivery(db: Executor, key: string): Promise<DeliveryRow | undefined> {
-  return db.selectFrom('deliveries').selectAll().where('delivery_key', '=', key).executeTakeFirst();
+export async function findDelivery(db: Executor, id: string): Promise<DeliveryRow | undefined> {
+  return db.selectFrom('deliveries').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
 export async function insertWebhookSubscriber(db: Executor, row: Insertable<WebhookSubscriberTable>): Promise<void> {

@@ -279,6 +279,8 @@ export interface NoticeTable {
 export interface DeliveryTable {
   /** `<notice key>:<recipient id>:<channel>` */
   delivery_key: string;
+  /** A short id derived from the key, for people and URLs: `dl_…`. */
+  id: string;
   notice_key: string;
   /** person | webhook */
   recipient_kind: string;

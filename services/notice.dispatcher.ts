@@ -312,6 +312,11 @@ export function createNoticeDispatcher(deps: DispatcherDeps) {
 }
 export type NoticeDispatcher = ReturnType<typeof createNoticeDispatcher>;
 
+/** A delivery's short id: stable for its key, fit for a URL. */
+export function deliveryId(key: string): string {
+  return `dl_${crypto.createHash('sha256').update(key).digest('base64url').slice(0, 16)}`;
+}
+
 function delivery(
   notice: NoticeRow,
   key: string,
@@ -326,6 +331,7 @@ function delivery(
 ): Insertable<DeliveryTable> {
   return {
     delivery_key: key,
+    id: deliveryId(key),
     notice_key: notice.notice_key,
     recipient_kind: kind,
     recipient_id: id,

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { insertDeliveries, insertNotices } from '../db/notice.repository';
+import { deliveryId } from '../services/notice.dispatcher';
 import { createTokenService } from '../services/token.service';
 import type { operations } from './generated/openapi';
 import { type ApiClient, type ApiStack, dataOf, type OperationKey, pngBytes, startApiStack } from './support/api';
@@ -81,6 +83,21 @@ async function upload(api: ApiStack, token: string | undefined, bytes: Buffer, n
   return response.ok ? { response, data: body as StoredFiles } : { response, error: body };
 }
 
+/** A delivery that failed for good, as the dispatcher leaves one: its id. */
+let failedSeq = 0;
+async function failedDelivery(api: ApiStack): Promise<string> {
+  const key = `authz#${++failedSeq}`;
+  const at = new Date().toISOString();
+  await insertNotices(api.db, [
+    { notice_key: key, case_id: 'DB-2026-000001', task_id: null, department_code: null, kind: 'alert', roles: '[]', urgent: 0, event_action: null, payload: '{}', event_at: at, status: 'planned', not_before: at, created_at: at },
+  ]);
+  const deliveryKey = `${key}:wh_x:webhook`;
+  await insertDeliveries(api.db, [
+    { delivery_key: deliveryKey, id: deliveryId(deliveryKey), notice_key: key, recipient_kind: 'webhook', recipient_id: 'wh_x', recipient_name: 'x', role: null, channel: 'webhook', address: 'https://example.org', language: 'zh-CN', status: 'failed', attempts: 8, next_attempt_at: at, last_error: 'HTTP 503', claim_id: null, claimed_at: null, sent_at: null, created_at: at, updated_at: at },
+  ]);
+  return deliveryId(deliveryKey);
+}
+
 let departmentSeq = 0;
 let sharedFile = '';
 let sharedCase = '';
@@ -91,6 +108,26 @@ const asText = { parseAs: 'text' } as const;
 // Keyed by every operation of the generated document: an operation added without a row here
 // fails the typecheck, and the first test below checks the same against the served document.
 const rows: Record<OperationKey, Row> = {
+  'GET /api/v1/notifications': { prepare: async () => (as) => as.GET('/api/v1/notifications'), expect: byRole(200, 403, 403) },
+  'POST /api/v1/notifications/{id}/retry': {
+    prepare: async (api) => {
+      const id = await failedDelivery(api);
+      return (as) => as.POST('/api/v1/notifications/{id}/retry', { params: { path: { id } } });
+    },
+    expect: byRole(202, 403, 403),
+  },
+  'GET /api/v1/webhooks': { prepare: async () => (as) => as.GET('/api/v1/webhooks'), expect: byRole(200, 403, 403) },
+  'POST /api/v1/webhooks': {
+    prepare: async () => (as) => as.POST('/api/v1/webhooks', { body: { name: '业务系统', url: 'https://example.org/hooks' } }),
+    expect: byRole(201, 403, 403),
+  },
+  'POST /api/v1/webhooks/{id}/deactivate': {
+    prepare: async (api) => {
+      const { id } = dataOf(await api.as.office.POST('/api/v1/webhooks', { body: { name: '待停用', url: 'https://example.org/old' } }));
+      return (as) => as.POST('/api/v1/webhooks/{id}/deactivate', { params: { path: { id } } });
+    },
+    expect: byRole(200, 403, 403),
+  },
   'GET /healthz': { prepare: async () => (as) => as.GET('/healthz'), expect: open(200) },
   'GET /readyz': { prepare: async () => (as) => as.GET('/readyz'), expect: open(200) },
   'GET /api/v1/departments': { prepare: async () => (as) => as.GET('/api/v1/departments'), expect: byRole(200, 200, 200) },

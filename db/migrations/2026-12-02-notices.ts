@@ -29,6 +29,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable('deliveries')
     .addColumn('delivery_key', 'text', (c) => c.primaryKey())
+    .addColumn('id', 'text', (c) => c.notNull().unique())
     .addColumn('notice_key', 'text', (c) => c.notNull().references('notices.notice_key'))
     .addColumn('recipient_kind', 'text', (c) => c.notNull())
     .addColumn('recipient_id', 'text', (c) => c.notNull())
