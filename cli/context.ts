@@ -13,6 +13,9 @@ import { saveEvidenceFile } from '../db/evidence.repository';
 import { type CalendarService, createCalendarService } from '../services/calendar.service';
 import { createCaseService, type CaseService } from '../services/case.service';
 import { EvidenceStore, type FileResolver, maxEvidenceBytes } from '../services/evidence.store';
+import { createNoticeService, type NoticeService } from '../services/notice.service';
+import { noticeWaker } from '../services/notice.wake';
+import { loadSecretKey } from '../services/secret-key';
 
 /** What commands need, opened on first use: the read model, and Temporal only when asked. */
 export class CliContext {
@@ -30,24 +33,39 @@ export class CliContext {
     return this.database;
   }
 
-  async service(): Promise<CaseService> {
-    if (this.caseService) return this.caseService;
-    const db = await this.db();
-    const address = this.config.temporalAddress ?? `127.0.0.1:${this.config.devServerPort}`;
-    try {
-      this.connection = await Connection.connect({ address, connectTimeout: 5000 });
-    } catch (error) {
-      throw new Error(
-        `无法连接 Temporal / cannot reach Temporal at ${address} (is \`npm start\` running?): ${(error as Error).message}`,
-      );
+  /** A Temporal client, connected on first use. */
+  async client(): Promise<Client> {
+    if (!this.connection) {
+      const address = this.config.temporalAddress ?? `127.0.0.1:${this.config.devServerPort}`;
+      try {
+        this.connection = await Connection.connect({ address, connectTimeout: 5000 });
+      } catch (error) {
+        throw new Error(
+          `无法连接 Temporal / cannot reach Temporal at ${address} (is \`npm start\` running?): ${(error as Error).message}`,
+        );
+      }
     }
-    this.caseService = createCaseService({
-      client: new Client({ connection: this.connection, namespace: this.config.temporalNamespace }),
-      db,
+    return new Client({ connection: this.connection, namespace: this.config.temporalNamespace });
+  }
+
+  async service(): Promise<CaseService> {
+    this.caseService ??= createCaseService({
+      client: await this.client(),
+      db: await this.db(),
       taskQueue: this.config.taskQueue,
       timeZone: this.config.timeZone,
     });
     return this.caseService;
+  }
+
+  /** Notices: deliveries to follow and retry, webhook subscribers. */
+  async notices(options: { wake?: boolean } = {}): Promise<NoticeService> {
+    const client = options.wake ? await this.client() : undefined;
+    return createNoticeService({
+      db: await this.db(),
+      secretKey: () => loadSecretKey({ configured: this.config.secretKey, dataDir: this.config.dataDir }),
+      ...(client ? { wake: noticeWaker(client, this.config.taskQueue) } : {}),
+    });
   }
 
   /** The working calendar and its data (official years, local days, the overrides file). */

@@ -10,6 +10,7 @@ import { calendarCommands } from './calendar';
 import { caseCommands } from './case';
 import { CliContext, type CliEnv } from './context';
 import { departmentCommands } from './department';
+import { notificationCommands } from './notifications';
 import { policyCommands } from './policy';
 import { tokenCommands } from './token';
 
@@ -33,6 +34,7 @@ export function buildProgram(context: () => CliContext): Command {
   tokenCommands(env);
   calendarCommands(env);
   policyCommands(env);
+  notificationCommands(env);
   return program;
 }
 
