@@ -1,9 +1,12 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { noticeKinds } from '../domain/notice';
 import { ChannelError, createMailChannel } from '../services/mail.channel';
 import { createNoticeRenderer, noticeLanguages } from '../services/notice.renderer';
 import { createWebhookChannel, signWebhook, verifyWebhook } from '../services/webhook.channel';
 import { type Mailbox, startMailbox } from './support/mailbox';
+import { freePort } from './support/processes';
 import { type Receiver, startReceiver } from './support/receiver';
 
 const sample = {
@@ -112,5 +115,38 @@ describe('notices: templates and channels, against a real SMTP server and a real
     expect((refused as ChannelError).permanent).toBe(true);
     const unreachable = await createWebhookChannel({ timeoutMs: 500 }).send({ url: 'http://127.0.0.1:1/none', secret: 's', deliveryId: 'd', kind: 'x', payload: {} }).catch((e: unknown) => e);
     expect((unreachable as ChannelError).permanent).toBe(false);
+  });
+});
+
+describe('the webhook receiver example of docs/notifications.md', () => {
+  it('takes a signed notice once, and refuses a forged or stale one', async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [path.join(__dirname, '..', 'docs', 'examples', 'webhook-receiver.mjs')], {
+      env: { ...process.env, DUBAN_WEBHOOK_SECRET: 'the-secret', PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
+      await new Promise<void>((resolve, reject) => {
+        child.stderr.on('data', (c: Buffer) => c.toString('utf8').includes('listening') && resolve());
+        child.once('exit', (code) => reject(new Error(`receiver exited ${code}`)));
+      });
+      const url = `http://127.0.0.1:${port}/`;
+      const hook = { url, secret: 'the-secret', deliveryId: 'd-1', kind: 'reminder', payload: { kind: 'reminder', caseId: 'DB-2026-000001', subject: '【提醒】' } };
+      await createWebhookChannel().send(hook);
+      // A resend of the same delivery is accepted and not taken twice.
+      await createWebhookChannel().send(hook);
+      const forged = await createWebhookChannel().send({ ...hook, secret: 'guessed', deliveryId: 'd-2' }).catch((e: unknown) => e);
+      expect((forged as ChannelError).permanent).toBe(true);
+      const stale = await createWebhookChannel({ now: () => Date.now() - 600_000 }).send({ ...hook, deliveryId: 'd-3' }).catch((e: unknown) => e);
+      expect(stale).toBeInstanceOf(ChannelError);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(out.trim().split('\n').map((line) => JSON.parse(line) as { delivery: string })).toEqual([
+        { delivery: 'd-1', kind: 'reminder', caseId: 'DB-2026-000001', subject: '【提醒】' },
+      ]);
+    } finally {
+      child.kill();
+    }
   });
 });
