@@ -255,9 +255,10 @@ export interface ComplaintTable {
 
 /** The outbox of notices: one per event that asks someone to act. */
 export interface NoticeTable {
-  /** The event's key (or `digest:<department>:<date>`, `<notice>:alert:<role>`). */
+  /** The event's key (or `digest:<department>:<date>`, `<notice>:alert:<role>:<unit>`). */
   notice_key: string;
-  case_id: string;
+  /** Null for a notice about no one case (a department's daily digest). */
+  case_id: string | null;
   task_id: string | null;
   department_code: string | null;
   kind: string;

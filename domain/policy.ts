@@ -13,6 +13,9 @@ export type RecipientRole = (typeof escalationRungs)[EscalationLevel]['notify'][
 
 const workingDays = (max: number) => z.number().int().min(1).max(max);
 
+/** A time of day in the office's zone, HH:MM. */
+const timeOfDay = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, '须为 HH:MM / a time of day as HH:MM');
+
 const windowsSchema = z
   .object({ general: workingDays(365), serious: workingDays(365), major: workingDays(365) })
   .strict();
@@ -56,10 +59,7 @@ export const policySchema = z
     categories: z.record(z.string().min(1), windowsSchema.partial()).default({}),
     reminders: z.array(reminderSchema).max(10).default([{ atFraction: 0.5 }, { atFraction: 0.8 }, { workingDaysLeft: 1 }]),
     /** Reminders and rungs fire at this time of a working day (HH:MM, office time). */
-    workdayStartTime: z
-      .string()
-      .regex(/^([01]\d|2[0-3]):[0-5]\d$/, '须为 HH:MM / a time of day as HH:MM')
-      .default('09:00'),
+    workdayStartTime: timeOfDay.default('09:00'),
     escalation: z
       .object({
         rectification: ladderSchema.default([
@@ -86,6 +86,14 @@ export const policySchema = z
           { level: 2, workingDaysOverdue: 2 },
         ],
       }),
+    /** When notices go out: quiet hours (urgent rungs ignore them) and a daily digest per department. */
+    notices: z
+      .object({
+        quietHours: z.object({ from: timeOfDay, to: timeOfDay }).strict().nullable().default(null),
+        digestAt: timeOfDay.nullable().default(null),
+      })
+      .strict()
+      .default({ quietHours: null, digestAt: null }),
     maxExtensionsPerTask: z.number().int().min(0).max(10).default(2),
     maxExtensionWorkingDays: workingDays(365).default(30),
   })

@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { DateTime } from 'luxon';
 import type { Insertable } from 'kysely';
 import { type NoticeKind, type NoticeRole, type QuietHours, sendableAt } from '../domain/notice';
 import { type EventAction, eventPayloadSchemas } from '../domain/event';
@@ -61,6 +62,8 @@ export interface DispatcherDeps {
   readonly webhookSecret: (subscriberId: string) => string;
   readonly timeZone: string;
   readonly quietHours: () => QuietHours | null;
+  /** When each department's daily digest goes out (HH:MM, office time); null: no digests. */
+  readonly digestAt: () => string | null;
   /** Where links in notices point (the API's public address). */
   readonly publicUrl: string | null;
   readonly now?: () => Date;
@@ -216,11 +219,13 @@ export function createNoticeDispatcher(deps: DispatcherDeps) {
       address: context.address,
       recipientName: row.recipient_name,
       urgent: notice.urgent === 1,
-      link: deps.publicUrl ? `${deps.publicUrl}/api/v1/cases/${notice.case_id}` : null,
+      link: deps.publicUrl && notice.case_id ? `${deps.publicUrl}/api/v1/cases/${notice.case_id}` : null,
     };
   }
 
   async function record(row: DeliveryRow, notice: NoticeRow, outcome: 'sent' | 'failed', error: string | null, at: string): Promise<void> {
+    // A digest belongs to no one case's timeline; its delivery is followed in the deliveries list.
+    if (notice.case_id === null) return;
     // The timeline names who was reached and how, never their address.
     await appendEvents(
       deps.db,
@@ -248,15 +253,75 @@ export function createNoticeDispatcher(deps: DispatcherDeps) {
     );
   }
 
+  /** The instant of today's digest (office time), or null when there are none. */
+  function digestInstant(at: string): string | null {
+    const time = deps.digestAt();
+    if (!time) return null;
+    const local = DateTime.fromISO(at, { zone: 'utc' }).setZone(deps.timeZone);
+    return local.set({ hour: Number(time.slice(0, 2)), minute: Number(time.slice(3, 5)), second: 0, millisecond: 0 }).toUTC().toISO()!;
+  }
+
+  /** Once the day's digest time has come: a digest notice per department with open tasks (once a day, by key). */
+  async function queueDigests(at: string): Promise<void> {
+    const due = digestInstant(at);
+    if (!due || at < due) return;
+    const day = DateTime.fromISO(at, { zone: 'utc' }).setZone(deps.timeZone).toISODate()!;
+    const open = await deps.db
+      .selectFrom('tasks')
+      .innerJoin('cases', 'cases.id', 'tasks.case_id')
+      .select(['tasks.department_code', 'tasks.case_id', 'cases.title', 'tasks.status', 'tasks.rectification_due_at', 'tasks.suspended_since'])
+      .where('tasks.status', 'in', ['assigned', 'acknowledged', 'submitted', 'rework'])
+      .orderBy('tasks.rectification_due_at')
+      .execute();
+    const byDepartment = new Map<string, typeof open>();
+    for (const task of open) byDepartment.set(task.department_code, [...(byDepartment.get(task.department_code) ?? []), task]);
+    const statusNames: Record<string, string> = { assigned: '待签收', acknowledged: '整改中', submitted: '待核查', rework: '返工中' };
+    await insertNotices(
+      deps.db,
+      [...byDepartment].map(([department, tasks]) => ({
+        notice_key: `digest:${department}:${day}`,
+        case_id: null,
+        task_id: null,
+        department_code: department,
+        kind: 'digest',
+        roles: JSON.stringify(['liaison']),
+        urgent: 0,
+        event_action: null,
+        payload: JSON.stringify({
+          asOf: formatInstant(at, deps.timeZone),
+          tasks: tasks.map((t) => ({
+            caseId: t.case_id,
+            caseTitle: t.title,
+            status: statusNames[t.status] ?? t.status,
+            dueAt: t.rectification_due_at ? formatInstant(t.rectification_due_at, deps.timeZone) : null,
+            overdue: t.suspended_since === null && t.status !== 'submitted' && t.rectification_due_at !== null && t.rectification_due_at < at,
+          })),
+        }),
+        event_at: at,
+        status: 'pending',
+        not_before: at,
+        created_at: at,
+      })),
+    );
+  }
+
+  /** When the next digest falls due: today's if still ahead, else tomorrow's. */
+  function nextDigestAt(at: string): string | null {
+    const today = digestInstant(at);
+    if (!today) return null;
+    return today > at ? today : DateTime.fromISO(today).plus({ days: 1 }).toUTC().toISO()!;
+  }
+
   return {
     /**
-     * One round: plans the due notices, sends the due deliveries. Returns whether more is due at
+     * One round: queues the day's digests when their time has come, plans the due notices, sends the due deliveries. Returns whether more is due at
      * once (a full batch) and when something falls due next.
      */
     async dispatch(
       batch = 50,
       progress: () => void = () => undefined,
     ): Promise<{ planned: number; sent: number; failed: number; more: boolean; nextAt: string | null }> {
+      await queueDigests(now());
       const notices = await dueNotices(deps.db, now(), batch);
       for (const notice of notices) {
         await plan(notice);
@@ -306,7 +371,8 @@ export function createNoticeDispatcher(deps: DispatcherDeps) {
         }
       }
       const more = notices.length === batch || claimed.length === batch;
-      return { planned: notices.length, sent, failed, more, nextAt: await nextDueAt(deps.db, channels(), claimLeaseMs) };
+      const next = [await nextDueAt(deps.db, channels(), claimLeaseMs), nextDigestAt(now())].filter((x): x is string => x !== null).sort()[0] ?? null;
+      return { planned: notices.length, sent, failed, more, nextAt: next };
     },
   };
 }

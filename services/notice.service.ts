@@ -22,7 +22,8 @@ export const deliveryStatuses = ['pending', 'sending', 'sent', 'failed'] as cons
 /** A delivery as the office follows it. */
 export interface DeliveryView {
   id: string;
-  caseId: string;
+  /** Null for a digest, which is about no one case. */
+  caseId: string | null;
   taskId: string | null;
   department: string | null;
   kind: NoticeKind;

@@ -10,7 +10,7 @@ import { idempotencyHeaders } from '../idempotency';
 const deliverySchema = z
   .object({
     id: z.string(),
-    caseId: z.string(),
+    caseId: z.string().nullable(),
     taskId: z.string().nullable(),
     department: z.string().nullable(),
     kind: z.enum(noticeKinds),

@@ -10,7 +10,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable('notices')
     .addColumn('notice_key', 'text', (c) => c.primaryKey())
-    .addColumn('case_id', 'text', (c) => c.notNull())
+    .addColumn('case_id', 'text')
     .addColumn('task_id', 'text')
     .addColumn('department_code', 'text')
     .addColumn('kind', 'text', (c) => c.notNull())
