@@ -12,6 +12,7 @@ import { createCaseService } from '../services/case.service';
 import { createComplaintService } from '../services/complaint.service';
 import { createDepartmentService } from '../services/department.service';
 import { createEvidenceService } from '../services/evidence.service';
+import { createPeopleService } from '../services/people.service';
 import { EvidenceStore, maxEvidenceBytes } from '../services/evidence.store';
 import { createTokenService } from '../services/token.service';
 import { installAuthentication } from './auth';
@@ -25,6 +26,7 @@ import { departmentRoutes } from './routes/departments';
 import { evidenceRoutes, fileViewerOf, maxFilesPerUpload } from './routes/evidence';
 import { healthRoutes } from './routes/health';
 import { open311ErrorResponse, open311Routes, sendOpen311Error } from './routes/open311';
+import { peopleRoutes } from './routes/people';
 import { completeDocument } from './openapi';
 import { zonedSerializerCompiler } from './serializer';
 
@@ -106,6 +108,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   const cases = createCaseService({ client: options.client, db: options.db, taskQueue: options.taskQueue, timeZone: options.timeZone });
   const complaints = createComplaintService({ db: options.db, cases });
   const departments = createDepartmentService({ db: options.db });
+  const people = createPeopleService({ db: options.db });
   const evidence = createEvidenceService({
     db: options.db,
     store: EvidenceStore.inDataDir(options.dataDir),
@@ -156,6 +159,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
 
   await app.register(healthRoutes({ db: options.db, client: options.client, timeZone: options.timeZone }));
   await app.register(departmentRoutes({ departments }));
+  await app.register(peopleRoutes({ people }));
   await app.register(caseRoutes({ cases, timeZone: options.timeZone, filesFor: (principal) => evidence.resolverFor(fileViewerOf(principal)) }));
   await app.register(evidenceRoutes({ evidence }));
   await app.register(complaintRoutes({ complaints }));

@@ -10,6 +10,7 @@ import { calendarCommands } from './calendar';
 import { caseCommands } from './case';
 import { CliContext, type CliEnv } from './context';
 import { departmentCommands } from './department';
+import { personCommands } from './person';
 import { policyCommands } from './policy';
 import { tokenCommands } from './token';
 
@@ -29,6 +30,7 @@ export function buildProgram(context: () => CliContext): Command {
     .showHelpAfterError();
   const env: CliEnv = { program, context, actorName: () => program.opts<{ as?: string }>().as };
   departmentCommands(env);
+  personCommands(env);
   caseCommands(env);
   tokenCommands(env);
   calendarCommands(env);

@@ -31,13 +31,13 @@ describe('task state machine', () => {
     let state = fresh();
     const ack = decideTask(state, { type: 'acknowledge', actor: cg, note: '收到' }, '2026-03-02T02:00:00.000Z');
     expect(ack.state).toMatchObject({ status: 'acknowledged', acknowledgedAt: '2026-03-02T02:00:00.000Z' });
-    expect(ack.event).toMatchObject({ action: 'task.acknowledged', actor: cg, taskId: state.taskId, payload: { note: '收到' } });
+    expect(ack.events[0]).toMatchObject({ action: 'task.acknowledged', actor: cg, taskId: state.taskId, payload: { note: '收到' } });
     state = ack.state;
     const submit = decideTask(state, { type: 'submit', actor: cg, report: '已整改', evidence }, '2026-03-03T02:00:00.000Z');
     expect(submit.state).toMatchObject({ status: 'submitted', submissionCount: 1, lastSubmission: { report: '已整改', evidence } });
     const accept = decideTask(submit.state, { type: 'verify', actor: office, decision: 'accept' }, '2026-03-04T02:00:00.000Z');
     expect(accept.state).toMatchObject({ status: 'accepted', closedAt: '2026-03-04T02:00:00.000Z' });
-    expect(accept.event.action).toBe('task.accepted');
+    expect(accept.events[0]?.action).toBe('task.accepted');
   });
 
   it('sends a rejected rectification back for rework and counts rework and submissions', () => {
@@ -55,7 +55,7 @@ describe('task state machine', () => {
 
   it('records progress without changing the status', () => {
     const acknowledged = run([{ type: 'acknowledge', actor: cg }]);
-    const { state, event } = decideTask(acknowledged, { type: 'reportProgress', actor: cg, note: '已约谈摊主', evidence: [] }, t0);
+    const { state, events: [event] } = decideTask(acknowledged, { type: 'reportProgress', actor: cg, note: '已约谈摊主', evidence: [] }, t0);
     expect(state).toBe(acknowledged);
     expect(event).toMatchObject({ action: 'task.progress_reported', payload: { note: '已约谈摊主' } });
   });
