@@ -299,9 +299,10 @@ export function createCaseService(deps: CaseServiceDeps) {
         throw new DomainError('invalid_state', `责任人无效 / ${refusals.map((r) => `${r.path}: ${r.message}`).join('; ')}`, refusals);
       }
       const evidence = await resolveEvidence(parsed.evidence, options.resolveFile ?? noFiles);
+      const { responsiblePersons: _named, ...fields } = parsed;
       const details: CaseDetails = parseInput(
         caseDetailsSchema,
-        { ...parsed, evidence, ...(options.complaintCode ? { complaintCode: options.complaintCode } : {}) },
+        { ...fields, evidence, ...(options.complaintCode ? { complaintCode: options.complaintCode } : {}) },
         'case',
       );
       const requestKey = options.requestKey ?? crypto.randomUUID();
