@@ -30,11 +30,18 @@ const sources: Record<string, { status: string; fills: Record<string, string> }>
   },
   open311PostRequestJson: { status: '201', fills: { id: '$response.body#/0/service_request_id', token: '$response.body#/0/service_request_id' } },
   uploadEvidence: { status: '201', fills: { sha256: '$response.body#/0/sha256' } },
+  addDepartment: { status: '201', fills: { code: '$response.body#/code' } },
 };
+
+/** Every answer with a person leads to what reads and changes them. */
+for (const id of ['addDepartmentPerson', 'addOfficePerson', 'getPerson', 'changePerson', 'deactivatePerson', 'setPersonRoles']) {
+  sources[id] = { status: id.startsWith('add') ? '201' : '200', fills: { personId: '$response.body#/id' } };
+}
 
 /** Every task command answers with the task: its case and id lead to the other task commands. */
 const taskCommands = [
   'acknowledgeTask',
+  'assignResponsiblePerson',
   'reportProgress',
   'submitRectification',
   'verifyRectification',
@@ -92,6 +99,8 @@ function addUploadBody(doc: Document): void {
 const createdAt: Record<string, string> = {
   openCase: '/api/v1/cases/{caseId}',
   addDepartment: '/api/v1/departments/{code}',
+  addDepartmentPerson: '/api/v1/people/{personId}',
+  addOfficePerson: '/api/v1/people/{personId}',
   fileComplaint: '/api/v1/complaints/{trackingCode}',
 };
 

@@ -8,6 +8,8 @@ import { caseSources, evidenceSchema, locationSchema, severities } from '../doma
 import { complaintPublicStatuses } from '../domain/complaint.schema';
 import { caseStatuses } from '../domain/case.machine';
 import { eventActions, eventPayloadSchemas } from '../domain/event';
+import { personIdSchema } from '../domain/person-id';
+import { channels, languages, personRoles } from '../domain/person.schema';
 import { taskStatuses } from '../domain/task.machine';
 import { instantSchema } from '../domain/time';
 import type { TimelineEntry } from '../db/event.repository';
@@ -36,6 +38,46 @@ export const departmentSchema = z
     createdAt: instant,
   })
   .meta({ id: 'Department' });
+
+/** How to reach a person: for the office and the person's own department only. */
+const personContactSchema = z
+  .object({
+    phone: z.string().nullable(),
+    email: z.string().nullable(),
+    language: z.enum(languages),
+    channels: z.array(z.enum(channels)).describe('ways to reach them, in order of preference'),
+  })
+  .meta({ id: 'PersonContact' });
+const contactField = personContactSchema
+  .nullable()
+  .describe("null: not shown to this caller (contact data is for the office and the person's own department)");
+
+/** A person of the directory (a department's, or the office's own staff when `department` is null). */
+export const personSchema = z
+  .object({
+    id: z.string(),
+    department: z.string().nullable().describe("the person's department; null: one of the office's own staff"),
+    name: z.string(),
+    post: z.string().describe('岗位'),
+    roles: z.array(z.enum(personRoles)).describe('head, deputy, liaison (a department); lead, clerk (the office)'),
+    active: z.boolean().describe('false once removed: kept for the records that name them'),
+    createdAt: instant,
+    updatedAt: instant,
+    deactivatedAt: nullableInstant,
+    contact: contactField,
+  })
+  .meta({ id: 'Person' });
+
+/** A task's 责任人: name and post as of the assignment, contact data as the directory has it now. */
+export const responsiblePersonViewSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    post: z.string(),
+    active: z.boolean().describe('whether they are still in the directory'),
+    contact: contactField,
+  })
+  .meta({ id: 'ResponsiblePerson' });
 
 const nextAlarmSchema = z.object({ at: instant, kind: z.string(), label: z.string() });
 
@@ -86,6 +128,7 @@ const taskFields = {
   pendingExtension: z.object({ workingDays: z.number().int(), reason: z.string(), at: instant }).nullable(),
   extensionsGranted: z.number().int(),
   pendingTransfer: z.object({ reason: z.string(), suggestedDepartment: z.string().nullable(), at: instant }).nullable(),
+  responsiblePerson: responsiblePersonViewSchema.nullable().describe('责任人, once named'),
 };
 
 export const taskSchema = z
@@ -208,4 +251,5 @@ export const officeComplaintSchema = publicComplaintSchema
   .meta({ id: 'OfficeComplaint' });
 
 export const caseIdParams = z.object({ caseId: caseIdSchema });
+export const personParams = z.object({ personId: personIdSchema });
 export const taskParams = z.object({ caseId: caseIdSchema, taskId: taskIdSchema });

@@ -15,6 +15,7 @@ import { createEvidenceService } from '../services/evidence.service';
 import { createNoticeService } from '../services/notice.service';
 import { noticeWaker } from '../services/notice.wake';
 import { loadSecretKey } from '../services/secret-key';
+import { createPeopleService } from '../services/people.service';
 import { EvidenceStore, maxEvidenceBytes } from '../services/evidence.store';
 import { createTokenService } from '../services/token.service';
 import { installAuthentication } from './auth';
@@ -29,6 +30,7 @@ import { evidenceRoutes, fileViewerOf, maxFilesPerUpload } from './routes/eviden
 import { healthRoutes } from './routes/health';
 import { notificationRoutes } from './routes/notifications';
 import { open311ErrorResponse, open311Routes, sendOpen311Error } from './routes/open311';
+import { peopleRoutes } from './routes/people';
 import { completeDocument } from './openapi';
 import { zonedSerializerCompiler } from './serializer';
 
@@ -113,6 +115,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   const cases = createCaseService({ client: options.client, db: options.db, taskQueue: options.taskQueue, timeZone: options.timeZone });
   const complaints = createComplaintService({ db: options.db, cases });
   const departments = createDepartmentService({ db: options.db });
+  const people = createPeopleService({ db: options.db });
   const evidence = createEvidenceService({
     db: options.db,
     store: EvidenceStore.inDataDir(options.dataDir),
@@ -169,6 +172,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
 
   await app.register(healthRoutes({ db: options.db, client: options.client, timeZone: options.timeZone }));
   await app.register(departmentRoutes({ departments }));
+  await app.register(peopleRoutes({ people }));
   await app.register(caseRoutes({ cases, timeZone: options.timeZone, filesFor: (principal) => evidence.resolverFor(fileViewerOf(principal)) }));
   await app.register(evidenceRoutes({ evidence }));
   await app.register(notificationRoutes({ notices }));

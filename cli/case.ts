@@ -43,12 +43,25 @@ export function caseCommands({ program, context, actorName }: CliEnv): void {
 
   target(kase.command('ack').description('acknowledge (签收) a task as its department').argument('<caseId>'))
     .option('--note <text>', 'a note')
-    .action(async (caseId: string, o: { dept?: string; task?: string; note?: string; idempotencyKey?: string }) => {
+    .option('--person <id>', 'the responsible person (责任人): a person of the department, e.g. p_3f9a0c1b2d4e')
+    .action(async (caseId: string, o: { dept?: string; task?: string; note?: string; person?: string; idempotencyKey?: string }) => {
       const service = await withService();
       const actor = departmentActor(requireDept(o.dept), actorName());
+      const input = { ...(o.note ? { note: o.note } : {}), ...(o.person ? { responsiblePersonId: o.person } : {}) };
       printAs(
         taskStateSchema,
-        await service.acknowledgeTask(caseId, actor, o.note ? { note: o.note } : {}, { taskId: o.task }, {
+        await service.acknowledgeTask(caseId, actor, input, { taskId: o.task }, { requestKey: o.idempotencyKey }),
+        context().config.timeZone,
+      );
+    });
+
+  target(kase.command('assign-person').description("name a task's responsible person (指定责任人) as the office").argument('<caseId>'))
+    .requiredOption('--person <id>', "a person of the task's department, e.g. p_3f9a0c1b2d4e")
+    .action(async (caseId: string, o: { dept?: string; task?: string; person: string; idempotencyKey?: string }) => {
+      const service = await withService();
+      printAs(
+        taskStateSchema,
+        await service.assignResponsiblePerson(caseId, officeActor(actorName()), { personId: o.person }, { taskId: o.task, department: o.dept }, {
           requestKey: o.idempotencyKey,
         }),
         context().config.timeZone,

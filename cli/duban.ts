@@ -11,6 +11,7 @@ import { caseCommands } from './case';
 import { CliContext, type CliEnv } from './context';
 import { departmentCommands } from './department';
 import { notificationCommands } from './notifications';
+import { personCommands } from './person';
 import { policyCommands } from './policy';
 import { tokenCommands } from './token';
 
@@ -30,6 +31,7 @@ export function buildProgram(context: () => CliContext): Command {
     .showHelpAfterError();
   const env: CliEnv = { program, context, actorName: () => program.opts<{ as?: string }>().as };
   departmentCommands(env);
+  personCommands(env);
   caseCommands(env);
   tokenCommands(env);
   calendarCommands(env);

@@ -4,6 +4,7 @@ import type { CaseStatus } from '../domain/case.machine';
 import type { TaskRole, TaskStatus } from '../domain/task.machine';
 import type { Alarm } from '../domain/alarm.plan';
 import type { Submission, TaskState } from '../domain/task.machine';
+import type { ResponsiblePerson } from '../domain/person-id';
 import type { CaseTable, TaskTable } from './schema';
 
 /** A case as listed and shown. */
@@ -58,6 +59,8 @@ export interface TaskView {
   transferredToTask: string | null;
   /** What falls due next and when: a reminder or a rung of the escalation ladder. */
   next: { at: string; kind: string; label: string } | null;
+  /** 责任人 as of their assignment (name and post then); null until someone is named. */
+  responsiblePerson: ResponsiblePerson | null;
 }
 
 export function caseStateToRow(state: CaseState, version: number, now: string): CaseTable {
@@ -116,6 +119,10 @@ export function taskStateToRow(state: TaskState, version: number, now: string, n
     next_alarm_at: next?.at ?? null,
     next_alarm_kind: next?.kind ?? null,
     next_alarm_label: next?.label ?? null,
+    // State recorded before the field existed has none.
+    responsible_person_id: state.responsiblePerson?.id ?? null,
+    responsible_person_name: state.responsiblePerson?.name ?? null,
+    responsible_person_post: state.responsiblePerson?.post ?? null,
   };
 }
 
@@ -180,5 +187,8 @@ export function toTaskView(row: TaskTable): TaskView {
       row.next_alarm_at && row.next_alarm_kind
         ? { at: row.next_alarm_at, kind: row.next_alarm_kind, label: row.next_alarm_label ?? '' }
         : null,
+    responsiblePerson: row.responsible_person_id
+      ? { id: row.responsible_person_id, name: row.responsible_person_name ?? '', post: row.responsible_person_post ?? '' }
+      : null,
   };
 }

@@ -100,6 +100,11 @@ export async function findCase(db: Executor, caseId: string): Promise<CaseView |
   return row && toCaseView(row);
 }
 
+export async function findTask(db: Executor, taskId: string): Promise<TaskView | undefined> {
+  const row = await db.selectFrom('tasks').selectAll().where('id', '=', taskId).executeTakeFirst();
+  return row && toTaskView(row);
+}
+
 export async function listCaseTasks(db: Executor, caseId: string): Promise<TaskView[]> {
   const rows = await db.selectFrom('tasks').selectAll().where('case_id', '=', caseId).orderBy('id').execute();
   return rows.map(toTaskView);

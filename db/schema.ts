@@ -80,6 +80,37 @@ export interface TaskTable {
   next_alarm_at: string | null;
   next_alarm_kind: string | null;
   next_alarm_label: string | null;
+  /** 责任人 as the task recorded them when named: a person of the directory, with name and post then. */
+  responsible_person_id: string | null;
+  responsible_person_name: string | null;
+  responsible_person_post: string | null;
+}
+
+/** The directory: people of a department, or of the office itself (department_code NULL). */
+export interface PersonTable {
+  /** p_ and 12 hex digits. */
+  id: string;
+  department_code: string | null;
+  name: string;
+  /** 岗位. */
+  post: string;
+  phone: string | null;
+  email: string | null;
+  /** zh-CN | en */
+  language: string;
+  /** JSON array of channels in order of preference, e.g. ["email"]. */
+  channels: string;
+  active: number;
+  created_at: string;
+  updated_at: string;
+  deactivated_at: string | null;
+}
+
+/** Who holds which role (head, deputy, liaison; the office's lead, clerk); only active people hold any. */
+export interface PersonRoleTable {
+  person_id: string;
+  role: string;
+  assigned_at: string;
 }
 
 /** The outbox: notifications waiting for delivery. */
@@ -337,4 +368,6 @@ export interface Database {
   notices: NoticeTable;
   deliveries: DeliveryTable;
   webhook_subscribers: WebhookSubscriberTable;
+  people: PersonTable;
+  person_roles: PersonRoleTable;
 }

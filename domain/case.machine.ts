@@ -3,7 +3,8 @@ import type { Actor, CaseDetails, ReassignInput, WithdrawInput } from './case.sc
 import { systemActor } from './case.schema';
 import { DomainError } from './errors';
 import type { DomainEvent } from './event';
-import type { TaskRole, TaskStatus } from './task.machine';
+import type { ResponsiblePerson } from './person-id';
+import { responsiblePersonAssigned, type TaskRole, type TaskStatus } from './task.machine';
 
 /** open (交办, in progress) ─▶ closed (核查销号, every task accepted) | withdrawn (撤销). */
 export const caseStatuses = ['open', 'closed', 'withdrawn'] as const;
@@ -34,8 +35,17 @@ export interface CaseDecision {
   readonly events: readonly DomainEvent[];
 }
 
-/** Opens a case: one task for the lead department, one per cooperating department. */
-export function openCase(input: { caseId: string; details: CaseDetails; actor: Actor; at: string }): CaseDecision {
+/**
+ * Opens a case: one task for the lead department, one per cooperating department, each with the
+ * responsible person (责任人) the office named for its department, if any.
+ */
+export function openCase(input: {
+  caseId: string;
+  details: CaseDetails;
+  actor: Actor;
+  at: string;
+  responsiblePersons?: Readonly<Record<string, ResponsiblePerson>> | undefined;
+}): CaseDecision {
   const { caseId, details, actor, at } = input;
   const departments: { code: string; role: TaskRole }[] = [
     { code: details.leadDepartment, role: 'lead' },
@@ -59,15 +69,17 @@ export function openCase(input: { caseId: string; details: CaseDetails; actor: A
   };
   const events: DomainEvent[] = [
     { action: 'case.opened', actor, at, taskId: null, payload: { ...details } },
-    ...tasks.map(
-      (t): DomainEvent => ({
+    ...tasks.flatMap((t): DomainEvent[] => {
+      const assigned: DomainEvent = {
         action: 'task.assigned',
         actor,
         at,
         taskId: t.taskId,
         payload: { department: t.departmentCode, role: t.role },
-      }),
-    ),
+      };
+      const person = input.responsiblePersons?.[t.departmentCode];
+      return person ? [assigned, responsiblePersonAssigned(t.taskId, person, actor, at)] : [assigned];
+    }),
   ];
   return { state, events };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { personIdSchema, responsiblePersonSchema } from './person-id';
 import { emailSchema, httpUrlSchema, text } from './text';
 
 /** 一般 / 较重 / 严重: drives the default rectification window. */
@@ -132,9 +133,28 @@ export function leadNotCooperating(c: { leadDepartment: string; cooperatingDepar
   return c.cooperatingDepartments.indexOf(c.leadDepartment);
 }
 
+/** The most departments a case has: its lead and up to 20 cooperating ones. */
+const maxDepartments = 21;
+
+/**
+ * 责任人 named by the office when it opens a case: a person of the directory per department of the
+ * case, by department code, e.g. `{"CG": "p_3f9a0c1b2d4e"}`.
+ */
+export const responsiblePersonsSchema = z
+  .record(departmentCodeSchema, personIdSchema)
+  .refine((persons) => Object.keys(persons).length <= maxDepartments, {
+    error: `至多 ${maxDepartments} 个部门 / at most ${maxDepartments} departments`,
+  })
+  .meta({ maxProperties: maxDepartments })
+  .describe('the responsible person (责任人) of each department named, by department code');
+
 /** What an office submits to open a case (交办). */
 export const openCaseRequestSchema = z
-  .object({ ...caseFields, evidence: z.array(evidenceRequestSchema).max(50).default([]) })
+  .object({
+    ...caseFields,
+    evidence: z.array(evidenceRequestSchema).max(50).default([]),
+    responsiblePersons: responsiblePersonsSchema.optional(),
+  })
   .strict();
 export type OpenCaseRequest = z.input<typeof openCaseRequestSchema>;
 
@@ -149,8 +169,24 @@ export const caseDetailsSchema = z
   .strict();
 export type CaseDetails = z.infer<typeof caseDetailsSchema>;
 
-export const acknowledgeInputSchema = z.object({ note }).strict();
+/** 签收 as the task workflow takes it: the responsible person, if named, as the directory had them. */
+export const acknowledgeInputSchema = z.object({ note, responsiblePerson: responsiblePersonSchema.optional() }).strict();
 export type AcknowledgeInput = z.infer<typeof acknowledgeInputSchema>;
+/** 签收 as a department sends it, naming its responsible person (责任人) if it wishes. */
+export const acknowledgeRequestSchema = z
+  .object({
+    note,
+    responsiblePersonId: personIdSchema.optional().describe('a person of the department (its directory) who owns the task'),
+  })
+  .strict();
+
+/** 指定责任人 as the task workflow takes it: the person as the directory had them. */
+export const assignResponsiblePersonInputSchema = z.object({ person: responsiblePersonSchema }).strict();
+export type AssignResponsiblePersonInput = z.infer<typeof assignResponsiblePersonInputSchema>;
+/** 指定责任人 as the office or the task's department sends it: a person of the task's department. */
+export const assignResponsiblePersonRequestSchema = z
+  .object({ personId: personIdSchema.describe("a person of the task's department (its directory)") })
+  .strict();
 
 const progressNote = trimmed(1, 2000);
 const report = trimmed(1, 5000);

@@ -9,6 +9,7 @@ export const eventActions = [
   'case.withdrawn',
   'task.assigned',
   'task.acknowledged',
+  'task.responsible_person_assigned',
   'task.progress_reported',
   'task.submitted',
   'task.accepted',
@@ -61,6 +62,8 @@ export const eventPayloadSchemas = {
     reason: text.optional(),
   }),
   'task.acknowledged': z.looseObject({ note: text.optional() }),
+  // 责任人 as of the assignment: who (an id of the directory), their name and post; never contact data.
+  'task.responsible_person_assigned': z.looseObject({ personId: text.optional(), name: text.optional(), post: text.optional() }),
   'task.progress_reported': z.looseObject({ note: text.optional(), evidence: evidenceList.optional() }),
   'task.submitted': z.looseObject({ report: text.optional(), evidence: evidenceList.optional(), submissionCount: z.number().optional() }),
   'task.accepted': z.looseObject({ comment: text.optional() }),

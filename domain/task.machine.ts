@@ -2,6 +2,7 @@ import type { Alarm, DeadlineKind } from './alarm.plan';
 import type {
   AcknowledgeInput,
   Actor,
+  AssignResponsiblePersonInput,
   Evidence,
   ExtensionDecisionInput,
   ExtensionRequestInput,
@@ -17,6 +18,7 @@ import type {
 import { systemActor } from './case.schema';
 import { DomainError } from './errors';
 import type { DomainEvent } from './event';
+import type { ResponsiblePerson } from './person-id';
 import { type EscalationLevel, escalationRungs, type RecipientRole } from './policy';
 
 /**
@@ -88,12 +90,18 @@ export interface TaskState {
   /** Where the task went when it was transferred. */
   readonly transferredTo: { readonly department: string; readonly taskId: string } | null;
   readonly limits: TaskLimits;
+  /**
+   * 责任人: the person of the department who owns the task, as of their assignment (null until
+   * someone is named, and in state recorded before the field existed).
+   */
+  readonly responsiblePerson: ResponsiblePerson | null;
 }
 
 type Cmd<T extends string, I> = { readonly type: T; readonly actor: Actor } & I;
 
 export type TaskCommand =
   | Cmd<'acknowledge', AcknowledgeInput>
+  | Cmd<'assignResponsiblePerson', AssignResponsiblePersonInput>
   | Cmd<'reportProgress', ProgressInput>
   | Cmd<'submit', SubmitInput>
   | Cmd<'verify', VerifyInput>
@@ -110,7 +118,8 @@ export type TaskCommand =
 
 export interface TaskDecision {
   readonly state: TaskState;
-  readonly event: DomainEvent;
+  /** What records the command on the timeline: one event, or more (an acknowledgement naming its 责任人). */
+  readonly events: readonly DomainEvent[];
 }
 
 export const defaultTaskLimits: TaskLimits = { maxExtensionsPerTask: 2, maxExtensionWorkingDays: 30 };
@@ -124,6 +133,7 @@ export function newTask(input: {
   ackDueAt?: string | null;
   rectificationDueAt?: string | null;
   limits?: TaskLimits;
+  responsiblePerson?: ResponsiblePerson | null;
 }): TaskState {
   return {
     taskId: input.taskId,
@@ -149,6 +159,26 @@ export function newTask(input: {
     pendingTransfer: null,
     transferredTo: null,
     limits: input.limits ?? defaultTaskLimits,
+    responsiblePerson: input.responsiblePerson ?? null,
+  };
+}
+
+/**
+ * A task's state as a run continues it: state recorded by an earlier version lacks the fields added
+ * since (a run that continued as new before the field existed), which take their defaults.
+ */
+export function continuedTask(state: TaskState): TaskState {
+  return { ...state, responsiblePerson: state.responsiblePerson ?? null };
+}
+
+/** The event that names a task's responsible person (责任人). */
+export function responsiblePersonAssigned(taskId: string, person: ResponsiblePerson, actor: Actor, at: string): DomainEvent {
+  return {
+    action: 'task.responsible_person_assigned',
+    actor,
+    at,
+    taskId,
+    payload: { personId: person.id, name: person.name, post: person.post },
   };
 }
 
@@ -158,6 +188,7 @@ export function isTaskFinished(status: TaskStatus): boolean {
 
 const commandNames: Record<TaskCommand['type'], string> = {
   acknowledge: '签收 / acknowledge',
+  assignResponsiblePerson: '指定责任人 / assign the responsible person',
   reportProgress: '报告进展 / report progress',
   submit: '提交整改 / submit rectification',
   verify: '核查 / verify',
@@ -186,6 +217,19 @@ function requireOwnDepartment(task: TaskState, actor: Actor, command: TaskComman
         `department ${actor.department} cannot act on ${task.departmentCode}'s task ${task.taskId}`,
     );
   }
+}
+
+/**
+ * Throws unless `actor` may name the responsible person (责任人) of a task of `departmentCode`: the
+ * office, or that department itself.
+ */
+export function checkResponsiblePersonAssigner(actor: Actor, departmentCode: string, taskId: string): void {
+  if (actor.role === 'office' || (actor.role === 'department' && actor.department === departmentCode)) return;
+  refuse(
+    'forbidden',
+    `只有督办机构或部门 ${departmentCode} 可以指定任务 ${taskId} 的责任人 / ` +
+      `only the office or department ${departmentCode} may name the responsible person of task ${taskId}`,
+  );
 }
 
 function requireOffice(actor: Actor, command: TaskCommand['type'], allowSystem = false): void {
@@ -218,6 +262,9 @@ export function checkTaskCommand(task: TaskState, command: TaskCommand): void {
     case 'acknowledge':
       requireOwnDepartment(task, command.actor, command.type);
       return requireStatus(task, command.type, ['assigned']);
+    case 'assignResponsiblePerson':
+      checkResponsiblePersonAssigner(command.actor, task.departmentCode, task.taskId);
+      return requireStatus(task, command.type, liveStatuses);
     case 'reportProgress':
     case 'submit':
       requireOwnDepartment(task, command.actor, command.type);
@@ -306,49 +353,54 @@ function computed<T>(value: T | undefined, what: string): T {
 /** Applies an allowed `command` at instant `at`: the next state and the event that records it. */
 export function decideTask(task: TaskState, command: TaskCommand, at: string): TaskDecision {
   checkTaskCommand(task, command);
-  const event = (action: DomainEvent['action'], payload: Record<string, unknown>): DomainEvent => ({
-    action,
-    actor: command.actor,
-    at,
-    taskId: task.taskId,
-    payload,
-  });
+  const event = (action: DomainEvent['action'], payload: Record<string, unknown>): DomainEvent[] => [
+    { action, actor: command.actor, at, taskId: task.taskId, payload },
+  ];
   switch (command.type) {
-    case 'acknowledge':
+    case 'acknowledge': {
+      const acknowledged = event('task.acknowledged', command.note ? { note: command.note } : {});
+      const person = command.responsiblePerson;
+      if (!person) return { state: { ...task, status: 'acknowledged', acknowledgedAt: at }, events: acknowledged };
       return {
-        state: { ...task, status: 'acknowledged', acknowledgedAt: at },
-        event: event('task.acknowledged', command.note ? { note: command.note } : {}),
+        state: { ...task, status: 'acknowledged', acknowledgedAt: at, responsiblePerson: person },
+        events: [...acknowledged, responsiblePersonAssigned(task.taskId, person, command.actor, at)],
+      };
+    }
+    case 'assignResponsiblePerson':
+      return {
+        state: { ...task, responsiblePerson: command.person },
+        events: [responsiblePersonAssigned(task.taskId, command.person, command.actor, at)],
       };
     case 'reportProgress':
-      return { state: task, event: event('task.progress_reported', { note: command.note, evidence: command.evidence }) };
+      return { state: task, events: event('task.progress_reported', { note: command.note, evidence: command.evidence }) };
     case 'submit': {
       const submission: Submission = { report: command.report, evidence: command.evidence, at };
       const submissionCount = task.submissionCount + 1;
       return {
         state: { ...task, status: 'submitted', submittedAt: at, submissionCount, lastSubmission: submission },
-        event: event('task.submitted', { report: command.report, evidence: command.evidence, submissionCount }),
+        events: event('task.submitted', { report: command.report, evidence: command.evidence, submissionCount }),
       };
     }
     case 'verify':
       if (command.decision === 'accept') {
         return {
           state: { ...task, status: 'accepted', closedAt: at, pendingExtension: null, pendingTransfer: null },
-          event: event('task.accepted', command.comment ? { comment: command.comment } : {}),
+          events: event('task.accepted', command.comment ? { comment: command.comment } : {}),
         };
       }
       return {
         state: { ...task, status: 'rework', reworkCount: task.reworkCount + 1 },
-        event: event('task.rejected', { comment: command.comment, reworkCount: task.reworkCount + 1 }),
+        events: event('task.rejected', { comment: command.comment, reworkCount: task.reworkCount + 1 }),
       };
     case 'withdraw':
       return {
         state: { ...task, status: 'withdrawn', closedAt: at },
-        event: event('task.withdrawn', { reason: command.reason }),
+        events: event('task.withdrawn', { reason: command.reason }),
       };
     case 'requestExtension':
       return {
         state: { ...task, pendingExtension: { workingDays: command.workingDays, reason: command.reason, at } },
-        event: event('task.extension_requested', {
+        events: event('task.extension_requested', {
           workingDays: command.workingDays,
           reason: command.reason,
           rectificationDueAt: task.rectificationDueAt,
@@ -359,7 +411,7 @@ export function decideTask(task: TaskState, command: TaskCommand, at: string): T
       if (command.decision === 'deny') {
         return {
           state: { ...task, pendingExtension: null },
-          event: event('task.extension_denied', { requestedWorkingDays: requested.workingDays, comment: command.comment ?? null }),
+          events: event('task.extension_denied', { requestedWorkingDays: requested.workingDays, comment: command.comment ?? null }),
         };
       }
       const workingDays = command.workingDays ?? requested.workingDays;
@@ -371,7 +423,7 @@ export function decideTask(task: TaskState, command: TaskCommand, at: string): T
           extensionsGranted: task.extensionsGranted + 1,
           rectificationDueAt: newDueAt,
         },
-        event: event('task.extension_granted', {
+        events: event('task.extension_granted', {
           requestedWorkingDays: requested.workingDays,
           workingDays,
           from: task.rectificationDueAt,
@@ -384,13 +436,13 @@ export function decideTask(task: TaskState, command: TaskCommand, at: string): T
       const suggestedDepartment = command.suggestedDepartment ?? null;
       return {
         state: { ...task, pendingTransfer: { reason: command.reason, suggestedDepartment, at } },
-        event: event('task.transfer_requested', { reason: command.reason, suggestedDepartment }),
+        events: event('task.transfer_requested', { reason: command.reason, suggestedDepartment }),
       };
     }
     case 'rejectTransfer':
       return {
         state: { ...task, pendingTransfer: null },
-        event: event('task.transfer_rejected', { comment: command.comment }),
+        events: event('task.transfer_rejected', { comment: command.comment }),
       };
     case 'transfer':
       return {
@@ -403,12 +455,12 @@ export function decideTask(task: TaskState, command: TaskCommand, at: string): T
           suspension: null,
           transferredTo: { department: command.toDepartment, taskId: command.toTaskId },
         },
-        event: event('task.transferred', { toDepartment: command.toDepartment, toTaskId: command.toTaskId, reason: command.reason }),
+        events: event('task.transferred', { toDepartment: command.toDepartment, toTaskId: command.toTaskId, reason: command.reason }),
       };
     case 'suspend':
       return {
         state: { ...task, suspension: { since: at, reason: command.reason } },
-        event: event('task.suspended', { reason: command.reason }),
+        events: event('task.suspended', { reason: command.reason }),
       };
     case 'resume': {
       const pausedWorkingDays = computed(command.pausedWorkingDays, 'pausedWorkingDays');
@@ -416,7 +468,7 @@ export function decideTask(task: TaskState, command: TaskCommand, at: string): T
       const rectificationDueAt = command.rectificationDueAt === undefined ? task.rectificationDueAt : command.rectificationDueAt;
       return {
         state: { ...task, suspension: null, ackDueAt, rectificationDueAt },
-        event: event('task.resumed', {
+        events: event('task.resumed', {
           suspendedSince: task.suspension!.since,
           pausedWorkingDays,
           ackDueAt,

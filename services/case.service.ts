@@ -4,8 +4,9 @@ import type { UpdateDefinition } from '@temporalio/common';
 import type { CaseState } from '../domain/case.machine';
 import {
   type Actor,
-  acknowledgeInputSchema,
+  acknowledgeRequestSchema,
   actorSchema,
+  assignResponsiblePersonRequestSchema,
   extensionDecisionInputSchema,
   extensionRequestInputSchema,
   reassignInputSchema,
@@ -23,8 +24,9 @@ import {
   withdrawInputSchema,
 } from '../domain/case.schema';
 import { caseIdSchema } from '../domain/case-id';
-import { DomainError } from '../domain/errors';
-import { isTaskFinished } from '../domain/task.machine';
+import { DomainError, type FieldIssue } from '../domain/errors';
+import type { ResponsiblePerson } from '../domain/person-id';
+import { checkResponsiblePersonAssigner, isTaskFinished } from '../domain/task.machine';
 import { dueInstant, yearIn } from '../domain/time';
 import { parseInput } from '../domain/validation';
 import type { CaseView, TaskView } from '../db/case.mapper';
@@ -34,6 +36,7 @@ import { findDepartments } from '../db/department.repository';
 import { listCaseEvents, type TimelineEntry } from '../db/event.repository';
 import {
   acknowledgeTaskUpdate,
+  assignResponsiblePersonUpdate,
   caseOpenedUpdate,
   type Command,
   getCaseQuery,
@@ -52,8 +55,8 @@ import {
 } from '../workflows/messages';
 import { caseWorkflow } from '../workflows/case.workflow';
 import { type FileResolver, resolveEvidence } from './evidence.store';
+import { createPeopleService, type ResponsiblePersonView } from './people.service';
 import { domainErrorFrom } from './temporal-errors';
-
 
 export interface CaseServiceDeps {
   readonly client: Client;
@@ -77,13 +80,19 @@ export interface CommandOptions {
   readonly complaintCode?: string | undefined;
 }
 
+/** A task as a caller sees it: its responsible person with contact data only for those who may see it. */
+export type TaskRecord = Omit<TaskView, 'responsiblePerson'> & { responsiblePerson: ResponsiblePersonView | null };
+
+/** A task as its workflow answers a command, its responsible person shown as to the caller. */
+export type TaskAnswer = Omit<TaskSnapshot, 'responsiblePerson'> & { responsiblePerson: ResponsiblePersonView | null };
+
 /** A case with its tasks and its timeline, as `case show` prints it. */
 export interface CaseRecord {
   readonly case: CaseView & {
     /** The earliest reminder or rung due next among its tasks. */
     readonly next: (TaskView['next'] & { taskId: string }) | null;
   };
-  readonly tasks: TaskView[];
+  readonly tasks: TaskRecord[];
   readonly events: TimelineEntry[];
 }
 
@@ -132,6 +141,7 @@ const noFiles: FileResolver = (reference, field) =>
  */
 export function createCaseService(deps: CaseServiceDeps) {
   const now = deps.now ?? (() => new Date());
+  const people = createPeopleService({ db: deps.db, now });
 
   /**
    * The case and its tasks, if `viewer` may see it: the office sees every case, a department only
@@ -201,18 +211,34 @@ export function createCaseService(deps: CaseServiceDeps) {
     }
   }
 
+  /**
+   * Sends `update` with `input` to the task `target` picks; `input` may be computed from the task
+   * (the rules that need its department). Answers the task as `actor` may see it.
+   */
   async function taskCommand<I>(
     caseId: string,
     actor: Actor,
     target: TaskTarget,
     update: UpdateDefinition<TaskSnapshot, [Command<I>]>,
-    input: I,
+    input: I | ((task: TaskView, by: Actor) => Promise<I>),
     options: CommandOptions,
     wanted?: (task: TaskView) => boolean,
-  ): Promise<TaskSnapshot> {
-    const task = await resolveTask(caseId, parseInput(actorSchema, actor, 'actor'), target, wanted);
-    const result = await runUpdate(task.id, update, { ...input, actor }, `任务 ${task.id} / task ${task.id}`, options);
-    return result as TaskSnapshot;
+  ): Promise<TaskAnswer> {
+    const by = parseInput(actorSchema, actor, 'actor');
+    const task = await resolveTask(caseId, by, target, wanted);
+    const command = typeof input === 'function' ? await (input as (task: TaskView, by: Actor) => Promise<I>)(task, by) : input;
+    const result = (await runUpdate(task.id, update, { ...command, actor }, `任务 ${task.id} / task ${task.id}`, options)) as TaskSnapshot;
+    const [responsiblePerson] = await people.responsiblePersonViews([result.responsiblePerson ?? null], by);
+    return { ...result, responsiblePerson: responsiblePerson ?? null };
+  }
+
+  /**
+   * 责任人 `personId` for `task`, named by `by`: the office or the task's own department may name
+   * one, and only an active person of the task's department (409 naming `field` otherwise).
+   */
+  async function responsiblePersonFor(task: TaskView, by: Actor, personId: string, field: string): Promise<ResponsiblePerson> {
+    checkResponsiblePersonAssigner(by, task.department, task.id);
+    return people.responsiblePersonFor(personId, task.department, field);
   }
 
   return {
@@ -248,14 +274,41 @@ export function createCaseService(deps: CaseServiceDeps) {
           { path: `cooperatingDepartments[${twice}]`, message: 'the lead department is not also a cooperating one' },
         ]);
       }
+      const departments = new Set(codes);
+      const named = Object.entries(parsed.responsiblePersons ?? {});
+      const strangers = named.filter(([code]) => !departments.has(code));
+      if (strangers.length > 0) {
+        throw new DomainError(
+          'invalid_input',
+          `责任人所在部门不是本案部门 / responsible persons named for departments outside the case: ${strangers.map(([c]) => c).join(', ')}`,
+          strangers.map(([code]) => ({ path: `responsiblePersons.${code}`, message: `${code} is neither the lead nor a cooperating department` })),
+        );
+      }
+      // The same rule as naming one later, for each department at once, every refusal named.
+      const responsiblePersons: Record<string, ResponsiblePerson> = {};
+      const refusals: FieldIssue[] = [];
+      for (const [code, personId] of named) {
+        try {
+          responsiblePersons[code] = await people.responsiblePersonFor(personId, code, `responsiblePersons.${code}`);
+        } catch (error) {
+          if (!(error instanceof DomainError)) throw error;
+          refusals.push(...error.details);
+        }
+      }
+      if (refusals.length > 0) {
+        throw new DomainError('invalid_state', `责任人无效 / ${refusals.map((r) => `${r.path}: ${r.message}`).join('; ')}`, refusals);
+      }
       const evidence = await resolveEvidence(parsed.evidence, options.resolveFile ?? noFiles);
+      const { responsiblePersons: _named, ...fields } = parsed;
       const details: CaseDetails = parseInput(
         caseDetailsSchema,
-        { ...parsed, evidence, ...(options.complaintCode ? { complaintCode: options.complaintCode } : {}) },
+        { ...fields, evidence, ...(options.complaintCode ? { complaintCode: options.complaintCode } : {}) },
         'case',
       );
       const requestKey = options.requestKey ?? crypto.randomUUID();
-      const hash = crypto.createHash('sha256').update(JSON.stringify({ details, openedBy })).digest('hex');
+      // The persons named are part of the request (by id, as sent); a request naming none hashes as before.
+      const hashed = named.length > 0 ? { details, openedBy, responsiblePersons: parsed.responsiblePersons } : { details, openedBy };
+      const hash = crypto.createHash('sha256').update(JSON.stringify(hashed)).digest('hex');
       const caseId = await reserveCaseId(deps.db, {
         key: requestKey,
         hash,
@@ -265,7 +318,7 @@ export function createCaseService(deps: CaseServiceDeps) {
       const start = new WithStartWorkflowOperation(caseWorkflow, {
         workflowId: caseId,
         taskQueue: deps.taskQueue,
-        args: [{ details, openedBy }],
+        args: [{ details, openedBy, ...(named.length > 0 ? { responsiblePersons } : {}) }],
         // A retried open joins the running case; a finished case is never started again.
         workflowIdConflictPolicy: 'USE_EXISTING',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
@@ -283,10 +336,23 @@ export function createCaseService(deps: CaseServiceDeps) {
       }
     },
 
-    /** 签收: the department takes the task on. */
+    /** 签收: the department takes the task on, naming its responsible person (责任人) if it wishes. */
     async acknowledgeTask(caseId: string, actor: Actor, input: unknown, target: TaskTarget = {}, options: CommandOptions = {}) {
-      const parsed = parseInput(acknowledgeInputSchema, input ?? {}, 'acknowledge');
-      return taskCommand(caseId, actor, target, acknowledgeTaskUpdate, parsed, options);
+      const { note, responsiblePersonId } = parseInput(acknowledgeRequestSchema, input ?? {}, 'acknowledge');
+      return taskCommand(caseId, actor, target, acknowledgeTaskUpdate, async (task, by) => ({
+        ...(note !== undefined ? { note } : {}),
+        ...(responsiblePersonId !== undefined
+          ? { responsiblePerson: await responsiblePersonFor(task, by, responsiblePersonId, 'responsiblePersonId') }
+          : {}),
+      }), options);
+    },
+
+    /** 指定责任人: the office or the task's department names the person of the department who owns the task. */
+    async assignResponsiblePerson(caseId: string, actor: Actor, input: unknown, target: TaskTarget = {}, options: CommandOptions = {}) {
+      const { personId } = parseInput(assignResponsiblePersonRequestSchema, input, 'responsible person');
+      return taskCommand(caseId, actor, target, assignResponsiblePersonUpdate, async (task, by) => ({
+        person: await responsiblePersonFor(task, by, personId, 'personId'),
+      }), options);
     },
 
     /** 报告进展: a progress note, optionally with evidence. */
@@ -389,12 +455,17 @@ export function createCaseService(deps: CaseServiceDeps) {
           .filter((t) => t.next !== null)
           .map((t) => ({ ...t.next!, taskId: t.id }))
           .sort((a, b) => (a.at < b.at ? -1 : 1))[0] ?? null;
-      if (viewer?.role !== 'department') return { case: { ...found, next }, tasks, events };
+      const persons = await people.responsiblePersonViews(
+        tasks.map((t) => t.responsiblePerson),
+        viewer,
+      );
+      const shownTasks: TaskRecord[] = tasks.map((t, i) => ({ ...t, responsiblePerson: persons[i] ?? null }));
+      if (viewer?.role !== 'department') return { case: { ...found, next }, tasks: shownTasks, events };
       // The tracking code is the complainant's own key to their complaint: the office sees it,
       // a department (perhaps the one complained about) does not.
       return {
         case: { ...withoutComplaintCode(found), next },
-        tasks,
+        tasks: shownTasks,
         events: events.map((e) => (e.action === 'case.opened' ? { ...e, payload: omitKey(e.payload, 'complaintCode') } : e)),
       };
     },

@@ -97,6 +97,14 @@ async function failedDelivery(api: ApiStack): Promise<string> {
   ]);
   return deliveryId(deliveryKey);
 }
+/** A person of CG's freshly added by the office: their id. */
+const newPerson = async (api: ApiStack) =>
+  dataOf(
+    await api.as.office.POST('/api/v1/departments/{code}/people', {
+      params: { path: { code: 'CG' } },
+      body: { name: '张三', post: '科长', phone: '0571-88000001', email: 'zhang@example.org' },
+    }),
+  ).id;
 
 let departmentSeq = 0;
 let sharedFile = '';
@@ -138,6 +146,49 @@ const rows: Record<OperationKey, Row> = {
     },
     expect: byRole(201, 403, 403),
   },
+  'GET /api/v1/departments/{code}/people': {
+    // Everyone with a token sees who is who; contact data is their own department's (test/people-api.test.ts).
+    prepare: async () => (as) => as.GET('/api/v1/departments/{code}/people', { params: { path: { code: 'CG' } } }),
+    expect: byRole(200, 200, 200),
+  },
+  'POST /api/v1/departments/{code}/people': {
+    prepare: async () => (as) =>
+      as.POST('/api/v1/departments/{code}/people', { params: { path: { code: 'CG' } }, body: { name: '李四', post: '联络员', roles: ['liaison'] } }),
+    expect: byRole(201, 403, 403),
+  },
+  'GET /api/v1/office/people': { prepare: async () => (as) => as.GET('/api/v1/office/people'), expect: byRole(200, 200, 200) },
+  'POST /api/v1/office/people': {
+    prepare: async () => (as) => as.POST('/api/v1/office/people', { body: { name: '王五', post: '督查员', roles: ['clerk'] } }),
+    expect: byRole(201, 403, 403),
+  },
+  'GET /api/v1/people/{personId}': {
+    prepare: async (api) => {
+      const personId = await newPerson(api);
+      return (as) => as.GET('/api/v1/people/{personId}', { params: { path: { personId } } });
+    },
+    expect: byRole(200, 200, 200),
+  },
+  'PATCH /api/v1/people/{personId}': {
+    prepare: async (api) => {
+      const personId = await newPerson(api);
+      return (as) => as.PATCH('/api/v1/people/{personId}', { params: { path: { personId } }, body: { post: '副科长' } });
+    },
+    expect: byRole(200, 403, 403),
+  },
+  'POST /api/v1/people/{personId}/deactivate': {
+    prepare: async (api) => {
+      const personId = await newPerson(api);
+      return (as) => as.POST('/api/v1/people/{personId}/deactivate', { params: { path: { personId } } });
+    },
+    expect: byRole(200, 403, 403),
+  },
+  'PUT /api/v1/people/{personId}/roles': {
+    prepare: async (api) => {
+      const personId = await newPerson(api);
+      return (as) => as.PUT('/api/v1/people/{personId}/roles', { params: { path: { personId } }, body: { roles: ['head'] } });
+    },
+    expect: byRole(200, 403, 403),
+  },
   'POST /api/v1/cases': {
     prepare: async () => (as) =>
       as.POST('/api/v1/cases', { body: { title: 't', category: 'c', severity: 'major', source: 'other', leadDepartment: 'CG' } }),
@@ -170,6 +221,15 @@ const rows: Record<OperationKey, Row> = {
   'POST /api/v1/cases/{caseId}/tasks/{taskId}/acknowledge': {
     prepare: onTask([], (as, task) => as.POST('/api/v1/cases/{caseId}/tasks/{taskId}/acknowledge', { ...task, body: {} })),
     expect: byRole(403, 200, 404),
+  },
+  'POST /api/v1/cases/{caseId}/tasks/{taskId}/responsible-person': {
+    // The office or the task's own department; to a department outside the case, the case does not exist.
+    prepare: async (api) => {
+      const personId = await newPerson(api);
+      const { task } = await ownCase(api);
+      return (as) => as.POST('/api/v1/cases/{caseId}/tasks/{taskId}/responsible-person', { ...task, body: { personId } });
+    },
+    expect: byRole(200, 200, 404),
   },
   'POST /api/v1/cases/{caseId}/tasks/{taskId}/progress': {
     prepare: onTask([ack], (as, task) => as.POST('/api/v1/cases/{caseId}/tasks/{taskId}/progress', { ...task, body: { note: '进行中' } })),

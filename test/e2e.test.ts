@@ -206,4 +206,50 @@ describe('the CLI on the dev server, with a worker that gets killed', () => {
     expect(await warnings()).toEqual([]);
     await cli(['case', 'withdraw', caseId, '--reason', '测试结束'], env);
   });
+
+  it('keeps the directory of people and posts, and names responsible persons, through the CLI', async () => {
+    await cli(['department', 'add', '--code', 'WS', '--name', '区卫健局'], env);
+    type Person = { id: string; department: string | null; name: string; roles: string[]; active: boolean; contact: Record<string, unknown> | null };
+    const add = async (args: string[]) => JSON.parse(await cli(['person', 'add', ...args], env)) as Person;
+    const head = await add(['--dept', 'WS', '--name', '钱局长', '--post', '局长', '--email', 'qian@example.org', '--role', 'head', '--role', 'deputy']);
+    expect(head).toMatchObject({ department: 'WS', roles: ['head', 'deputy'], active: true, contact: { email: 'qian@example.org', channels: ['email'] } });
+    const liaison = await add(['--dept', 'WS', '--name', '孙联络', '--post', '联络员', '--phone', '0571-88000003', '--lang', 'en', '--role', 'liaison']);
+    expect(liaison.contact).toMatchObject({ phone: '0571-88000003', language: 'en', channels: [] });
+    const lead = await add(['--office', '--name', '督查办 周主任', '--post', '督查办负责人', '--role', 'lead']);
+    expect(lead).toMatchObject({ department: null, roles: ['lead'] });
+
+    // The office's role for a department's person, no unit, or a department that is not there.
+    const misfit = await runCli(['person', 'add', '--dept', 'WS', '--name', '甲', '--post', '科员', '--role', 'lead'], env);
+    expect([misfit.code, misfit.stderr.includes('roles[0]')]).toEqual([2, true]);
+    expect((await runCli(['person', 'add', '--name', '乙', '--post', '科员'], env)).code).toBe(2);
+    expect((await runCli(['person', 'add', '--dept', 'NOPE', '--name', '丙', '--post', '科员'], env)).code).toBe(3);
+    expect((JSON.parse(await cli(['person', 'role', head.id, '--remove', 'deputy'], env)) as Person).roles).toEqual(['head']);
+    const stateRole = await runCli(['person', 'role', head.id, '--add', 'clerk'], env);
+    expect([stateRole.code, stateRole.stderr.includes('roles[1]')]).toEqual([5, true]);
+    const edited = JSON.parse(await cli(['person', 'edit', liaison.id, '--post', '办公室联络员', '--no-phone'], env)) as Person & { post: string };
+    expect(edited).toMatchObject({ post: '办公室联络员', contact: { phone: null } });
+
+    const request = { title: '医疗废物暂存不规范', category: '卫生监督', severity: 'general', source: 'inspection', leadDepartment: 'WS', responsiblePersons: { WS: head.id } };
+    const misnamed = await runCli(['case', 'open'], env, JSON.stringify({ ...request, responsiblePersons: { WS: lead.id } }));
+    expect([misnamed.code, misnamed.stderr.includes('responsiblePersons.WS')]).toEqual([5, true]);
+    const caseId = (await cli(['case', 'open'], env, JSON.stringify(request))).trim();
+    type Task = { status: string; responsiblePerson: { id: string; name: string; contact: unknown } | null };
+    const acknowledged = JSON.parse(await cli(['case', 'ack', caseId, '--dept', 'WS', '--person', liaison.id], env)) as Task;
+    expect(acknowledged).toMatchObject({ status: 'acknowledged', responsiblePerson: { id: liaison.id, name: '孙联络' } });
+    const stranger = await runCli(['case', 'assign-person', caseId, '--dept', 'WS', '--person', lead.id], env);
+    expect([stranger.code, stranger.stderr.includes('personId')]).toEqual([5, true]);
+    const assigned = JSON.parse(await cli(['case', 'assign-person', caseId, '--dept', 'WS', '--person', head.id], env)) as Task;
+    expect(assigned.responsiblePerson).toMatchObject({ id: head.id, name: '钱局长', contact: { email: 'qian@example.org' } });
+
+    // Removed, a person leaves the lists and their roles, and the records keep their name.
+    expect((JSON.parse(await cli(['person', 'remove', liaison.id], env)) as Person)).toMatchObject({ active: false, roles: [] });
+    const listed = async (args: string[]) => (JSON.parse(await cli(['person', 'list', ...args], env)) as Person[]).map((p) => [p.name, p.active]);
+    expect(await listed(['--dept', 'WS'])).toEqual([['钱局长', true]]);
+    expect(await listed(['--dept', 'WS', '--all'])).toEqual([['钱局长', true], ['孙联络', false]]);
+    expect(await listed(['--office'])).toEqual([['督查办 周主任', true]]);
+    const shown = JSON.parse(await cli(['case', 'show', caseId], env)) as { tasks: Task[]; events: { action: string; payload: Record<string, unknown> }[] };
+    expect(shown.tasks[0]!.responsiblePerson).toMatchObject({ id: head.id, name: '钱局长' });
+    expect(shown.events.filter((e) => e.action === 'task.responsible_person_assigned').map((e) => e.payload.name)).toEqual(['钱局长', '孙联络', '钱局长']);
+    await cli(['case', 'withdraw', caseId, '--reason', '测试结束'], env);
+  });
 });

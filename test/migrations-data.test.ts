@@ -10,6 +10,7 @@ import { findComplaint, listComplaintViews } from '../db/complaint.repository';
 import { fileVisibleTo } from '../db/evidence.repository';
 import { type Db, migrateToLatest, openDatabase } from '../db/database';
 import { listDepartments } from '../db/department.repository';
+import { holdersOf, listPeople } from '../db/person.repository';
 import { appendEvents, listCaseEvents } from '../db/event.repository';
 import { migrations } from '../db/migrations';
 import { listCaseEscalations, listPendingNotifications } from '../db/outbox.repository';
@@ -131,11 +132,20 @@ describe.each(names.map((name, i) => ({ name, n: i + 1 })))('data written by eve
           dueAt: row.due_at ?? null,
           escalationLevel: row.escalation_level ?? 0,
         });
-        const tasks = raw<{ id: string; case_id: string; status: string; rectification_due_at: string | null }>('tasks').filter(
-          (t) => t.case_id === row.id,
-        );
-        expect((await listCaseTasks(db, row.id)).map((t) => [t.id, t.status, t.rectificationDueAt])).toEqual(
-          tasks.sort((a, b) => a.id.localeCompare(b.id)).map((t) => [t.id, t.status, t.rectification_due_at ?? null]),
+        const tasks = raw<{
+          id: string;
+          case_id: string;
+          status: string;
+          rectification_due_at: string | null;
+          responsible_person_id?: string | null;
+          responsible_person_name?: string | null;
+        }>('tasks').filter((t) => t.case_id === row.id);
+        expect(
+          (await listCaseTasks(db, row.id)).map((t) => [t.id, t.status, t.rectificationDueAt, t.responsiblePerson?.id ?? null, t.responsiblePerson?.name ?? null]),
+        ).toEqual(
+          tasks
+            .sort((a, b) => a.id.localeCompare(b.id))
+            .map((t) => [t.id, t.status, t.rectification_due_at ?? null, t.responsible_person_id ?? null, t.responsible_person_name ?? null]),
         );
         const events = raw<{ case_id: string; action: string; payload: string; at: string; position: number }>('events')
           .filter((e) => e.case_id === row.id)
@@ -181,6 +191,19 @@ describe.each(names.map((name, i) => ({ name, n: i + 1 })))('data written by eve
         expect(await fileVisibleTo(db, upload.sha256, { uploader: upload.uploaded_by, role: 'department', department: null })).toBe(true);
       }
       expect((await listTokens(db)).map((t) => t.id).sort()).toEqual(raw<{ id: string }>('tokens').map((t) => t.id).sort());
+      // The directory: everyone with the roles they hold, and each role's active holders.
+      const peopleRows = raw<{ id: string; department_code: string | null; name: string; post: string; email: string | null; active: number }>('people');
+      const roleRows = raw<{ person_id: string; role: string }>('person_roles');
+      const rolesOf = (id: string) => roleRows.filter((r) => r.person_id === id).map((r) => r.role).sort();
+      const byId = <T extends { id: string }>(a: T, b: T) => a.id.localeCompare(b.id);
+      expect(
+        (await listPeople(db, { includeInactive: true })).sort(byId).map((p) => [p.id, p.department, p.name, p.post, p.email, p.active, [...p.roles].sort()]),
+      ).toEqual(peopleRows.sort(byId).map((p) => [p.id, p.department_code, p.name, p.post, p.email, p.active === 1, rolesOf(p.id)]));
+      for (const { person_id, role } of roleRows) {
+        const holder = peopleRows.find((p) => p.id === person_id)!;
+        const holders = await holdersOf(db, { department: holder.department_code, role: role as 'head' });
+        expect(holders.map((h) => h.id), `${role} of ${holder.department_code ?? 'the office'}`).toContain(person_id);
+      }
       expect((await listPendingNotifications(db)).map((x) => x.notification_key).sort()).toEqual(
         raw<{ status: string; notification_key: string }>('notifications')
           .filter((x) => x.status === 'pending')

@@ -50,9 +50,9 @@ describe('read model activities on a real SQLite file', () => {
     const progress = decideTask(ack.state, { type: 'reportProgress', actor: dept('CG'), note: '处理中', evidence: [] }, '2026-04-01T03:00:00.000Z');
     const key = (n: number) => `${caseId}-T1#${n}`;
     // The second write lands first, as a slow retry of the first would let it.
-    await activities.recordEvents({ events: [{ key: key(2), caseId, event: progress.event }], taskSnapshots: [{ state: progress.state, version: 2 }] });
+    await activities.recordEvents({ events: [{ key: key(2), caseId, event: progress.events[0]! }], taskSnapshots: [{ state: progress.state, version: 2 }] });
     const stale = { ...ack.state, status: 'assigned' as const };
-    await activities.recordEvents({ events: [{ key: key(1), caseId, event: ack.event }], taskSnapshots: [{ state: stale, version: 1 }] });
+    await activities.recordEvents({ events: [{ key: key(1), caseId, event: ack.events[0]! }], taskSnapshots: [{ state: stale, version: 1 }] });
     const [row] = await listCaseTasks(db, caseId);
     expect(row?.status).toBe('acknowledged');
     expect((await listCaseEvents(db, caseId)).map((e) => e.action)).toEqual([

@@ -11,6 +11,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import { z } from 'zod';
 import type { ComputedDeadlines } from '../activities/deadline.activities';
 import type { Alarm } from '../domain/alarm.plan';
 import {
@@ -36,6 +37,7 @@ import {
 } from '../domain/case.schema';
 import { parseCommand } from '../domain/command';
 import type { DomainEvent } from '../domain/event';
+import { type ResponsiblePerson, responsiblePersonSchema } from '../domain/person-id';
 import { newTask, type TaskState, type TaskStatus } from '../domain/task.machine';
 import { parseInput } from '../domain/validation';
 import { taskIdFor } from '../domain/case-id';
@@ -59,7 +61,14 @@ import { type TaskOutcome, taskWorkflow } from './task.workflow';
 export interface CaseWorkflowInput {
   readonly details: CaseDetails;
   readonly openedBy: Actor;
+  /**
+   * 责任人 the office named when it opened the case, by department code, as the directory had them
+   * (the case service checked each belongs to its department). Absent in cases opened before.
+   */
+  readonly responsiblePersons?: Readonly<Record<string, ResponsiblePerson>>;
 }
+
+const responsiblePersonsInput = z.record(z.string(), responsiblePersonSchema);
 
 /** How a case ended. */
 export interface CaseOutcome {
@@ -89,12 +98,16 @@ const nowIso = (): string => new Date().toISOString();
  */
 export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseOutcome> {
   const caseId = workflowInfo().workflowId;
+  const responsiblePersons = failOnDomainError(() =>
+    input.responsiblePersons ? parseInput(responsiblePersonsInput, input.responsiblePersons, 'responsiblePersons') : undefined,
+  );
   const opened = failOnDomainError(() =>
     openCase({
       caseId,
       details: parseInput(caseDetailsSchema, input.details, 'case'),
       actor: parseInput(actorSchema, input.openedBy, 'actor'),
       at: nowIso(),
+      responsiblePersons,
     }),
   );
   let state: CaseState = opened.state;
@@ -133,7 +146,12 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseOutcom
       dueDate: state.details.dueDate,
     });
 
-  const taskFor = (ref: CaseTaskRef, assignedAt: string, due: ComputedDeadlines | null): TaskState => {
+  const taskFor = (
+    ref: CaseTaskRef,
+    assignedAt: string,
+    due: ComputedDeadlines | null,
+    responsiblePerson: ResponsiblePerson | null = null,
+  ): TaskState => {
     if (due?.firstAlarm !== undefined) firstAlarms.set(ref.taskId, due.firstAlarm);
     return newTask({
       taskId: ref.taskId,
@@ -144,6 +162,7 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseOutcom
       ackDueAt: due?.ackDueAt ?? null,
       rectificationDueAt: due?.rectificationDueAt ?? null,
       ...(due ? { limits: due.limits } : {}),
+      responsiblePerson,
     });
   };
 
@@ -174,6 +193,7 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseOutcom
             ? { ackDueAt: task.ackDueAt, rectificationDueAt: task.rectificationDueAt, limits: task.limits }
             : {}),
           ...(firstAlarms.has(task.taskId) ? { next: firstAlarms.get(task.taskId) } : {}),
+          ...(task.responsiblePerson ? { responsiblePerson: task.responsiblePerson } : {}),
         },
       ],
       // Tasks end with their case, even if the case is terminated by an operator.
@@ -357,7 +377,10 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseOutcom
 
   // The opening and every assignment are recorded together, before any task starts.
   const due = patched(deadlinesPatch) ? await deadlinesFor(state.openedAt) : null;
-  const initialTasks = state.tasks.map((ref) => taskFor(ref, state.openedAt, due));
+  // Only the tasks of the opening get the persons named with it; a replacement starts without one.
+  const initialTasks = state.tasks.map((ref) =>
+    taskFor(ref, state.openedAt, due, responsiblePersons?.[ref.departmentCode] ?? null),
+  );
   const openingEvents = due
     ? opened.events.map((e) =>
         e.action === 'task.assigned'

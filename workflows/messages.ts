@@ -9,6 +9,7 @@ import type { Alarm } from '../domain/alarm.plan';
 import type {
   AcknowledgeInput,
   Actor,
+  AssignResponsiblePersonInput,
   ExtensionDecisionInput,
   ExtensionRequestInput,
   ProgressInput,
@@ -39,6 +40,10 @@ export const reassignTaskUpdate = defineUpdate<CaseState, [Command<ReassignInput
 
 // The task workflow (workflow id = task id).
 export const acknowledgeTaskUpdate = defineUpdate<TaskSnapshot, [Command<AcknowledgeInput>]>('acknowledgeTask');
+/** 指定责任人: the office or the task's department names the person who owns the task. */
+export const assignResponsiblePersonUpdate = defineUpdate<TaskSnapshot, [Command<AssignResponsiblePersonInput>]>(
+  'assignResponsiblePerson',
+);
 export const reportProgressUpdate = defineUpdate<TaskSnapshot, [Command<ProgressInput>]>('reportProgress');
 export const submitRectificationUpdate = defineUpdate<TaskSnapshot, [Command<SubmitInput>]>('submitRectification');
 export const verifyRectificationUpdate = defineUpdate<TaskSnapshot, [Command<VerifyInput>]>('verifyRectification');

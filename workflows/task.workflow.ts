@@ -12,6 +12,7 @@ import type { UpdateDefinition } from '@temporalio/common';
 import type { Alarm } from '../domain/alarm.plan';
 import {
   acknowledgeInputSchema,
+  assignResponsiblePersonInputSchema,
   extensionDecisionInputSchema,
   extensionRequestInputSchema,
   progressInputSchema,
@@ -26,9 +27,11 @@ import {
 import { parseCommand } from '../domain/command';
 import { DomainError } from '../domain/errors';
 import type { DomainEvent } from '../domain/event';
+import type { ResponsiblePerson } from '../domain/person-id';
 import {
   type AlarmFiring,
   checkTaskCommand,
+  continuedTask,
   decideTask,
   fireDueAlarms,
   isTaskFinished,
@@ -48,6 +51,7 @@ import { HandlerLock } from './handler-lock';
 import { Journal, type JournalPosition } from './journal';
 import {
   acknowledgeTaskUpdate,
+  assignResponsiblePersonUpdate,
   type Command,
   decideExtensionUpdate,
   getTaskQuery,
@@ -75,6 +79,8 @@ export interface TaskWorkflowInput {
   readonly ackDueAt?: string;
   readonly rectificationDueAt?: string;
   readonly limits?: TaskLimits;
+  /** 责任人 named by the office when it opened the case (recorded by the case with the assignment). */
+  readonly responsiblePerson?: ResponsiblePerson;
   /** What falls due first, as the case recorded it with the assignment (so it is not written again). */
   readonly next?: Alarm | null;
   /** The state carried over from the previous run when the task continued as new. */
@@ -105,14 +111,15 @@ const serialisedCommandsPatch = 'serialised-task-commands';
  * update answers. The history stays bounded: the task continues as new when it grows long.
  */
 export async function taskWorkflow(input: TaskWorkflowInput): Promise<TaskOutcome> {
-  let state: TaskState =
-    input.resume?.state ??
-    newTask({
-      ...input,
-      ackDueAt: input.ackDueAt ?? null,
-      rectificationDueAt: input.rectificationDueAt ?? null,
-      ...(input.limits ? { limits: input.limits } : {}),
-    });
+  let state: TaskState = input.resume
+    ? continuedTask(input.resume.state)
+    : newTask({
+        ...input,
+        ackDueAt: input.ackDueAt ?? null,
+        rectificationDueAt: input.rectificationDueAt ?? null,
+        ...(input.limits ? { limits: input.limits } : {}),
+        responsiblePerson: input.responsiblePerson ?? null,
+      });
   // The case workflow recorded the assignment as version 0 of this task's row.
   const journal = new Journal(workflowInfo().workflowId, input.caseId, input.resume?.journal);
   let plan: Alarm[] = [];
@@ -180,7 +187,7 @@ export async function taskWorkflow(input: TaskWorkflowInput): Promise<TaskOutcom
   const apply = async (decision: TaskDecision): Promise<TaskSnapshot> => {
     setState(decision.state);
     if (plannedFor !== null && plannedFor !== deadlineKey(state)) await replan();
-    await write([decision.event]);
+    await write(decision.events);
     return snapshot();
   };
 
@@ -206,6 +213,7 @@ export async function taskWorkflow(input: TaskWorkflowInput): Promise<TaskOutcom
   };
 
   on(acknowledgeTaskUpdate, 'acknowledge', acknowledgeInputSchema);
+  on(assignResponsiblePersonUpdate, 'assignResponsiblePerson', assignResponsiblePersonInputSchema);
   on(reportProgressUpdate, 'reportProgress', progressInputSchema);
   on(submitRectificationUpdate, 'submit', submitInputSchema);
   on(verifyRectificationUpdate, 'verify', verifyInputSchema);

@@ -7,7 +7,8 @@ import { text } from '../../domain/text';
 import { presentInstants } from '../../domain/time';
 import type { CaseView } from '../../db/case.mapper';
 import {
-  acknowledgeInputSchema,
+  acknowledgeRequestSchema,
+  assignResponsiblePersonRequestSchema,
   caseSources,
   departmentCodeSchema,
   extensionDecisionInputSchema,
@@ -222,10 +223,23 @@ export function caseRoutes(deps: CaseRouteDeps) {
       );
     }
 
-    type TaskCommand = 'acknowledgeTask' | 'reportProgress' | 'submitRectification' | 'verifyRectification' | 'requestExtension' | 'decideExtension' | 'requestTransfer' | 'rejectTransfer' | 'suspendTask' | 'resumeTask';
+    type TaskCommand = 'acknowledgeTask' | 'assignResponsiblePerson' | 'reportProgress' | 'submitRectification' | 'verifyRectification' | 'requestExtension' | 'decideExtension' | 'requestTransfer' | 'rejectTransfer' | 'suspendTask' | 'resumeTask';
     /** A task command and who may send it. */
     const taskCommands: { path: string; command: TaskCommand; summary: string; body: z.ZodType; access: Access }[] = [
-      { path: 'acknowledge', command: 'acknowledgeTask', summary: '签收: acknowledge (the department)', body: acknowledgeInputSchema, access: 'department' },
+      {
+        path: 'acknowledge',
+        command: 'acknowledgeTask',
+        summary: '签收: acknowledge, naming the responsible person (责任人) if wished (the department)',
+        body: acknowledgeRequestSchema,
+        access: 'department',
+      },
+      {
+        path: 'responsible-person',
+        command: 'assignResponsiblePerson',
+        summary: "指定责任人: name the person of the task's department who owns it (office, or the department)",
+        body: assignResponsiblePersonRequestSchema,
+        access: 'token',
+      },
       {
         path: 'progress',
         command: 'reportProgress',

@@ -5,6 +5,7 @@ import * as api from './2026-11-27-api';
 import * as listIndexes from './2026-11-28-list-indexes';
 import * as calendarYears from './2026-11-29-calendar-years';
 import * as publicHardening from './2026-11-30-public-hardening';
+import * as people from './2026-12-01-people';
 import * as notices from './2026-12-02-notices';
 
 /** Every migration, by dated name; the migrator applies them in name order. */
@@ -15,5 +16,6 @@ export const migrations: Record<string, Migration> = {
   '2026-11-28-list-indexes': listIndexes,
   '2026-11-29-calendar-years': calendarYears,
   '2026-11-30-public-hardening': publicHardening,
+  '2026-12-01-people': people,
   '2026-12-02-notices': notices,
 };

@@ -30,6 +30,19 @@ describe('case state machine', () => {
     ]);
   });
 
+  it('names the responsible person the office chose for a department right after its assignment', () => {
+    const person = { id: 'p_0a1b2c3d4e5f', name: '王五', post: '环卫所所长' };
+    const { events } = openCase({ caseId: 'DB-2026-000007', details, actor: office, at, responsiblePersons: { JD: person } });
+    expect(events.map((e) => [e.action, e.taskId])).toEqual([
+      ['case.opened', null],
+      ['task.assigned', 'DB-2026-000007-T1'],
+      ['task.assigned', 'DB-2026-000007-T2'],
+      ['task.responsible_person_assigned', 'DB-2026-000007-T2'],
+      ['task.assigned', 'DB-2026-000007-T3'],
+    ]);
+    expect(events[3]).toMatchObject({ actor: office, at, payload: { personId: person.id, name: '王五', post: '环卫所所长' } });
+  });
+
   it('closes only when every task is accepted', () => {
     let { state } = openCase({ caseId: 'DB-2026-000007', details, actor: office, at });
     for (const [i, taskId] of ['DB-2026-000007-T1', 'DB-2026-000007-T3'].entries()) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Actor } from '../../domain/case.schema';
 import { DomainError } from '../../domain/errors';
-import { checkTaskCommand, decideTask, newTask, type TaskCommand, type TaskState } from '../../domain/task.machine';
+import { checkTaskCommand, continuedTask, decideTask, newTask, type TaskCommand, type TaskState } from '../../domain/task.machine';
 
 const office: Actor = { role: 'office', name: '督查科' };
 const cg: Actor = { role: 'department', department: 'CG', name: '城管' };
@@ -31,13 +31,13 @@ describe('task state machine', () => {
     let state = fresh();
     const ack = decideTask(state, { type: 'acknowledge', actor: cg, note: '收到' }, '2026-03-02T02:00:00.000Z');
     expect(ack.state).toMatchObject({ status: 'acknowledged', acknowledgedAt: '2026-03-02T02:00:00.000Z' });
-    expect(ack.event).toMatchObject({ action: 'task.acknowledged', actor: cg, taskId: state.taskId, payload: { note: '收到' } });
+    expect(ack.events[0]).toMatchObject({ action: 'task.acknowledged', actor: cg, taskId: state.taskId, payload: { note: '收到' } });
     state = ack.state;
     const submit = decideTask(state, { type: 'submit', actor: cg, report: '已整改', evidence }, '2026-03-03T02:00:00.000Z');
     expect(submit.state).toMatchObject({ status: 'submitted', submissionCount: 1, lastSubmission: { report: '已整改', evidence } });
     const accept = decideTask(submit.state, { type: 'verify', actor: office, decision: 'accept' }, '2026-03-04T02:00:00.000Z');
     expect(accept.state).toMatchObject({ status: 'accepted', closedAt: '2026-03-04T02:00:00.000Z' });
-    expect(accept.event.action).toBe('task.accepted');
+    expect(accept.events[0]?.action).toBe('task.accepted');
   });
 
   it('sends a rejected rectification back for rework and counts rework and submissions', () => {
@@ -55,7 +55,7 @@ describe('task state machine', () => {
 
   it('records progress without changing the status', () => {
     const acknowledged = run([{ type: 'acknowledge', actor: cg }]);
-    const { state, event } = decideTask(acknowledged, { type: 'reportProgress', actor: cg, note: '已约谈摊主', evidence: [] }, t0);
+    const { state, events: [event] } = decideTask(acknowledged, { type: 'reportProgress', actor: cg, note: '已约谈摊主', evidence: [] }, t0);
     expect(state).toBe(acknowledged);
     expect(event).toMatchObject({ action: 'task.progress_reported', payload: { note: '已约谈摊主' } });
   });
@@ -98,5 +98,53 @@ describe('task state machine', () => {
     const error = refusal(() => checkTaskCommand(fresh(), { type: 'acknowledge', actor: jd }));
     expect(error.message).toContain('JD');
     expect(error.message).toContain('CG');
+  });
+
+  describe('the responsible person (责任人)', () => {
+    const zhang = { id: 'p_0a1b2c3d4e5f', name: '张三', post: '科长' };
+    const li = { id: 'p_1b2c3d4e5f60', name: '李四', post: '副科长' };
+
+    it('is named by the office or the task’s own department, on any live task, and recorded as named', () => {
+      expect(fresh().responsiblePerson).toBeNull();
+      const byOffice = decideTask(fresh(), { type: 'assignResponsiblePerson', actor: office, person: zhang }, t0);
+      expect(byOffice.state).toEqual({ ...fresh(), responsiblePerson: zhang });
+      expect(byOffice.events).toEqual([
+        { action: 'task.responsible_person_assigned', actor: office, at: t0, taskId: 'DB-2026-000001-T1', payload: { personId: zhang.id, name: '张三', post: '科长' } },
+      ]);
+      const submitted = run([{ type: 'acknowledge', actor: cg }, { type: 'submit', actor: cg, report: 'x', evidence }], byOffice.state);
+      const replaced = decideTask(submitted, { type: 'assignResponsiblePerson', actor: cg, person: li }, t0);
+      expect(replaced.state).toMatchObject({ status: 'submitted', responsiblePerson: li });
+      expect(replaced.events[0]).toMatchObject({ actor: cg, payload: { personId: li.id, name: '李四', post: '副科长' } });
+    });
+
+    it('is not named by another department, nor on a finished task', () => {
+      const other = refusal(() => checkTaskCommand(fresh(), { type: 'assignResponsiblePerson', actor: jd, person: zhang }));
+      expect(other.code).toBe('forbidden');
+      expect(other.message).toContain('CG');
+      const accepted = run([
+        { type: 'acknowledge', actor: cg },
+        { type: 'submit', actor: cg, report: 'x', evidence },
+        { type: 'verify', actor: office, decision: 'accept' },
+      ]);
+      expect(refusal(() => decideTask(accepted, { type: 'assignResponsiblePerson', actor: office, person: zhang }, t0)).code).toBe('invalid_state');
+    });
+
+    it('may be named with the acknowledgement, which then records both', () => {
+      const { state, events } = decideTask(fresh(), { type: 'acknowledge', actor: cg, note: '收到', responsiblePerson: zhang }, t0);
+      expect(state).toMatchObject({ status: 'acknowledged', acknowledgedAt: t0, responsiblePerson: zhang });
+      expect(events.map((e) => [e.action, e.actor, e.payload])).toEqual([
+        ['task.acknowledged', cg, { note: '收到' }],
+        ['task.responsible_person_assigned', cg, { personId: zhang.id, name: '张三', post: '科长' }],
+      ]);
+      // Without one, the acknowledgement is recorded as it always was.
+      expect(decideTask(fresh(), { type: 'acknowledge', actor: cg }, t0).events.map((e) => e.action)).toEqual(['task.acknowledged']);
+    });
+
+    it('is none in a task continued from state recorded before the field existed', () => {
+      const { responsiblePerson: _absent, ...recordedBefore } = fresh();
+      expect(continuedTask(recordedBefore as TaskState).responsiblePerson).toBeNull();
+      const named = { ...fresh(), responsiblePerson: zhang };
+      expect(continuedTask(named)).toEqual(named);
+    });
   });
 });
