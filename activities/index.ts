@@ -1,8 +1,14 @@
 import type { Db } from '../db/database';
 import { createCalendarSource } from '../services/calendar.source';
-import { createPolicySource } from '../services/policy.source';
+import { createPolicySource, type PolicySource } from '../services/policy.source';
 import type { FileLogger } from '../services/watched-json-file';
-import type { NoticeDispatcher } from '../services/notice.dispatcher';
+import { createMailChannel, type SmtpSettings } from '../services/mail.channel';
+import { createNoticeDirectory } from '../services/notice.directory';
+import { createNoticeDispatcher, type NoticeDispatcher } from '../services/notice.dispatcher';
+import { createNoticeRenderer } from '../services/notice.renderer';
+import { createPeopleService } from '../services/people.service';
+import { webhookSecret } from '../services/secret-key';
+import { createWebhookChannel } from '../services/webhook.channel';
 import { createDeadlineActivities } from './deadline.activities';
 import { createNoticeActivities } from './notice.activities';
 import { createReadModelActivities } from './read-model.activities';
@@ -18,18 +24,49 @@ export interface ActivityDeps {
   readonly fileLogger?: FileLogger | undefined;
   /** Wakes the notice dispatcher after notices are written to the outbox. */
   readonly wakeNotices?: (() => Promise<void>) | undefined;
-  /** Sends notices; absent, the dispatcher does nothing (notices wait in the outbox). */
-  readonly noticeDispatcher?: NoticeDispatcher | undefined;
+  /** How notices go out; absent, the dispatcher does nothing (notices wait in the outbox). */
+  readonly notices?: NoticeSettings | undefined;
+}
+
+/** How notices are sent. */
+export interface NoticeSettings {
+  /** The SMTP server; absent, e-mail waits. */
+  readonly smtp?: SmtpSettings | undefined;
+  /** The installation's secret key, from which webhook signing secrets derive. */
+  readonly secretKey: () => string;
+  /** The API's public address, for links in notices. */
+  readonly publicUrl?: string | null | undefined;
+  readonly maxAttempts?: number | undefined;
+  readonly log?: { warn(message: string, attributes?: Record<string, unknown>): void } | undefined;
 }
 
 /** Every activity the worker registers, built over its dependencies. */
 export function createActivities(deps: ActivityDeps) {
+  const policy = createPolicySource(deps.policyFile, { logger: deps.fileLogger });
   return {
     ...createReadModelActivities({ db: deps.db, wakeNotices: deps.wakeNotices }),
-    ...createNoticeActivities({ dispatcher: deps.noticeDispatcher ?? null }),
+    ...createNoticeActivities({ dispatcher: deps.notices ? noticeDispatcher(deps, deps.notices, policy) : null }),
     ...createDeadlineActivities({
       calendar: createCalendarSource({ db: deps.db, timeZone: deps.timeZone, overridesFile: deps.calendarFile, logger: deps.fileLogger }),
-      policy: createPolicySource(deps.policyFile, { logger: deps.fileLogger }),
+      policy,
     }),
   };
+}
+
+/** The dispatcher over the directory, the templates and the channels configured. */
+function noticeDispatcher(deps: ActivityDeps, settings: NoticeSettings, policy: PolicySource): NoticeDispatcher {
+  return createNoticeDispatcher({
+    db: deps.db,
+    directory: createNoticeDirectory({ db: deps.db, people: createPeopleService({ db: deps.db }) }),
+    renderer: createNoticeRenderer(),
+    mail: settings.smtp ? createMailChannel(settings.smtp) : null,
+    webhooks: createWebhookChannel(),
+    webhookSecret: (id) => webhookSecret(settings.secretKey(), id),
+    timeZone: deps.timeZone,
+    quietHours: () => policy().notices.quietHours,
+    digestAt: () => policy().notices.digestAt,
+    publicUrl: settings.publicUrl ?? null,
+    ...(settings.maxAttempts !== undefined ? { maxAttempts: settings.maxAttempts } : {}),
+    ...(settings.log ? { log: settings.log } : {}),
+  });
 }

@@ -14,9 +14,10 @@ export interface DispatchRound {
 /** The notice dispatcher as an activity: one round per call (see services/notice.dispatcher.ts). */
 export function createNoticeActivities(deps: { dispatcher: NoticeDispatcher | null }) {
   return {
-    async dispatchNotices(): Promise<DispatchRound> {
+    /** One round at `at`, the dispatcher workflow's time. */
+    async dispatchNotices(at?: string): Promise<DispatchRound> {
       if (!deps.dispatcher) return { sent: 0, failed: 0, more: false, nextAt: null };
-      const round = await deps.dispatcher.dispatch(20, () => heartbeat());
+      const round = await deps.dispatcher.dispatch(20, () => heartbeat(), at);
       return { sent: round.sent, failed: round.failed, more: round.more, nextAt: round.nextAt };
     },
   };

@@ -96,7 +96,8 @@ const roleNames: Record<NoticeRole, string> = {
  * sent or has failed for good. Every delivery sent or failed is on the case's timeline.
  */
 export function createNoticeDispatcher(deps: DispatcherDeps) {
-  const now = () => (deps.now ?? (() => new Date()))().toISOString();
+  const defaultNow = () => (deps.now ?? (() => new Date()))().toISOString();
+  let now = defaultNow;
   const maxAttempts = deps.maxAttempts ?? 8;
   const channels = (): string[] => [...(deps.mail ? ['email'] : []), 'webhook'];
 
@@ -320,7 +321,12 @@ export function createNoticeDispatcher(deps: DispatcherDeps) {
     async dispatch(
       batch = 50,
       progress: () => void = () => undefined,
+      clock?: string,
     ): Promise<{ planned: number; sent: number; failed: number; more: boolean; nextAt: string | null }> {
+      // The round's clock: the dispatcher workflow's time when given (so that quiet hours, digests
+      // and backoff follow the workflow's durable timers), else this process's.
+      const started = Date.now();
+      now = clock ? () => new Date(Date.parse(clock) + (Date.now() - started)).toISOString() : defaultNow;
       await queueDigests(now());
       const notices = await dueNotices(deps.db, now(), batch);
       for (const notice of notices) {

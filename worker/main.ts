@@ -12,6 +12,8 @@ import { migrateToLatest, openDatabase } from '../db/database';
 import { provisionTemporalBinaries } from '../scripts/binaries';
 import { type DevServer, startDevServer } from './dev-server';
 import { ensureSearchAttributes } from './search-attributes';
+import { noticeWaker } from '../services/notice.wake';
+import { loadSecretKey } from '../services/secret-key';
 import { createDubanWorker } from './worker';
 
 async function main(): Promise<void> {
@@ -56,9 +58,10 @@ async function main(): Promise<void> {
     const clientConnection = await Connection.connect({ address });
     const added = await ensureSearchAttributes(clientConnection, config.temporalNamespace);
     if (added.length > 0) logger.info({ added }, 'registered search attributes');
+    const client = new Client({ connection: clientConnection, namespace: config.temporalNamespace });
     const api = await buildApi({
       db,
-      client: new Client({ connection: clientConnection, namespace: config.temporalNamespace }),
+      client,
       taskQueue: config.taskQueue,
       timeZone: config.timeZone,
       dataDir: config.dataDir,
@@ -71,6 +74,9 @@ async function main(): Promise<void> {
     const closeApi = () => void api.close();
     process.once('SIGINT', closeApi);
     process.once('SIGTERM', closeApi);
+    const wakeNotices = noticeWaker(client, config.taskQueue);
+    const noticeLog = logger.child({ component: 'notices' });
+    let secretKey: string | undefined;
     const worker = await createDubanWorker({
       connection,
       namespace: config.temporalNamespace,
@@ -81,7 +87,21 @@ async function main(): Promise<void> {
       calendarFile: config.calendarFile,
       fileLogger: logger.child({ component: 'config-files' }),
       maxCachedWorkflows: config.maxCachedWorkflows,
+      wakeNotices,
+      notices: {
+        smtp: config.smtp,
+        secretKey: () => (secretKey ??= loadSecretKey({ configured: config.secretKey, dataDir: config.dataDir })),
+        publicUrl: config.publicUrl ?? url,
+        log: { warn: (message: string, attributes?: Record<string, unknown>) => noticeLog.warn(attributes ?? {}, message) },
+      },
     });
+    if (!config.smtp) {
+      logger.warn(
+        'no SMTP server configured: e-mail notices wait in the outbox (duban outbox); set DUBAN_SMTP_HOST (and DUBAN_SMTP_PORT, DUBAN_SMTP_USER, DUBAN_SMTP_PASSWORD, DUBAN_MAIL_FROM) to send them; see docs/notifications.md',
+      );
+    }
+    // The dispatcher runs as long as the task queue does; start it (or wake it) now.
+    await wakeNotices().catch((error: unknown) => logger.warn({ err: error }, 'notice dispatcher not started yet'));
     process.removeListener('SIGINT', earlyStop);
     process.removeListener('SIGTERM', earlyStop);
     logger.info(

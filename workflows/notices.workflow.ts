@@ -29,7 +29,7 @@ export async function noticeDispatcherWorkflow(): Promise<void> {
   });
   for (let round = 0; round < 500; round++) {
     woken = false;
-    const { more, nextAt } = await dispatchNotices();
+    const { more, nextAt } = await dispatchNotices(new Date().toISOString());
     if (more) continue;
     const wait = nextAt === null ? idleCheckMs : Math.min(idleCheckMs, Math.max(0, Date.parse(nextAt) - Date.now()));
     // Due at once (or already past): a short breath, never a hot loop.
