@@ -115,13 +115,18 @@ export function createNoticeDispatcher(deps: DispatcherDeps) {
       ? [{ department: notice.department_code, taskId: notice.task_id }]
       : context.departments.map((d) => ({ department: d.department, taskId: d.taskId }));
     const rows: Insertable<DeliveryTable>[] = [];
-    const alerts: { role: NoticeRole; department: string | null }[] = [];
+    const alerts = new Map<string, { department: string | null; roles: NoticeRole[] }>();
     const planned = new Set<string>();
     for (const scope of scopes) {
       for (const role of roles) {
         const people = await deps.directory.recipients(role, scope);
         const reachable = people.filter((p) => p.email !== null);
-        if (reachable.length === 0) alerts.push({ role, department: scope.department });
+        if (reachable.length === 0) {
+          const unit = scope.department ?? 'office';
+          const alert = alerts.get(unit) ?? { department: scope.department, roles: [] };
+          alert.roles.push(role);
+          alerts.set(unit, alert);
+        }
         for (const person of reachable) {
           const key = `${notice.notice_key}:${person.id}:email`;
           if (planned.has(key)) continue;
@@ -140,10 +145,11 @@ export function createNoticeDispatcher(deps: DispatcherDeps) {
       await insertDeliveries(trx, rows);
       // A role nobody holds (or nobody there can be reached) is the office's to fix: an alert.
       if (notice.kind !== 'alert') {
+        // One alert per department a notice could not reach, naming every role it missed.
         await insertNotices(
           trx,
-          alerts.map((alert) => ({
-            notice_key: `${notice.notice_key}:alert:${alert.role}:${alert.department ?? 'office'}`,
+          [...alerts.values()].map((alert) => ({
+            notice_key: `${notice.notice_key}:alert:${alert.department ?? 'office'}`,
             case_id: notice.case_id,
             task_id: notice.task_id,
             department_code: alert.department,
@@ -151,7 +157,7 @@ export function createNoticeDispatcher(deps: DispatcherDeps) {
             roles: JSON.stringify(['office_clerk']),
             urgent: notice.urgent,
             event_action: notice.event_action,
-            payload: JSON.stringify({ forKind: notice.kind, missingRole: roleNames[alert.role] }),
+            payload: JSON.stringify({ forKind: notice.kind, missingRole: alert.roles.map((r) => roleNames[r]).join('、') }),
             event_at: notice.event_at,
             status: 'pending',
             not_before: at,
@@ -159,7 +165,7 @@ export function createNoticeDispatcher(deps: DispatcherDeps) {
           })),
         );
       }
-      const undeliverable = rows.length === 0 && (notice.kind === 'alert' || alerts.length === 0);
+      const undeliverable = rows.length === 0 && (notice.kind === 'alert' || alerts.size === 0);
       await setNoticeStatus(trx, notice.notice_key, undeliverable ? 'undeliverable' : 'planned');
     });
     if (rows.length === 0 && notice.kind === 'alert') {
@@ -265,7 +271,9 @@ export function createNoticeDispatcher(deps: DispatcherDeps) {
   /** Once the day's digest time has come: a digest notice per department with open tasks (once a day, by key). */
   async function queueDigests(at: string): Promise<void> {
     const due = digestInstant(at);
-    if (!due || at < due) return;
+    // A digest is about the morning it is for: one that could not go out within twelve hours of
+    // its time (the digest turned on late in the day, a worker down) is skipped for the next.
+    if (!due || at < due || Date.parse(at) - Date.parse(due) > 12 * 3_600_000) return;
     const day = DateTime.fromISO(at, { zone: 'utc' }).setZone(deps.timeZone).toISODate()!;
     const open = await deps.db
       .selectFrom('tasks')

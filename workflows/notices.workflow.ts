@@ -15,14 +15,20 @@ const { dispatchNotices } = proxyActivities<NoticeActivities>({
 });
 
 /** Even with nothing due, look again this often: a wake-up lost with a crashed worker is found. */
-const idleCheckMs = 10 * 60_000;
+const defaultIdleCheckMs = 10 * 60_000;
+
+export interface NoticeDispatcherInput {
+  /** How long to sleep with nothing due before looking again (default ten minutes). */
+  readonly idleCheckMs?: number;
+}
 
 /**
  * The notice dispatcher (one per task queue): runs a round of dispatching whenever the outbox is
  * written to (a signal) or something falls due (a durable timer), never polling in a loop.
  * Deliveries keep their own state in the database, so a round that dies is simply run again.
  */
-export async function noticeDispatcherWorkflow(): Promise<void> {
+export async function noticeDispatcherWorkflow(input: NoticeDispatcherInput = {}): Promise<void> {
+  const idleCheckMs = input.idleCheckMs ?? defaultIdleCheckMs;
   let woken = false;
   setHandler(wakeNoticesSignal, () => {
     woken = true;
@@ -36,5 +42,5 @@ export async function noticeDispatcherWorkflow(): Promise<void> {
     await condition(() => woken, Math.max(250, wait));
   }
   // A bounded history: start afresh, carrying nothing (the state is in the database).
-  await continueAsNew<typeof noticeDispatcherWorkflow>();
+  await continueAsNew<typeof noticeDispatcherWorkflow>(input);
 }

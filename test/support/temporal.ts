@@ -22,8 +22,8 @@ export async function createTestWorker(
   env: TestWorkflowEnvironment,
   db: Db,
   deps: Partial<ActivityDeps> = {},
+  taskQueue = `test-${randomUUID()}`,
 ): Promise<{ worker: Worker; taskQueue: string }> {
-  const taskQueue = `test-${randomUUID()}`;
   const worker = await Worker.create({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
@@ -46,11 +46,15 @@ export interface WorkflowStack {
 
 /** Starts a {@link WorkflowStack} with `departments` added; `deps` reach the worker's activities. */
 export async function startWorkflowStack(
-  options: { departments?: string[]; deps?: (dir: string) => Partial<ActivityDeps> } = {},
+  options: {
+    departments?: string[];
+    deps?: (dir: string, context: { env: TestWorkflowEnvironment; taskQueue: string }) => Partial<ActivityDeps>;
+  } = {},
 ): Promise<WorkflowStack> {
   const env = await startTimeSkipping();
   const { db, dir } = await tempDatabase(options.departments ?? ['CG', 'JD', 'SJ']);
-  const { worker, taskQueue } = await createTestWorker(env, db, options.deps?.(dir));
+  const taskQueue = `test-${randomUUID()}`;
+  const { worker } = await createTestWorker(env, db, options.deps?.(dir, { env, taskQueue }), taskQueue);
   const running = worker.run();
   const service = createCaseService({ client: env.client, db, taskQueue, timeZone: 'Asia/Shanghai' });
   return {
