@@ -1,4 +1,4 @@
-import { heartbeat } from '@temporalio/activity';
+import { activityInfo, cancellationSignal, heartbeat } from '@temporalio/activity';
 import type { NoticeDispatcher } from '../services/notice.dispatcher';
 
 /** What one round of the dispatcher did, and when it has something to do next. */
@@ -11,14 +11,40 @@ export interface DispatchRound {
   readonly nextAt: string | null;
 }
 
+/** How often a running round tells the server it is alive (well inside its heartbeat time-out). */
+const heartbeatEveryMs = 5_000;
+
 /** The notice dispatcher as an activity: one round per call (see services/notice.dispatcher.ts). */
 export function createNoticeActivities(deps: { dispatcher: NoticeDispatcher | null }) {
   return {
     /** One round at `at`, the dispatcher workflow's time. */
     async dispatchNotices(at?: string): Promise<DispatchRound> {
       if (!deps.dispatcher) return { sent: 0, failed: 0, more: false, nextAt: null };
-      const round = await deps.dispatcher.dispatch(20, () => heartbeat(), at);
-      return { sent: round.sent, failed: round.failed, more: round.more, nextAt: round.nextAt };
+      const info = activityInfo();
+      // A round's claims are named after its activity and attempt: a later attempt of the same
+      // activity runs only once the earlier one failed or timed out (its worker died), so it
+      // takes over that attempt's claims at once rather than after the lease.
+      const round = `${info.workflowExecution?.runId ?? info.activityRunId ?? 'standalone'}/${info.activityId}#`;
+      const signal = cancellationSignal();
+      // Alive while it runs, even during one slow send; a worker that dies stops heartbeating and
+      // the server retries the round elsewhere after the heartbeat time-out.
+      const beat = setInterval(() => heartbeat(), heartbeatEveryMs);
+      try {
+        const result = await deps.dispatcher.dispatch({
+          batch: 20,
+          clock: at,
+          claimId: `${round}${info.attempt}`,
+          deadClaimPrefix: info.attempt > 1 ? round : null,
+          // A round whose attempt the server has given up on (cancelled, timed out) stops before
+          // its next send, so that a zombie does not race the attempt that replaced it.
+          progress: () => {
+            if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('the round was cancelled');
+          },
+        });
+        return { sent: result.sent, failed: result.failed, more: result.more, nextAt: result.nextAt };
+      } finally {
+        clearInterval(beat);
+      }
     },
   };
 }

@@ -50,13 +50,15 @@ export async function insertDeliveries(db: Executor, rows: readonly Insertable<D
 
 /**
  * Claims up to `limit` deliveries due by `now` on the channels that can send now: pending ones,
- * and ones claimed before `staleBefore` whose sender died. One statement, so that of two senders
- * each delivery goes to one.
+ * ones claimed before `staleBefore` whose sender died, and ones claimed by a sender known to be
+ * dead (a claim id starting with `deadClaimPrefix`, other than this claim's own). One statement,
+ * so that of two senders each delivery goes to one.
  */
 export async function claimDueDeliveries(
   db: Executor,
-  claim: { now: string; claimId: string; limit: number; channels: readonly string[]; staleBefore: string },
+  claim: { now: string; claimId: string; limit: number; channels: readonly string[]; staleBefore: string; deadClaimPrefix?: string | null },
 ): Promise<DeliveryRow[]> {
+  const prefix = claim.deadClaimPrefix ?? null;
   if (claim.channels.length === 0) return [];
   const due = db
     .selectFrom('deliveries')
@@ -66,6 +68,15 @@ export async function claimDueDeliveries(
       eb.or([
         eb.and([eb('status', '=', 'pending'), eb('next_attempt_at', '<=', claim.now)]),
         eb.and([eb('status', '=', 'sending'), eb('claimed_at', '<', claim.staleBefore)]),
+        ...(prefix
+          ? [
+              eb.and([
+                eb('status', '=', 'sending'),
+                eb(sql<string>`substr(claim_id, 1, ${prefix.length})`, '=', prefix),
+                eb('claim_id', '!=', claim.claimId),
+              ]),
+            ]
+          : []),
       ]),
     )
     .orderBy('next_attempt_at')

@@ -72,6 +72,24 @@ export interface DispatcherDeps {
   readonly log?: { warn(message: string, attributes?: Record<string, unknown>): void };
 }
 
+/** How one round runs. */
+export interface DispatchOptions {
+  /** At most this many notices planned and deliveries sent (default 50). */
+  readonly batch?: number;
+  /** Called between steps; throws to stop the round (e.g. once its activity was cancelled). */
+  readonly progress?: () => void;
+  /** The round's clock (the dispatcher workflow's time); default this process's. */
+  readonly clock?: string | undefined;
+  /** This round's claim id (default random). */
+  readonly claimId?: string;
+  /**
+   * Claims starting with this belong to earlier attempts of this very round, which are known to be
+   * dead (Temporal retries an activity only once its attempt has failed or timed out): they are
+   * taken over at once instead of after the lease.
+   */
+  readonly deadClaimPrefix?: string | null;
+}
+
 /** After this long a claim whose sender gave no answer is taken over (its worker died). */
 export const claimLeaseMs = 5 * 60_000;
 
@@ -326,11 +344,10 @@ export function createNoticeDispatcher(deps: DispatcherDeps) {
      * One round: queues the day's digests when their time has come, plans the due notices, sends the due deliveries. Returns whether more is due at
      * once (a full batch) and when something falls due next.
      */
-    async dispatch(
-      batch = 50,
-      progress: () => void = () => undefined,
-      clock?: string,
-    ): Promise<{ planned: number; sent: number; failed: number; more: boolean; nextAt: string | null }> {
+    async dispatch(round: DispatchOptions = {}): Promise<{ planned: number; sent: number; failed: number; more: boolean; nextAt: string | null }> {
+      const batch = round.batch ?? 50;
+      const progress = round.progress ?? (() => undefined);
+      const clock = round.clock;
       // The round's clock: the dispatcher workflow's time when given (so that quiet hours, digests
       // and backoff follow the workflow's durable timers), else this process's.
       const started = Date.now();
@@ -341,7 +358,7 @@ export function createNoticeDispatcher(deps: DispatcherDeps) {
         await plan(notice);
         progress();
       }
-      const claimId = crypto.randomUUID();
+      const claimId = round.claimId ?? crypto.randomUUID();
       const at = now();
       const claimed = await claimDueDeliveries(deps.db, {
         now: at,
@@ -349,6 +366,7 @@ export function createNoticeDispatcher(deps: DispatcherDeps) {
         limit: batch,
         channels: channels(),
         staleBefore: new Date(Date.parse(at) - claimLeaseMs).toISOString(),
+        deadClaimPrefix: round.deadClaimPrefix ?? null,
       });
       let sent = 0;
       let failed = 0;

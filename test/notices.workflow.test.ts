@@ -11,6 +11,7 @@ import { noticeWaker } from '../services/notice.wake';
 import { createPeopleService } from '../services/people.service';
 import { noticeDispatcherId, noticeDispatcherWorkflow } from '../workflows/notices.workflow';
 import { caseRequest, dept, office } from './support/fixtures';
+import { recordHistory } from './support/histories';
 import { type Mailbox, startMailbox } from './support/mailbox';
 import { type Receiver, startReceiver } from './support/receiver';
 import { startWorkflowStack, type WorkflowStack } from './support/temporal';
@@ -187,5 +188,8 @@ describe('notices reach people, in order, exactly once', () => {
     expect(digests.map((m) => (m.to && !Array.isArray(m.to) ? m.to.value[0]!.address : ''))).toEqual(['zhao@cg.example.gov.cn']);
     expect(digests[0]!.text).toContain(caseId);
     expect(caseId).toMatch(/^DB-/);
+    // The dispatcher's history so far (rounds on signals and timers, quiet hours, the digest) is
+    // pinned: a change to its workflow must replay it.
+    await recordHistory(env.client, noticeDispatcherId, 'notices-dispatcher-rounds');
   });
 });

@@ -42,7 +42,7 @@ describe('replay of recorded workflow histories', () => {
         return history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name;
       }),
     );
-    expect([...types].sort()).toEqual(['caseWorkflow', 'taskWorkflow']);
+    expect([...types].sort()).toEqual(['caseWorkflow', 'noticeDispatcherWorkflow', 'taskWorkflow']);
   });
 
   it.each(files)('replays %s deterministically', async (file) => {

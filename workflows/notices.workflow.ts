@@ -10,7 +10,8 @@ export const noticeDispatcherId = 'duban-notices';
 const { dispatchNotices } = proxyActivities<NoticeActivities>({
   // A round sends at most a batch, each send bounded by its channel's time-outs.
   startToCloseTimeout: '15 minutes',
-  heartbeatTimeout: '2 minutes',
+  // A round heartbeats every few seconds: a worker that dies mid-round is noticed within this.
+  heartbeatTimeout: '30 seconds',
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
 });
 
