@@ -2,7 +2,7 @@ import type { Db } from '../db/database';
 import { createCalendarSource } from '../services/calendar.source';
 import { createPolicySource, type PolicySource } from '../services/policy.source';
 import type { FileLogger } from '../services/watched-json-file';
-import { createMailChannel, type SmtpSettings } from '../services/mail.channel';
+import type { MailChannel } from '../services/mail.channel';
 import { createNoticeDirectory } from '../services/notice.directory';
 import { createNoticeDispatcher, type NoticeDispatcher } from '../services/notice.dispatcher';
 import { createNoticeRenderer } from '../services/notice.renderer';
@@ -30,8 +30,8 @@ export interface ActivityDeps {
 
 /** How notices are sent. */
 export interface NoticeSettings {
-  /** The SMTP server; absent, e-mail waits. */
-  readonly smtp?: SmtpSettings | undefined;
+  /** Mail to the SMTP server (its owner closes it when the worker stops); absent, e-mail waits. */
+  readonly mail?: MailChannel | null | undefined;
   /** The installation's secret key, from which webhook signing secrets derive. */
   readonly secretKey: () => string;
   /** The API's public address, for links in notices. */
@@ -59,7 +59,7 @@ function noticeDispatcher(deps: ActivityDeps, settings: NoticeSettings, policy: 
     db: deps.db,
     directory: createNoticeDirectory({ db: deps.db, people: createPeopleService({ db: deps.db }) }),
     renderer: createNoticeRenderer(),
-    mail: settings.smtp ? createMailChannel(settings.smtp) : null,
+    mail: settings.mail ?? null,
     webhooks: createWebhookChannel(),
     webhookSecret: (id) => webhookSecret(settings.secretKey(), id),
     timeZone: deps.timeZone,

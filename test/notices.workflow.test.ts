@@ -6,6 +6,7 @@ import type { ParsedMail } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../db/database';
 import type { CaseService } from '../services/case.service';
+import { createMailChannel, type MailChannel } from '../services/mail.channel';
 import { createNoticeService } from '../services/notice.service';
 import { noticeWaker } from '../services/notice.wake';
 import { createPeopleService } from '../services/people.service';
@@ -36,6 +37,7 @@ describe('notices reach people, in order, exactly once', () => {
   let mailbox: Mailbox;
   let receiver: Receiver;
   let policyFile: string;
+  let mail: MailChannel | undefined;
   const people: Record<string, string> = {};
 
   beforeAll(async () => {
@@ -46,7 +48,7 @@ describe('notices reach people, in order, exactly once', () => {
         policyFile: (policyFile = path.join(dir, 'policy.json')),
         wakeNotices: noticeWaker(e.client, taskQueue),
         notices: {
-          smtp: { host: '127.0.0.1', port: mailbox.port, secure: false, startTls: 'never', from: '督办 <duban@example.gov.cn>' },
+          mail: (mail = createMailChannel({ host: '127.0.0.1', port: mailbox.port, secure: false, startTls: 'never', from: '督办 <duban@example.gov.cn>' })),
           secretKey: () => secret,
           publicUrl: 'https://duban.example.gov.cn',
           maxAttempts: 3,
@@ -73,6 +75,7 @@ describe('notices reach people, in order, exactly once', () => {
   });
   afterAll(async () => {
     await stack?.close();
+    mail?.close();
     await mailbox?.close();
     await receiver?.close();
   });

@@ -12,6 +12,7 @@ import { migrateToLatest, openDatabase } from '../db/database';
 import { provisionTemporalBinaries } from '../scripts/binaries';
 import { type DevServer, startDevServer } from './dev-server';
 import { ensureSearchAttributes } from './search-attributes';
+import { createMailChannel, type MailChannel } from '../services/mail.channel';
 import { noticeWaker } from '../services/notice.wake';
 import { loadSecretKey } from '../services/secret-key';
 import { createDubanWorker } from './worker';
@@ -49,6 +50,7 @@ async function main(): Promise<void> {
 
   const db = openDatabase(config.databaseFile);
   const connection = await NativeConnection.connect({ address });
+  let mail: MailChannel | null = null;
   try {
     const migrations = await migrateToLatest(db);
     logger.info(
@@ -77,6 +79,9 @@ async function main(): Promise<void> {
     const wakeNotices = noticeWaker(client, config.taskQueue);
     const noticeLog = logger.child({ component: 'notices' });
     let secretKey: string | undefined;
+    // One pooled SMTP connection for the worker's life, closed when it stops (an open one would
+    // keep the process alive until the server's idle time-out).
+    mail = config.smtp ? createMailChannel(config.smtp) : null;
     const worker = await createDubanWorker({
       connection,
       namespace: config.temporalNamespace,
@@ -89,7 +94,7 @@ async function main(): Promise<void> {
       maxCachedWorkflows: config.maxCachedWorkflows,
       wakeNotices,
       notices: {
-        smtp: config.smtp,
+        mail,
         secretKey: () => (secretKey ??= loadSecretKey({ configured: config.secretKey, dataDir: config.dataDir })),
         publicUrl: config.publicUrl ?? url,
         log: { warn: (message: string, attributes?: Record<string, unknown>) => noticeLog.warn(attributes ?? {}, message) },
@@ -113,6 +118,7 @@ async function main(): Promise<void> {
     await clientConnection.close();
     logger.info('worker stopped');
   } finally {
+    mail?.close();
     await connection.close();
     await db.destroy();
     await devServer?.stop();

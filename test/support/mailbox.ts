@@ -12,7 +12,8 @@ export interface Mailbox {
   close(): Promise<void>;
 }
 
-export async function startMailbox(): Promise<Mailbox> {
+/** `delayMs`: how long the server takes to accept each message once it has it (a slow relay). */
+export async function startMailbox(options: { delayMs?: number } = {}): Promise<Mailbox> {
   const received: ParsedMail[] = [];
   let refusals = 0;
   let refusalCode = 451;
@@ -30,7 +31,8 @@ export async function startMailbox(): Promise<Mailbox> {
       simpleParser(stream)
         .then((mail) => {
           received.push(mail);
-          callback();
+          if (options.delayMs) setTimeout(() => callback(), options.delayMs);
+          else callback();
         })
         .catch((error: Error) => callback(error));
     },
