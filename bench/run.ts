@@ -21,6 +21,7 @@ import { createDubanWorker } from '../worker/worker';
 import { baselineStartedUpdate, baselineStepUpdate, type baselineWorkflow } from './baseline.workflow';
 import { fmt, pool, quantile, timed } from './stats';
 import { runApiScenario, printHttp } from './api';
+import { runNoticesScenario } from './notices';
 import { runBaselineTimers, runDubanTimers, type TimerFigures } from './timers';
 
 interface Figures {
@@ -46,7 +47,8 @@ function summarise(name: string, cases: number, startedAt: number, latencies: nu
 
 async function main(): Promise<void> {
   const options = new Command('bench')
-    .option('--scenario <names>', 'lifecycle, timers, api (comma-separated)', 'lifecycle,api,timers')
+    .option('--scenario <names>', 'lifecycle, api, notices, timers (comma-separated)', 'lifecycle,api,notices,timers')
+    .option('--notices <n>', 'notices in the outbox for the notices scenario', (v) => Number.parseInt(v, 10), 2_000)
     .option('--api-cases <n>', 'cases in the read model for the API scenario', (v) => Number.parseInt(v, 10), 100_000)
     .option('--api-commands <n>', 'commands in the API scenario', (v) => Number.parseInt(v, 10), 300)
     .option('--cases <n>', 'cases per lifecycle scenario', (v) => Number.parseInt(v, 10), 300)
@@ -54,7 +56,7 @@ async function main(): Promise<void> {
     .option('--timer-tasks <list>', 'open tasks per timer run (comma-separated)', '1000,10000')
     .option('--port <n>', 'dev server port', (v) => Number.parseInt(v, 10), 17233)
     .parse()
-    .opts<{ scenario: string; cases: number; concurrency: number; timerTasks: string; port: number; apiCases: number; apiCommands: number }>();
+    .opts<{ scenario: string; notices: number; cases: number; concurrency: number; timerTasks: string; port: number; apiCases: number; apiCommands: number }>();
   const scenarios = new Set(options.scenario.split(','));
 
   Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -168,6 +170,16 @@ async function main(): Promise<void> {
       printHttp(`api reads: ${options.apiCases} cases in the read model, autocannon 16 connections x 10 s; ${machine}`, reads, reads[0]!);
       printHttp(`api commands: ${options.apiCommands} acknowledgements, 16 in flight; ${machine}`, commands, commands[0]!);
       console.log(JSON.stringify({ scenario: 'api', date: new Date().toISOString(), machine, reads, commands }));
+    }
+    if (scenarios.has('notices')) {
+      const rows = await runNoticesScenario({ client, connection: native, dir, notices: options.notices });
+      console.log(`\nnotices: ${options.notices} notices in the outbox, each one mail to a local SMTP server and one webhook to a local receiver; ${machine}`);
+      console.log('scenario                               deliveries   seconds   deliveries/s');
+      for (const r of rows) {
+        console.log(`${r.name.padEnd(38)} ${String(r.deliveries).padStart(10)}   ${fmt(r.seconds).padStart(7)}   ${fmt(r.deliveriesPerSecond).padStart(12)}`);
+      }
+      console.log(`ratio duban/baseline: throughput ${fmt(rows[1]!.deliveriesPerSecond / rows[0]!.deliveriesPerSecond, 2)}x`);
+      console.log(JSON.stringify({ scenario: 'notices', date: new Date().toISOString(), machine, rows }));
     }
     if (scenarios.has('timers')) {
       const rows: TimerFigures[] = [];

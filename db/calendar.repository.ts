@@ -1,8 +1,8 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import type { CalendarOverride, CalendarYear } from '../domain/calendar';
 import type { Database } from './schema';
+import type { Executor } from './database';
 
-type Executor = Kysely<Database> | Transaction<Database>;
 
 /** Local calendar days the office set at run time, by date. */
 export async function listCalendarDays(db: Executor): Promise<CalendarOverride[]> {

@@ -1,10 +1,10 @@
-import { type Kysely, sql, type Transaction } from 'kysely';
+import { sql } from 'kysely';
 import { formatCaseId } from '../domain/case-id';
 import { DomainError } from '../domain/errors';
 import { type CaseView, type TaskView, toCaseView, toTaskView } from './case.mapper';
-import type { CaseTable, Database, TaskTable } from './schema';
+import type { CaseTable, TaskTable } from './schema';
+import type { Executor } from './database';
 
-type Executor = Kysely<Database> | Transaction<Database>;
 
 /**
  * The case id for an open request. The same `requestKey` always gets the same id, so a retried

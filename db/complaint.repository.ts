@@ -1,7 +1,7 @@
-import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
-import type { ComplaintTable, Database } from './schema';
+import { type Selectable, sql } from 'kysely';
+import type { ComplaintTable } from './schema';
+import type { Executor } from './database';
 
-type Executor = Kysely<Database> | Transaction<Database>;
 export type ComplaintRow = Selectable<ComplaintTable>;
 
 /** Where a complaint is in triage, as stored. */

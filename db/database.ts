@@ -1,12 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, type Migration, SqliteDialect, sql } from 'kysely';
+import { Kysely, type Migration, SqliteDialect, sql, type Transaction } from 'kysely';
 import { migrations as allMigrations } from './migrations';
 import { type MigrationOutcome, runMigrations } from './migrations/runner';
 import type { Database } from './schema';
 
 export type Db = Kysely<Database>;
+
+/** The database or a transaction on it: what a repository function runs its statements on. */
+export type Executor = Kysely<Database> | Transaction<Database>;
 
 /**
  * Opens the SQLite read model at `file` in WAL mode (readers never block the writer) with

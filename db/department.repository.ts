@@ -1,8 +1,7 @@
-import type { Kysely, Transaction } from 'kysely';
 import type { DepartmentInput } from '../domain/case.schema';
-import type { Database, DepartmentTable } from './schema';
+import type { DepartmentTable } from './schema';
+import type { Executor } from './database';
 
-type Executor = Kysely<Database> | Transaction<Database>;
 
 /** A department as the office manages it. */
 export interface Department {

@@ -1,9 +1,8 @@
-import type { Kysely, Transaction } from 'kysely';
 import type { DomainEvent, EventAction } from '../domain/event';
 import type { Selectable } from 'kysely';
-import type { Database, EventTable } from './schema';
+import type { EventTable } from './schema';
+import type { Executor } from './database';
 
-type Executor = Kysely<Database> | Transaction<Database>;
 
 /** An event with the key that makes writing it idempotent. */
 export interface KeyedEvent {

@@ -1,8 +1,8 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Evidence } from '../domain/case.schema';
 import type { Database } from './schema';
+import type { Executor } from './database';
 
-type Executor = Kysely<Database> | Transaction<Database>;
 type StoredFile = Extract<Evidence, { kind: 'file' }>;
 
 /** Who asks for a file: the uploader id they upload under, and what cases they can see. */

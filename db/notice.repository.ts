@@ -1,7 +1,7 @@
-import { type Insertable, type Kysely, type Selectable, sql, type Transaction } from 'kysely';
-import type { Database, DeliveryTable, NoticeTable, WebhookSubscriberTable } from './schema';
+import { type Insertable, type Selectable, sql } from 'kysely';
+import type { DeliveryTable, NoticeTable, WebhookSubscriberTable } from './schema';
+import type { Executor } from './database';
 
-type Executor = Kysely<Database> | Transaction<Database>;
 export type NoticeRow = Selectable<NoticeTable>;
 export type DeliveryRow = Selectable<DeliveryTable>;
 export type WebhookSubscriberRow = Selectable<WebhookSubscriberTable>;

@@ -1,8 +1,6 @@
-import type { Kysely, Transaction } from 'kysely';
 import type { EscalationRecord, OutboxNotification } from '../domain/task.machine';
-import type { Database } from './schema';
+import type { Executor } from './database';
 
-type Executor = Kysely<Database> | Transaction<Database>;
 
 /** A notification with the key that makes writing it idempotent. */
 export interface KeyedNotification {

@@ -1,8 +1,7 @@
-import type { Kysely, Transaction } from 'kysely';
 import type { Channel, Language, PersonRole } from '../domain/person.schema';
-import type { Database, PersonTable } from './schema';
+import type { PersonTable } from './schema';
+import type { Executor } from './database';
 
-type Executor = Kysely<Database> | Transaction<Database>;
 
 /** A person of the directory, with every role they hold. */
 export interface Person {

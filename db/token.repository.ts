@@ -1,7 +1,6 @@
-import type { Kysely, Transaction } from 'kysely';
-import type { Database, TokenTable } from './schema';
+import type { TokenTable } from './schema';
+import type { Executor } from './database';
 
-type Executor = Kysely<Database> | Transaction<Database>;
 
 export async function insertToken(db: Executor, row: TokenTable): Promise<void> {
   await db.insertInto('tokens').values(row).execute();

@@ -4,7 +4,7 @@ import type { Insertable } from 'kysely';
 import { type NoticeKind, type NoticeRole, type QuietHours, sendableAt } from '../domain/notice';
 import { type EventAction, eventPayloadSchemas } from '../domain/event';
 import { formatInstant, presentInstants } from '../domain/time';
-import type { Db } from '../db/database';
+import type { Db, Executor } from '../db/database';
 import { appendEvents } from '../db/event.repository';
 import {
   claimDueDeliveries,
@@ -248,12 +248,29 @@ export function createNoticeDispatcher(deps: DispatcherDeps) {
     };
   }
 
-  async function record(row: DeliveryRow, notice: NoticeRow, outcome: 'sent' | 'failed', error: string | null, at: string): Promise<void> {
+  /**
+   * Settles a claimed delivery and, when it is final, puts it on the case's timeline, in one
+   * transaction: a crash leaves both or neither. False when the claim was no longer this round's.
+   */
+  async function settle(
+    row: DeliveryRow,
+    notice: NoticeRow,
+    claimId: string,
+    outcome: Parameters<typeof settleDelivery>[3],
+  ): Promise<boolean> {
+    return deps.db.transaction().execute(async (trx) => {
+      if (!(await settleDelivery(trx, row.delivery_key, claimId, outcome))) return false;
+      if (outcome.status !== 'pending') await record(trx, row, notice, outcome.status, outcome.status === 'failed' ? outcome.error : null, outcome.at);
+      return true;
+    });
+  }
+
+  async function record(db: Executor, row: DeliveryRow, notice: NoticeRow, outcome: 'sent' | 'failed', error: string | null, at: string): Promise<void> {
     // A digest belongs to no one case's timeline; its delivery is followed in the deliveries list.
     if (notice.case_id === null) return;
     // The timeline names who was reached and how, never their address.
     await appendEvents(
-      deps.db,
+      db,
       [
         {
           key: `${row.delivery_key}#${outcome}`,
@@ -381,26 +398,19 @@ export function createNoticeDispatcher(deps: DispatcherDeps) {
         }
         try {
           await send(row, entry.notice, entry.context);
-          const done = now();
-          if (await settleDelivery(deps.db, row.delivery_key, claimId, { status: 'sent', at: done })) {
-            await record(row, entry.notice, 'sent', null, done);
-            sent++;
-          }
         } catch (error) {
           const done = now();
           const message = (error as Error).message.slice(0, 500);
           const permanent = error instanceof ChannelError ? error.permanent : false;
-          const last = permanent || row.attempts + 1 >= maxAttempts;
-          if (last) {
-            if (await settleDelivery(deps.db, row.delivery_key, claimId, { status: 'failed', at: done, error: message })) {
-              await record(row, entry.notice, 'failed', message, done);
-              failed++;
-            }
+          if (permanent || row.attempts + 1 >= maxAttempts) {
+            if (await settle(row, entry.notice, claimId, { status: 'failed', at: done, error: message })) failed++;
           } else {
             const nextAttemptAt = new Date(Date.parse(done) + backoffMs(row.attempts + 1)).toISOString();
-            await settleDelivery(deps.db, row.delivery_key, claimId, { status: 'pending', at: done, error: message, nextAttemptAt });
+            await settle(row, entry.notice, claimId, { status: 'pending', at: done, error: message, nextAttemptAt });
           }
+          continue;
         }
+        if (await settle(row, entry.notice, claimId, { status: 'sent', at: now() })) sent++;
       }
       const more = notices.length === batch || claimed.length === batch;
       const next = [await nextDueAt(deps.db, channels(), claimLeaseMs), nextDigestAt(now())].filter((x): x is string => x !== null).sort()[0] ?? null;

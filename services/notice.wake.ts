@@ -2,7 +2,11 @@ import type { Client } from '@temporalio/client';
 
 /** The dispatcher's workflow type and id (workflows/notices.workflow.ts), named here for clients. */
 const dispatcherType = 'noticeDispatcherWorkflow';
-const dispatcherId = 'duban-notices';
+
+/** The dispatcher's workflow id: one per task queue, so that installations sharing a namespace keep apart. */
+export function noticeDispatcherId(taskQueue: string): string {
+  return `duban-notices-${taskQueue}`;
+}
 const wakeSignal = 'wakeNotices';
 
 /**
@@ -12,7 +16,7 @@ const wakeSignal = 'wakeNotices';
 export function noticeWaker(client: Client, taskQueue: string): () => Promise<void> {
   return async () => {
     await client.workflow.signalWithStart(dispatcherType, {
-      workflowId: dispatcherId,
+      workflowId: noticeDispatcherId(taskQueue),
       taskQueue,
       signal: wakeSignal,
       signalArgs: [],

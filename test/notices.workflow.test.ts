@@ -8,9 +8,9 @@ import type { Db } from '../db/database';
 import type { CaseService } from '../services/case.service';
 import { createMailChannel, type MailChannel } from '../services/mail.channel';
 import { createNoticeService } from '../services/notice.service';
-import { noticeWaker } from '../services/notice.wake';
+import { noticeDispatcherId, noticeWaker } from '../services/notice.wake';
 import { createPeopleService } from '../services/people.service';
-import { noticeDispatcherId, noticeDispatcherWorkflow } from '../workflows/notices.workflow';
+import { noticeDispatcherWorkflow } from '../workflows/notices.workflow';
 import { caseRequest, dept, office } from './support/fixtures';
 import { recordHistory } from './support/histories';
 import { type Mailbox, startMailbox } from './support/mailbox';
@@ -58,7 +58,7 @@ describe('notices reach people, in order, exactly once', () => {
     ({ env, db, service } = stack);
     // The dispatcher, started here with a long idle look-again so that skipped weeks stay cheap.
     await env.client.workflow.start(noticeDispatcherWorkflow, {
-      workflowId: noticeDispatcherId,
+      workflowId: noticeDispatcherId(stack.taskQueue),
       taskQueue: stack.taskQueue,
       args: [{ idleCheckMs: 60 * 24 * 3_600_000 }],
     });
@@ -193,6 +193,6 @@ describe('notices reach people, in order, exactly once', () => {
     expect(caseId).toMatch(/^DB-/);
     // The dispatcher's history so far (rounds on signals and timers, quiet hours, the digest) is
     // pinned: a change to its workflow must replay it.
-    await recordHistory(env.client, noticeDispatcherId, 'notices-dispatcher-rounds');
+    await recordHistory(env.client, noticeDispatcherId(stack.taskQueue), 'notices-dispatcher-rounds');
   });
 });

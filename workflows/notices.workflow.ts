@@ -4,9 +4,6 @@ import type { NoticeActivities } from '../activities/notice.activities';
 /** Wakes the notice dispatcher: something was written to the outbox (or a delivery retried). */
 export const wakeNoticesSignal = defineSignal('wakeNotices');
 
-/** The one dispatcher's workflow id on a task queue. */
-export const noticeDispatcherId = 'duban-notices';
-
 const { dispatchNotices } = proxyActivities<NoticeActivities>({
   // A round sends at most a batch, each send bounded by its channel's time-outs.
   startToCloseTimeout: '15 minutes',
