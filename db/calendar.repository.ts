@@ -3,7 +3,6 @@ import type { CalendarOverride, CalendarYear } from '../domain/calendar';
 import type { Database } from './schema';
 import type { Executor } from './database';
 
-
 /** Local calendar days the office set at run time, by date. */
 export async function listCalendarDays(db: Executor): Promise<CalendarOverride[]> {
   const rows = await db.selectFrom('calendar_days').selectAll().orderBy('date').execute();

@@ -5,7 +5,6 @@ import { type CaseView, type TaskView, toCaseView, toTaskView } from './case.map
 import type { CaseTable, TaskTable } from './schema';
 import type { Executor } from './database';
 
-
 /**
  * The case id for an open request. The same `requestKey` always gets the same id, so a retried
  * open starts the same workflow; the same key with a different request is a conflict.

@@ -2,7 +2,6 @@ import type { DepartmentInput } from '../domain/case.schema';
 import type { DepartmentTable } from './schema';
 import type { Executor } from './database';
 
-
 /** A department as the office manages it. */
 export interface Department {
   code: string;

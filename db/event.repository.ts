@@ -3,7 +3,6 @@ import type { Selectable } from 'kysely';
 import type { EventTable } from './schema';
 import type { Executor } from './database';
 
-
 /** An event with the key that makes writing it idempotent. */
 export interface KeyedEvent {
   readonly key: string;

@@ -1,6 +1,5 @@
 import type { Executor } from './database';
 
-
 export type IdempotencyClaim =
   | { readonly state: 'new' }
   | { readonly state: 'done'; readonly status: number; readonly body: string; readonly contentType: string }

@@ -1,7 +1,6 @@
 import type { EscalationRecord, OutboxNotification } from '../domain/task.machine';
 import type { Executor } from './database';
 
-
 /** A notification with the key that makes writing it idempotent. */
 export interface KeyedNotification {
   readonly key: string;

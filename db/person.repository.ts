@@ -2,7 +2,6 @@ import type { Channel, Language, PersonRole } from '../domain/person.schema';
 import type { PersonTable } from './schema';
 import type { Executor } from './database';
 
-
 /** A person of the directory, with every role they hold. */
 export interface Person {
   id: string;

@@ -1,7 +1,6 @@
 import type { TokenTable } from './schema';
 import type { Executor } from './database';
 
-
 export async function insertToken(db: Executor, row: TokenTable): Promise<void> {
   await db.insertInto('tokens').values(row).execute();
 }
