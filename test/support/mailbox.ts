@@ -12,16 +12,24 @@ export interface Mailbox {
   close(): Promise<void>;
 }
 
-/** `delayMs`: how long the server takes to accept each message once it has it (a slow relay). */
+/**
+ * `delayMs`: how long the server takes to accept each message once it has it (a slow relay). Like
+ * a real MTA, the server keeps a message only when it accepts it: one whose client went away
+ * before that is dropped.
+ */
 export async function startMailbox(options: { delayMs?: number } = {}): Promise<Mailbox> {
   const received: ParsedMail[] = [];
+  const closed = new Set<string>();
   let refusals = 0;
   let refusalCode = 451;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
-    onData(stream, _session, callback) {
+    onClose(session) {
+      closed.add(session.id);
+    },
+    onData(stream, session, callback) {
       if (refusals > 0) {
         refusals--;
         stream.resume();
@@ -29,10 +37,11 @@ export async function startMailbox(options: { delayMs?: number } = {}): Promise<
         return;
       }
       simpleParser(stream)
-        .then((mail) => {
+        .then(async (mail) => {
+          if (options.delayMs) await new Promise((r) => setTimeout(r, options.delayMs));
+          if (closed.has(session.id)) return callback(new Error('the client went away'));
           received.push(mail);
-          if (options.delayMs) setTimeout(() => callback(), options.delayMs);
-          else callback();
+          callback();
         })
         .catch((error: Error) => callback(error));
     },
