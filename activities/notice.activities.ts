@@ -40,10 +40,13 @@ export function createNoticeActivities(deps: { dispatcher: NoticeDispatcher | nu
         let sent = 0;
         let failed = 0;
         for (;;) {
-          const clock = at ? new Date(Date.parse(at) + (Date.now() - began)).toISOString() : undefined;
+          // The workflow's time, moved on by what this round has taken, but never behind this
+          // process's clock: a retried round runs now, not when its first attempt was scheduled.
+          const clock = at ? new Date(Math.max(Date.parse(at) + (Date.now() - began), Date.now())).toISOString() : undefined;
           const result = await deps.dispatcher.dispatch({
             batch: 50,
             clock,
+            deadline: began + roundBudgetMs,
             claimId: `${round}${info.attempt}`,
             deadClaimPrefix: info.attempt > 1 ? round : null,
             // A round whose attempt the server has given up on (cancelled, timed out) stops before

@@ -1,6 +1,6 @@
 import type { Insertable, Transaction } from 'kysely';
 import type { CaseState } from '../domain/case.machine';
-import { noticeFor } from '../domain/notice';
+import { noticesFor } from '../domain/notice';
 import { insertNotices } from '../db/notice.repository';
 import type { Database, NoticeTable } from '../db/schema';
 import type { TaskState } from '../domain/task.machine';
@@ -29,8 +29,9 @@ export interface RecordEventsInput {
 /** The notices that `events` give, each keyed by its event (so written once). */
 async function noticesOf(db: Transaction<Database>, events: readonly KeyedEvent[], at: string): Promise<Insertable<NoticeTable>[]> {
   const rows: Insertable<NoticeTable>[] = [];
-  for (const { key, caseId, event } of events) {
-    const rule = noticeFor(event);
+  const rules = noticesFor(events.map((e) => e.event));
+  for (const [i, { key, caseId, event }] of events.entries()) {
+    const rule = rules[i];
     if (!rule) continue;
     const task = event.taskId
       ? await db.selectFrom('tasks').select('department_code').where('id', '=', event.taskId).executeTakeFirst()

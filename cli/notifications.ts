@@ -2,7 +2,7 @@ import { Option } from 'commander';
 import { z } from 'zod';
 import { instantSchema } from '../domain/time';
 import { deliveryStatuses } from '../services/notice.service';
-import { type CliEnv, print, printAs } from './context';
+import { type CliEnv, officeActor, print, printAs } from './context';
 
 const deliveriesSchema = z.array(
   z.looseObject({ nextAttemptAt: instantSchema.nullable(), sentAt: instantSchema.nullable(), createdAt: instantSchema }),
@@ -14,7 +14,7 @@ const webhooksSchema = z.array(z.looseObject({ createdAt: instantSchema }));
  * `duban outbox`: what waits to be sent; `duban webhook add|list|secret|remove`: the systems that
  * receive notices as signed webhooks.
  */
-export function notificationCommands({ program, context }: CliEnv): void {
+export function notificationCommands({ program, context, actorName }: CliEnv): void {
   const zone = () => context().config.timeZone;
   const notifications = program.command('notifications').description('deliveries of notices (通知投递)');
   notifications
@@ -32,7 +32,7 @@ export function notificationCommands({ program, context }: CliEnv): void {
     .description('send a failed delivery again')
     .argument('<id>', 'the delivery id (dl_…)')
     .action(async (id: string) => {
-      await (await context().notices({ wake: true })).retry(id);
+      await (await context().notices({ wake: true })).retry(id, officeActor(actorName()));
       print({ retried: id });
     });
 

@@ -17,12 +17,19 @@ export async function insertNotices(db: Executor, rows: readonly Insertable<Noti
   return Number(result.numInsertedOrUpdatedRows ?? 0n);
 }
 
-/** Notices whose recipients are yet to be resolved, due by `now`, oldest first. */
+/**
+ * What a notice's planning came to: `pending` (not yet planned), `incomplete` (planned, but a role
+ * had nobody reachable: planned again from time to time, so that people added to the directory
+ * get it), `planned` (every role reached, or too old to plan again), `undeliverable`.
+ */
+export type NoticeStatus = 'pending' | 'incomplete' | 'planned' | 'undeliverable';
+
+/** Notices whose recipients are to be resolved (again), due by `now`, oldest first. */
 export async function dueNotices(db: Executor, now: string, limit: number): Promise<NoticeRow[]> {
   return db
     .selectFrom('notices')
     .selectAll()
-    .where('status', '=', 'pending')
+    .where('status', 'in', ['pending', 'incomplete'])
     .where('not_before', '<=', now)
     .orderBy('not_before')
     .orderBy('notice_key')
@@ -30,8 +37,18 @@ export async function dueNotices(db: Executor, now: string, limit: number): Prom
     .execute();
 }
 
-export async function setNoticeStatus(db: Executor, key: string, status: 'planned' | 'undeliverable'): Promise<void> {
-  await db.updateTable('notices').set({ status }).where('notice_key', '=', key).execute();
+/** Sets a notice's status, and when it is to be looked at again (`incomplete`). */
+export async function setNoticeStatus(db: Executor, key: string, status: Exclude<NoticeStatus, 'pending'>, notBefore?: string): Promise<void> {
+  await db
+    .updateTable('notices')
+    .set({ status, ...(notBefore ? { not_before: notBefore } : {}) })
+    .where('notice_key', '=', key)
+    .execute();
+}
+
+/** Puts a notice off until `notBefore` (its planning failed; try later). */
+export async function deferNotice(db: Executor, key: string, notBefore: string): Promise<void> {
+  await db.updateTable('notices').set({ not_before: notBefore }).where('notice_key', '=', key).execute();
 }
 
 export async function findNotice(db: Executor, key: string): Promise<NoticeRow | undefined> {
@@ -117,6 +134,37 @@ export async function settleDelivery(
 }
 
 /**
+ * Renews a claim just before its delivery is sent: false when the claim is no longer this
+ * sender's (taken over), and then it must not send.
+ */
+export async function renewClaim(db: Executor, key: string, claimId: string, now: string): Promise<boolean> {
+  const result = await db
+    .updateTable('deliveries')
+    .set({ claimed_at: now })
+    .where('delivery_key', '=', key)
+    .where('claim_id', '=', claimId)
+    .where('status', '=', 'sending')
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** Gives back the claims of `claimId` not yet sent (a round out of time): due again at once. */
+export async function releaseClaims(db: Executor, claimId: string, now: string): Promise<number> {
+  const result = await db
+    .updateTable('deliveries')
+    .set({ status: 'pending', claim_id: null, claimed_at: null, next_attempt_at: now, updated_at: now })
+    .where('claim_id', '=', claimId)
+    .where('status', '=', 'sending')
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+/** Points a delivery at its recipient's address as the directory has it now. */
+export async function readdressDelivery(db: Executor, key: string, address: string): Promise<void> {
+  await db.updateTable('deliveries').set({ address }).where('delivery_key', '=', key).execute();
+}
+
+/**
  * When the dispatcher has something to do next on `channels`: the earliest pending notice or
  * delivery, or the moment a stale claim may be taken over; null when nothing waits.
  */
@@ -124,7 +172,7 @@ export async function nextDueAt(db: Executor, channels: readonly string[], lease
   const notices = await db
     .selectFrom('notices')
     .select((eb) => eb.fn.min('not_before').as('at'))
-    .where('status', '=', 'pending')
+    .where('status', 'in', ['pending', 'incomplete'])
     .executeTakeFirst();
   let deliveries: { at: string | null } | undefined;
   let claimed: { at: string | null } | undefined;
@@ -165,11 +213,14 @@ export async function listDeliveries(db: Executor, filter: DeliveryFilter) {
   return query.orderBy('d.created_at', 'desc').orderBy('d.delivery_key').limit(filter.limit).execute();
 }
 
-/** Puts a failed delivery back in the queue, due now; false when it is not failed. */
+/**
+ * Puts a failed delivery back in the queue, due now, for one more try (its attempts keep
+ * counting); false when it is not failed.
+ */
 export async function retryDelivery(db: Executor, id: string, now: string): Promise<boolean> {
   const result = await db
     .updateTable('deliveries')
-    .set({ status: 'pending', attempts: 0, next_attempt_at: now, updated_at: now })
+    .set({ status: 'pending', next_attempt_at: now, updated_at: now })
     .where('id', '=', id)
     .where('status', '=', 'failed')
     .executeTakeFirst();
@@ -178,6 +229,10 @@ export async function retryDelivery(db: Executor, id: string, now: string): Prom
 
 export async function findDelivery(db: Executor, id: string): Promise<DeliveryRow | undefined> {
   return db.selectFrom('deliveries').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function findWebhookSubscriber(db: Executor, id: string): Promise<WebhookSubscriberRow | undefined> {
+  return db.selectFrom('webhook_subscribers').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
 export async function insertWebhookSubscriber(db: Executor, row: Insertable<WebhookSubscriberTable>): Promise<void> {

@@ -27,6 +27,7 @@ export const eventActions = [
   'task.escalated',
   'notice.sent',
   'notice.failed',
+  'notice.retried',
 ] as const;
 export type EventAction = (typeof eventActions)[number];
 
@@ -110,5 +111,12 @@ export const eventPayloadSchemas = {
     role: text.nullable().optional(),
     attempts: z.number().optional(),
     error: text.optional(),
+  }),
+  'notice.retried': z.looseObject({
+    kind: text.optional(),
+    channel: text.optional(),
+    recipient: text.optional(),
+    role: text.nullable().optional(),
+    attempts: z.number().optional(),
   }),
 } as const satisfies Record<EventAction, z.ZodType>;

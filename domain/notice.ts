@@ -12,10 +12,13 @@ export const noticeKinds = [
   'escalation', // 催办 / 督办 / 通报批评 / 约谈: a deadline has passed
   'rework', // 返工: the office sent the rectification back
   'extension_decision', // 延期审批结果
-  'transfer_decision', // 转办驳回
+  'transfer_decision', // 转办审批结果: granted (the task moves on) or refused (it stays)
   'awaiting_verification', // 待核查: a department submitted its rectification
   'request', // 延期 or 转办 asked for, awaiting the office
   'closure', // 销号: the case is closed
+  'withdrawal', // 撤销: the office withdrew the task (or the whole case): stop work
+  'named_responsible', // 指定责任人: a person was named responsible for a task
+  'resumption', // 恢复计时: a suspended task's clock runs again, with its new deadlines
   'alert', // to the office: a notice found nobody to go to
   'digest', // 每日汇总: a department's open tasks
 ] as const;
@@ -59,6 +62,10 @@ const byAction: Partial<Record<EventAction, (payload: Readonly<Record<string, un
   'task.extension_granted': () => rule('extension_decision', ['responsible']),
   'task.extension_denied': () => rule('extension_decision', ['responsible']),
   'task.transfer_rejected': () => rule('transfer_decision', ['responsible']),
+  'task.transferred': () => rule('transfer_decision', ['responsible']),
+  'task.withdrawn': () => rule('withdrawal', ['responsible']),
+  'task.responsible_person_assigned': () => rule('named_responsible', ['responsible']),
+  'task.resumed': () => rule('resumption', ['responsible']),
   'task.submitted': () => rule('awaiting_verification', ['office_clerk']),
   'task.extension_requested': () => rule('request', ['office_clerk']),
   'task.transfer_requested': () => rule('request', ['office_clerk']),
@@ -68,6 +75,16 @@ const byAction: Partial<Record<EventAction, (payload: Readonly<Record<string, un
 /** The notice an event gives, or null when it asks nobody to act. */
 export function noticeFor(event: Pick<DomainEvent, 'action' | 'payload'>): NoticeRule | null {
   return byAction[event.action]?.(event.payload) ?? null;
+}
+
+/**
+ * The notices of events recorded together, one per event (or null): a person named responsible
+ * in the same step as the task's assignment (a case opened naming them) learns it from the
+ * assignment, which goes to them, and gets no second notice.
+ */
+export function noticesFor(events: readonly Pick<DomainEvent, 'action' | 'payload' | 'taskId'>[]): (NoticeRule | null)[] {
+  const assigned = new Set(events.filter((e) => e.action === 'task.assigned').map((e) => e.taskId));
+  return events.map((e) => (e.action === 'task.responsible_person_assigned' && assigned.has(e.taskId) ? null : noticeFor(e)));
 }
 
 /** Quiet hours in the office's zone, as HH:MM: from `from` to `to` (across midnight when to < from). */

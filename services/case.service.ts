@@ -461,12 +461,17 @@ export function createCaseService(deps: CaseServiceDeps) {
       );
       const shownTasks: TaskRecord[] = tasks.map((t, i) => ({ ...t, responsiblePerson: persons[i] ?? null }));
       if (viewer?.role !== 'department') return { case: { ...found, next }, tasks: shownTasks, events };
+      const ownTasks = new Set(tasks.filter((t) => t.department === viewer.department).map((t) => t.id));
       // The tracking code is the complainant's own key to their complaint: the office sees it,
       // a department (perhaps the one complained about) does not.
       return {
         case: { ...withoutComplaintCode(found), next },
         tasks: shownTasks,
-        events: events.map((e) => (e.action === 'case.opened' ? { ...e, payload: omitKey(e.payload, 'complaintCode') } : e)),
+        // Who else was told what is the office's and that department's business: a department
+        // sees the notices of its own tasks.
+        events: events
+          .filter((e) => !e.action.startsWith('notice.') || (e.taskId !== null && ownTasks.has(e.taskId)))
+          .map((e) => (e.action === 'case.opened' ? { ...e, payload: omitKey(e.payload, 'complaintCode') } : e)),
       };
     },
 

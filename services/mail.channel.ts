@@ -25,11 +25,16 @@ export interface OutgoingMail {
   readonly urgent: boolean;
 }
 
-/** Why a send failed: `permanent` (the server refused for good, e.g. 550) or `transient` (try again). */
+/**
+ * Why a send failed: `permanent` (the server refused for good, e.g. 550) or not (try again). The
+ * message is the server's whole answer, which may name addresses (for the office only);
+ * `summary` is what anyone following the case may see: a status code or a class of fault.
+ */
 export class ChannelError extends Error {
   constructor(
     message: string,
     readonly permanent: boolean,
+    readonly summary: string,
   ) {
     super(message);
   }
@@ -64,9 +69,11 @@ export function createMailChannel(settings: SmtpSettings) {
         });
         return String(info.response ?? 'accepted');
       } catch (error) {
-        const code = (error as { responseCode?: number }).responseCode;
+        const { responseCode, code } = error as { responseCode?: number; code?: string };
         // 5xx from the server is a refusal for good (no such mailbox …); the rest may pass.
-        throw new ChannelError(`smtp: ${(error as Error).message}`, typeof code === 'number' && code >= 500);
+        const permanent = typeof responseCode === 'number' && responseCode >= 500;
+        const summary = typeof responseCode === 'number' ? `SMTP ${responseCode}` : `SMTP: ${typeof code === 'string' ? code : 'no answer'}`;
+        throw new ChannelError(`smtp: ${(error as Error).message}`, permanent, summary);
       }
     },
     close(): void {

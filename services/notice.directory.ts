@@ -2,7 +2,8 @@ import type { NoticeRole } from '../domain/notice';
 import { findCase, listCaseTasks } from '../db/case.repository';
 import type { Db } from '../db/database';
 import { findDepartment } from '../db/department.repository';
-import type { NoticeRow } from '../db/notice.repository';
+import { findWebhookSubscriber, type NoticeRow } from '../db/notice.repository';
+import { findPerson } from '../db/person.repository';
 import type { NoticeContext, NoticeDirectory, NoticeRecipient } from './notice.dispatcher';
 import type { Addressee, PeopleService, Recipient } from './people.service';
 
@@ -37,13 +38,28 @@ export function createNoticeDirectory(deps: { db: Db; people: PeopleService }): 
       const kase = notice.case_id ? await findCase(deps.db, notice.case_id) : undefined;
       const department = notice.department_code ? await findDepartment(deps.db, notice.department_code) : undefined;
       const tasks = notice.case_id ? await listCaseTasks(deps.db, notice.case_id) : [];
+      const payload = JSON.parse(notice.payload) as { toDepartment?: unknown };
+      const to = typeof payload.toDepartment === 'string' ? await findDepartment(deps.db, payload.toDepartment) : undefined;
       return {
         caseTitle: kase?.title ?? '',
         departmentName: department?.name ?? null,
-        // A case-level notice (a closure) goes to every department that did the work.
-        departments: tasks.filter((t) => t.status !== 'transferred').map((t) => ({ department: t.department, taskId: t.id })),
+        // A case-level notice (a closure) goes to every department that did the work to the end.
+        departments: tasks.filter((t) => t.status !== 'transferred' && t.status !== 'withdrawn').map((t) => ({ department: t.department, taskId: t.id })),
         address: kase?.location?.address ?? null,
+        rectificationDueAt: tasks.find((t) => t.id === notice.task_id)?.rectificationDueAt ?? null,
+        toDepartmentName: to?.name ?? null,
       };
+    },
+
+    async currentAddress(delivery) {
+      if (delivery.recipient_kind === 'webhook') {
+        const subscriber = await findWebhookSubscriber(deps.db, delivery.recipient_id);
+        return subscriber?.active === 1 ? { address: subscriber.url } : { gone: '订阅已停用 / the subscriber was deactivated' };
+      }
+      const person = await findPerson(deps.db, delivery.recipient_id);
+      if (!person?.active) return { gone: '已从目录中移除 / removed from the directory' };
+      if (!person.email || !person.channels.includes('email')) return { gone: '目录中已无其电子邮箱 / no e-mail address in the directory now' };
+      return { address: person.email };
     },
   };
 }

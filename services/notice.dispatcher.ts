@@ -8,19 +8,23 @@ import type { Db, Executor } from '../db/database';
 import { appendEvents } from '../db/event.repository';
 import {
   claimDueDeliveries,
+  deferNotice,
   type DeliveryRow,
   dueNotices,
   insertDeliveries,
   insertNotices,
   nextDueAt,
   type NoticeRow,
+  readdressDelivery,
+  releaseClaims,
+  renewClaim,
   setNoticeStatus,
   settleDelivery,
   subscribersFor,
 } from '../db/notice.repository';
 import type { DeliveryTable } from '../db/schema';
 import { ChannelError, type MailChannel } from './mail.channel';
-import type { NoticeLanguage, NoticeRenderer } from './notice.renderer';
+import { type NoticeLanguage, type NoticeRenderer, noticeKindLabels } from './notice.renderer';
 import type { WebhookChannel } from './webhook.channel';
 
 /** A person a notice goes to, as the directory knows them now. */
@@ -40,6 +44,11 @@ export interface NoticeDirectory {
   recipients(role: NoticeRole, scope: { department: string | null; taskId: string | null }): Promise<NoticeRecipient[]>;
   /** Where the notice is about: names, titles and deadlines the templates show. */
   context(notice: NoticeRow): Promise<NoticeContext>;
+  /**
+   * Where a planned delivery goes now: the person's e-mail address (or the subscriber's URL) as
+   * the directory has it at send time, or why it can no longer go (removed, no address).
+   */
+  currentAddress(delivery: Pick<DeliveryRow, 'recipient_kind' | 'recipient_id' | 'channel'>): Promise<{ address: string } | { gone: string }>;
 }
 
 /** What the templates need besides the event itself. */
@@ -49,6 +58,10 @@ export interface NoticeContext {
   /** The departments a case-level notice (a closure) goes to, with their task. */
   readonly departments: readonly { department: string; taskId: string }[];
   readonly address: string | null;
+  /** The task's rectification deadline as it stands now (UTC), for notices whose event has none. */
+  readonly rectificationDueAt: string | null;
+  /** The department a task was transferred to, by name. */
+  readonly toDepartmentName: string | null;
 }
 
 export interface DispatcherDeps {
@@ -69,6 +82,8 @@ export interface DispatcherDeps {
   readonly now?: () => Date;
   /** Tries before a delivery is failed for good. */
   readonly maxAttempts?: number;
+  /** A claim held longer than this is renewed before its send (default a minute). */
+  readonly renewAfterMs?: number;
   readonly log?: { warn(message: string, attributes?: Record<string, unknown>): void };
 }
 
@@ -82,6 +97,11 @@ export interface DispatchOptions {
   readonly clock?: string | undefined;
   /** This round's claim id (default random). */
   readonly claimId?: string;
+  /**
+   * When (this process's clock, ms) the round should end: deliveries claimed but not yet sent by
+   * then are given back, due at once, for the next round.
+   */
+  readonly deadline?: number;
   /**
    * Claims starting with this belong to earlier attempts of this very round, which are known to be
    * dead (Temporal retries an activity only once its attempt has failed or timed out): they are
@@ -97,6 +117,16 @@ export const claimLeaseMs = 5 * 60_000;
 export function backoffMs(attempts: number): number {
   return Math.min(60 * 60_000, 60_000 * 2 ** Math.max(0, attempts - 1));
 }
+
+/** A claim older than this is renewed before its send (well inside the lease, even after a slow send). */
+const defaultRenewAfterMs = 60_000;
+
+/** An incomplete notice (a role had nobody reachable) is planned again this often … */
+export const replanEveryMs = 10 * 60_000;
+/** … for this long after it was written (a digest: for its morning only). */
+const replanForMs = (kind: string) => (kind === 'digest' ? 12 * 3_600_000 : 7 * 24 * 3_600_000);
+/** A notice whose planning failed (the directory unreadable …) is tried again after this. */
+const planRetryMs = 5 * 60_000;
 
 const roleNames: Record<NoticeRole, string> = {
   responsible: '责任人 / responsible person',
@@ -117,6 +147,7 @@ export function createNoticeDispatcher(deps: DispatcherDeps) {
   const defaultNow = () => (deps.now ?? (() => new Date()))().toISOString();
   let now = defaultNow;
   const maxAttempts = deps.maxAttempts ?? 8;
+  const renewAfterMs = deps.renewAfterMs ?? defaultRenewAfterMs;
   const channels = (): string[] => [...(deps.mail ? ['email'] : []), 'webhook'];
 
   async function plan(notice: NoticeRow): Promise<void> {
@@ -152,7 +183,8 @@ export function createNoticeDispatcher(deps: DispatcherDeps) {
           rows.push(delivery(notice, key, 'person', person.id, person.name, role, 'email', person.email!, person.language, at));
         }
       }
-      for (const subscriber of await subscribersFor(deps.db, scope.department)) {
+      // An alert is the office's business: it goes to the office's subscribers, not the department's.
+      for (const subscriber of await subscribersFor(deps.db, notice.kind === 'alert' ? null : scope.department)) {
         const key = `${notice.notice_key}:${subscriber.id}:webhook`;
         if (planned.has(key)) continue;
         planned.add(key);
@@ -184,10 +216,17 @@ export function createNoticeDispatcher(deps: DispatcherDeps) {
         );
       }
       const undeliverable = rows.length === 0 && (notice.kind === 'alert' || alerts.size === 0);
-      await setNoticeStatus(trx, notice.notice_key, undeliverable ? 'undeliverable' : 'planned');
+      // A role that had nobody is looked at again for a while: once the office has completed the
+      // directory, the people added get the notice (planning again plans nothing twice).
+      const lookAgain = notice.kind !== 'alert' && alerts.size > 0 && Date.parse(at) - Date.parse(notice.event_at) < replanForMs(notice.kind);
+      if (undeliverable && !lookAgain) await setNoticeStatus(trx, notice.notice_key, 'undeliverable');
+      else if (lookAgain) await setNoticeStatus(trx, notice.notice_key, 'incomplete', new Date(Date.parse(at) + replanEveryMs).toISOString());
+      else await setNoticeStatus(trx, notice.notice_key, 'planned');
     });
     if (rows.length === 0 && notice.kind === 'alert') {
       deps.log?.warn('a notice reached nobody, and the office has no clerk to alert', { notice: notice.notice_key, kind: notice.kind });
+    } else if (scopes.length === 0) {
+      deps.log?.warn('a notice had no department to go to', { notice: notice.notice_key, kind: notice.kind });
     }
   }
 
@@ -205,10 +244,10 @@ export function createNoticeDispatcher(deps: DispatcherDeps) {
       await deps.webhooks.send({
         url: row.address,
         secret: deps.webhookSecret(row.recipient_id),
-        deliveryId: row.delivery_key,
+        deliveryId: row.id,
         kind: notice.kind,
         payload: {
-          delivery: row.delivery_key,
+          delivery: row.id,
           kind: notice.kind,
           urgent: notice.urgent === 1,
           caseId: notice.case_id,
@@ -230,12 +269,19 @@ export function createNoticeDispatcher(deps: DispatcherDeps) {
     // the office's zone, nothing else is touched.
     const schema = notice.event_action ? eventPayloadSchemas[notice.event_action as EventAction] : undefined;
     const payload = schema ? presentInstants(schema, raw, deps.timeZone) : raw;
+    // An event that carries no deadline (a rejection, a person named) shows the task's as it stands.
+    const rectificationDueAt =
+      payload.rectificationDueAt ?? (context.rectificationDueAt ? formatInstant(context.rectificationDueAt, deps.timeZone) : null);
+    const forKind = typeof payload.forKind === 'string' ? (payload.forKind as NoticeKind) : null;
     return {
       ...payload,
-      deadline: payload.dueAt ?? payload.rectificationDueAt,
+      rectificationDueAt,
+      deadline: payload.dueAt ?? rectificationDueAt,
       deadlineKind: payload.deadline,
       level: payload.level,
-      granted: notice.event_action === 'task.extension_granted',
+      granted: notice.event_action === 'task.extension_granted' || notice.event_action === 'task.transferred',
+      toDepartmentName: context.toDepartmentName ?? payload.toDepartment ?? null,
+      forKindLabel: forKind ? (noticeKindLabels[forKind]?.[row.language as NoticeLanguage] ?? forKind) : null,
       request: notice.event_action === 'task.transfer_requested' ? 'transfer' : 'extension',
       caseId: notice.case_id,
       taskId: notice.task_id,
@@ -251,16 +297,19 @@ export function createNoticeDispatcher(deps: DispatcherDeps) {
   /**
    * Settles a claimed delivery and, when it is final, puts it on the case's timeline, in one
    * transaction: a crash leaves both or neither. False when the claim was no longer this round's.
+   * The timeline shows `summary` (a status code, a class of fault), never the server's whole
+   * answer, which can name addresses; that stays on the delivery, for the office.
    */
   async function settle(
     row: DeliveryRow,
     notice: NoticeRow,
     claimId: string,
     outcome: Parameters<typeof settleDelivery>[3],
+    summary: string | null = null,
   ): Promise<boolean> {
     return deps.db.transaction().execute(async (trx) => {
       if (!(await settleDelivery(trx, row.delivery_key, claimId, outcome))) return false;
-      if (outcome.status !== 'pending') await record(trx, row, notice, outcome.status, outcome.status === 'failed' ? outcome.error : null, outcome.at);
+      if (outcome.status !== 'pending') await record(trx, row, notice, outcome.status, summary, outcome.at);
       return true;
     });
   }
@@ -268,12 +317,13 @@ export function createNoticeDispatcher(deps: DispatcherDeps) {
   async function record(db: Executor, row: DeliveryRow, notice: NoticeRow, outcome: 'sent' | 'failed', error: string | null, at: string): Promise<void> {
     // A digest belongs to no one case's timeline; its delivery is followed in the deliveries list.
     if (notice.case_id === null) return;
-    // The timeline names who was reached and how, never their address.
+    // The timeline names who was reached and how, never their address. A delivery is sent once,
+    // but may fail once per claim (the office can retry a failed one).
     await appendEvents(
       db,
       [
         {
-          key: `${row.delivery_key}#${outcome}`,
+          key: outcome === 'sent' ? `${row.delivery_key}#sent` : `${row.delivery_key}#failed@${row.claimed_at ?? at}`,
           caseId: notice.case_id,
           event: {
             action: outcome === 'sent' ? 'notice.sent' : 'notice.failed',
@@ -372,8 +422,14 @@ export function createNoticeDispatcher(deps: DispatcherDeps) {
       await queueDigests(now());
       const notices = await dueNotices(deps.db, now(), batch);
       for (const notice of notices) {
-        await plan(notice);
         progress();
+        try {
+          await plan(notice);
+        } catch (error) {
+          // One notice that cannot be planned holds up no other: it is tried again later.
+          deps.log?.warn('a notice could not be planned; trying again in five minutes', { notice: notice.notice_key, error: (error as Error).message });
+          await deferNotice(deps.db, notice.notice_key, new Date(Date.parse(now()) + planRetryMs).toISOString());
+        }
       }
       const claimId = round.claimId ?? crypto.randomUUID();
       const at = now();
@@ -387,32 +443,66 @@ export function createNoticeDispatcher(deps: DispatcherDeps) {
       });
       let sent = 0;
       let failed = 0;
-      const contexts = new Map<string, { notice: NoticeRow; context: NoticeContext }>();
-      for (const row of claimed) {
+      let outOfTime = false;
+      const noticeRows = new Map<string, NoticeRow>();
+      const contexts = new Map<string, NoticeContext>();
+      for (const claimedRow of claimed) {
         progress();
-        let entry = contexts.get(row.notice_key);
-        if (!entry) {
-          const notice = (await deps.db.selectFrom('notices').selectAll().where('notice_key', '=', row.notice_key).executeTakeFirstOrThrow());
-          entry = { notice, context: await deps.directory.context(notice) };
-          contexts.set(row.notice_key, entry);
+        // Out of time: what is left goes back to the queue, due at once, for the next round.
+        if (round.deadline !== undefined && Date.now() >= round.deadline) {
+          await releaseClaims(deps.db, claimId, now());
+          outOfTime = true;
+          break;
+        }
+        // A claim held for a while (a slow round) is renewed before its send, so that its lease
+        // cannot run out during the send; one taken over meanwhile is not sent. (A fresh claim
+        // cannot have been taken over: the lease is minutes long, and a round whose attempt was
+        // given up on stops at `progress`.)
+        let row = claimedRow;
+        const held = Date.parse(now()) - Date.parse(row.claimed_at ?? now());
+        if (held > renewAfterMs) {
+          const renewedAt = now();
+          if (!(await renewClaim(deps.db, row.delivery_key, claimId, renewedAt))) continue;
+          row = { ...row, claimed_at: renewedAt };
+        }
+        let notice = noticeRows.get(row.notice_key);
+        if (!notice) {
+          notice = await deps.db.selectFrom('notices').selectAll().where('notice_key', '=', row.notice_key).executeTakeFirstOrThrow();
+          noticeRows.set(row.notice_key, notice);
         }
         try {
-          await send(row, entry.notice, entry.context);
+          let context = contexts.get(row.notice_key);
+          if (!context) {
+            context = await deps.directory.context(notice);
+            contexts.set(row.notice_key, context);
+          }
+          // The address as the directory has it now: a corrected e-mail address is used, a person
+          // removed (or a subscriber stopped) fails the delivery for good.
+          const target = await deps.directory.currentAddress(row);
+          if ('gone' in target) throw new ChannelError(target.gone, true, target.gone);
+          if (target.address !== row.address) {
+            await readdressDelivery(deps.db, row.delivery_key, target.address);
+            row = { ...row, address: target.address };
+          }
+          await send(row, notice, context);
         } catch (error) {
           const done = now();
           const message = (error as Error).message.slice(0, 500);
+          const summary = error instanceof ChannelError ? error.summary : 'internal error';
           const permanent = error instanceof ChannelError ? error.permanent : false;
           if (permanent || row.attempts + 1 >= maxAttempts) {
-            if (await settle(row, entry.notice, claimId, { status: 'failed', at: done, error: message })) failed++;
+            if (await settle(row, notice, claimId, { status: 'failed', at: done, error: message }, summary)) failed++;
           } else {
-            const nextAttemptAt = new Date(Date.parse(done) + backoffMs(row.attempts + 1)).toISOString();
-            await settle(row, entry.notice, claimId, { status: 'pending', at: done, error: message, nextAttemptAt });
+            // The next try, after the backoff, and for a notice that may wait, after quiet hours.
+            const next = new Date(Date.parse(done) + backoffMs(row.attempts + 1)).toISOString();
+            const nextAttemptAt = sendableAt(next, deps.timeZone, deps.quietHours(), notice.urgent === 1);
+            await settle(row, notice, claimId, { status: 'pending', at: done, error: message, nextAttemptAt });
           }
           continue;
         }
-        if (await settle(row, entry.notice, claimId, { status: 'sent', at: now() })) sent++;
+        if (await settle(row, notice, claimId, { status: 'sent', at: now() })) sent++;
       }
-      const more = notices.length === batch || claimed.length === batch;
+      const more = outOfTime || notices.length === batch || claimed.length === batch;
       const next = [await nextDueAt(deps.db, channels(), claimLeaseMs), nextDigestAt(now())].filter((x): x is string => x !== null).sort()[0] ?? null;
       return { planned: notices.length, sent, failed, more, nextAt: next };
     },

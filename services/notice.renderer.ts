@@ -20,6 +20,30 @@ const footers: Record<NoticeLanguage, string> = {
 };
 const linkTexts: Record<NoticeLanguage, string> = { 'zh-CN': '查看案件', en: 'Open the case' };
 
+/** What each kind of notice is called, for people (an alert names the kind it could not deliver). */
+export const noticeKindLabels: Record<NoticeKind, Record<NoticeLanguage, string>> = {
+  assignment: { 'zh-CN': '交办', en: 'assignment' },
+  reminder: { 'zh-CN': '期限提醒', en: 'reminder' },
+  escalation: { 'zh-CN': '催办督办', en: 'escalation' },
+  rework: { 'zh-CN': '返工', en: 'rework' },
+  extension_decision: { 'zh-CN': '延期审批', en: 'extension decision' },
+  transfer_decision: { 'zh-CN': '转办审批', en: 'transfer decision' },
+  awaiting_verification: { 'zh-CN': '待核查', en: 'awaiting verification' },
+  request: { 'zh-CN': '待审批申请', en: 'request' },
+  closure: { 'zh-CN': '销号', en: 'closure' },
+  withdrawal: { 'zh-CN': '撤销', en: 'withdrawal' },
+  named_responsible: { 'zh-CN': '指定责任人', en: 'responsible person' },
+  resumption: { 'zh-CN': '恢复计时', en: 'resumption' },
+  alert: { 'zh-CN': '提示', en: 'alert' },
+  digest: { 'zh-CN': '每日汇总', en: 'daily digest' },
+};
+
+/**
+ * Fields that stand in a subject line: a line break in them (a case title typed with one) would
+ * end the subject there and start the body with the rest, so it is a space here.
+ */
+const singleLineFields = ['caseTitle', 'departmentName', 'recipientName', 'address', 'toDepartmentName', 'forKindLabel'] as const;
+
 /**
  * Renders notices from the templates under templates/notices/<language>/<kind>.eta (the first
  * line is the subject, the rest the body, as plain text) into text and HTML (one layout for every
@@ -30,7 +54,12 @@ export function createNoticeRenderer(options: { templatesDir?: string } = {}) {
   const text = new Eta({ views: dir, autoEscape: false, autoTrim: false, cache: true });
   const html = new Eta({ views: dir, autoEscape: true, cache: true });
   return {
-    render(kind: NoticeKind, language: NoticeLanguage, data: Record<string, unknown> & { link?: string | null; urgent?: boolean }): RenderedNotice {
+    render(kind: NoticeKind, language: NoticeLanguage, given: Record<string, unknown> & { link?: string | null; urgent?: boolean }): RenderedNotice {
+      const data: Record<string, unknown> & { link?: string | null; urgent?: boolean } = { ...given };
+      for (const field of singleLineFields) {
+        const value = data[field];
+        if (typeof value === 'string') data[field] = value.replace(/[\r\n\u0085\u2028\u2029]+/g, ' ');
+      }
       const written = text.render(`./${language}/${kind}`, data).replace(/\r\n/g, '\n');
       const [subject = '', ...rest] = written.split('\n');
       const body = rest.join('\n').trim();

@@ -60,13 +60,15 @@ export function createWebhookChannel(options: { timeoutMs?: number; now?: () => 
           signal: AbortSignal.timeout(timeoutMs),
         });
       } catch (error) {
-        throw new ChannelError(`webhook: ${(error as Error).message}`, false);
+        const timedOut = (error as Error).name === 'TimeoutError';
+        const code = ((error as { cause?: { code?: unknown } }).cause?.code as string | undefined) ?? 'network error';
+        throw new ChannelError(`webhook: ${(error as Error).message}`, false, timedOut ? 'webhook: timeout' : `webhook: ${code}`);
       }
       // The answer's body is of no use to us; read it so that the connection is freed.
       await response.arrayBuffer().catch(() => undefined);
       if (response.ok) return `HTTP ${response.status}`;
       const permanent = response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429;
-      throw new ChannelError(`webhook: HTTP ${response.status}`, permanent);
+      throw new ChannelError(`webhook: HTTP ${response.status}`, permanent, `HTTP ${response.status}`);
     },
   };
 }

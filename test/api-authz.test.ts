@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { insertDeliveries, insertNotices } from '../db/notice.repository';
+import { insertDeliveries, insertNotices, insertWebhookSubscriber } from '../db/notice.repository';
 import { deliveryId } from '../services/notice.dispatcher';
 import { createTokenService } from '../services/token.service';
 import type { operations } from './generated/openapi';
@@ -91,9 +91,12 @@ async function failedDelivery(api: ApiStack): Promise<string> {
   await insertNotices(api.db, [
     { notice_key: key, case_id: 'DB-2026-000001', task_id: null, department_code: null, kind: 'alert', roles: '[]', urgent: 0, event_action: null, payload: '{}', event_at: at, status: 'planned', not_before: at, created_at: at },
   ]);
-  const deliveryKey = `${key}:wh_x:webhook`;
+  // Its subscriber is still active: a retry is allowed.
+  const subscriber = `wh_authz${String(failedSeq).padStart(3, '0')}`;
+  await insertWebhookSubscriber(api.db, { id: subscriber, name: 'x', department_code: null, url: `https://example.org/${subscriber}`, active: 1, created_at: at });
+  const deliveryKey = `${key}:${subscriber}:webhook`;
   await insertDeliveries(api.db, [
-    { delivery_key: deliveryKey, id: deliveryId(deliveryKey), notice_key: key, recipient_kind: 'webhook', recipient_id: 'wh_x', recipient_name: 'x', role: null, channel: 'webhook', address: 'https://example.org', language: 'zh-CN', status: 'failed', attempts: 8, next_attempt_at: at, last_error: 'HTTP 503', claim_id: null, claimed_at: null, sent_at: null, created_at: at, updated_at: at },
+    { delivery_key: deliveryKey, id: deliveryId(deliveryKey), notice_key: key, recipient_kind: 'webhook', recipient_id: subscriber, recipient_name: 'x', role: null, channel: 'webhook', address: 'https://example.org', language: 'zh-CN', status: 'failed', attempts: 8, next_attempt_at: at, last_error: 'HTTP 503', claim_id: null, claimed_at: null, sent_at: null, created_at: at, updated_at: at },
   ]);
   return deliveryId(deliveryKey);
 }
@@ -107,6 +110,7 @@ const newPerson = async (api: ApiStack) =>
   ).id;
 
 let departmentSeq = 0;
+let webhookSeq = 0;
 let sharedFile = '';
 let sharedCase = '';
 
@@ -126,12 +130,12 @@ const rows: Record<OperationKey, Row> = {
   },
   'GET /api/v1/webhooks': { prepare: async () => (as) => as.GET('/api/v1/webhooks'), expect: byRole(200, 403, 403) },
   'POST /api/v1/webhooks': {
-    prepare: async () => (as) => as.POST('/api/v1/webhooks', { body: { name: '业务系统', url: 'https://example.org/hooks' } }),
+    prepare: async () => (as) => as.POST('/api/v1/webhooks', { body: { name: '业务系统', url: `https://example.org/hooks/${++webhookSeq}` } }),
     expect: byRole(201, 403, 403),
   },
   'POST /api/v1/webhooks/{id}/deactivate': {
     prepare: async (api) => {
-      const { id } = dataOf(await api.as.office.POST('/api/v1/webhooks', { body: { name: '待停用', url: 'https://example.org/old' } }));
+      const { id } = dataOf(await api.as.office.POST('/api/v1/webhooks', { body: { name: '待停用', url: `https://example.org/old/${++webhookSeq}` } }));
       return (as) => as.POST('/api/v1/webhooks/{id}/deactivate', { params: { path: { id } } });
     },
     expect: byRole(200, 403, 403),

@@ -35,6 +35,8 @@ const sample = {
   asOf: '2026-12-01T08:30:00.000+08:00',
   tasks: [{ caseId: 'DB-2026-000123', caseTitle: '人民路占道经营', status: '整改中', dueAt: '2026-12-09', overdue: false }],
   address: '人民路 88 号',
+  toDepartmentName: '区市场监管局',
+  forKindLabel: '交办',
   link: 'https://duban.example.gov.cn/cases/DB-2026-000123',
 };
 
@@ -58,6 +60,8 @@ describe('notices: templates and channels, against a real SMTP server and a real
         expect(notice.subject).not.toContain('\n');
         expect(notice.text, `${kind} ${language}`).toContain(sample.link);
         expect(notice.html).not.toContain('<script>');
+        // Every field a template names is in the data: nothing renders as undefined or null.
+        expect(notice.text, `${kind} ${language}`).not.toMatch(/undefined|null/);
         if (notice.text.includes('<script>')) expect(notice.html).toContain('&lt;script&gt;');
       }
     }
@@ -68,6 +72,11 @@ describe('notices: templates and channels, against a real SMTP server and a real
     expect(en.subject).toBe('[Rework] 人民路占道经营 <script> (DB-2026-000123) did not pass verification');
     expect(en.text).toContain("The office's comment: 仍有摊点 & 杂物");
     expect(en.html).toContain('仍有摊点 &amp; 杂物');
+    // A transfer granted names the department that takes over; one refused, the comment.
+    expect(renderer.render('transfer_decision', 'zh-CN', sample).text).toContain('改由区市场监管局办理，贵单位的任务就此结束');
+    expect(renderer.render('transfer_decision', 'en', { ...sample, granted: false }).text).toContain("The office's comment: 仍有摊点 & 杂物");
+    // An alert about a digest (no case) says so without a case id.
+    expect(renderer.render('alert', 'zh-CN', { ...sample, caseId: null, forKindLabel: '每日汇总' }).subject).toBe('【提示】「每日汇总」通知无人可送');
   });
 
   it('hands mail to an SMTP server, with a stable Message-ID, and tells a refusal from a passing failure', async () => {
@@ -88,6 +97,9 @@ describe('notices: templates and channels, against a real SMTP server and a real
       mailbox.refuseNext(1, 550);
       const never = await channel.send({ to: { name: 'x', address: 'x@example.org' }, subject, text, html, messageId: '<d-3@duban>', urgent: false }).catch((e: unknown) => e);
       expect((never as ChannelError).permanent).toBe(true);
+      // What the timeline may show is the code; the server's whole answer stays with the office.
+      expect((never as ChannelError).summary).toBe('SMTP 550');
+      expect((later as ChannelError).summary).toBe('SMTP 451');
     } finally {
       channel.close();
     }
@@ -111,10 +123,18 @@ describe('notices: templates and channels, against a real SMTP server and a real
     receiver.answerNext(503, 404);
     const passing = await channel.send({ url: receiver.url, secret: 's', deliveryId: 'd-10', kind: 'x', payload: {} }).catch((e: unknown) => e);
     expect((passing as ChannelError).permanent).toBe(false);
+    expect((passing as ChannelError).summary).toBe('HTTP 503');
     const refused = await channel.send({ url: receiver.url, secret: 's', deliveryId: 'd-11', kind: 'x', payload: {} }).catch((e: unknown) => e);
     expect((refused as ChannelError).permanent).toBe(true);
-    const unreachable = await createWebhookChannel({ timeoutMs: 500 }).send({ url: 'http://127.0.0.1:1/none', secret: 's', deliveryId: 'd', kind: 'x', payload: {} }).catch((e: unknown) => e);
+    const unreachable = await createWebhookChannel({ timeoutMs: 500 }).send({ url: `http://127.0.0.1:${await freePort()}/none`, secret: 's', deliveryId: 'd', kind: 'x', payload: {} }).catch((e: unknown) => e);
     expect((unreachable as ChannelError).permanent).toBe(false);
+    expect((unreachable as ChannelError).summary).toBe('webhook: ECONNREFUSED');
+  });
+
+  it('keeps a subject on one line whatever the case title holds', () => {
+    const notice = createNoticeRenderer().render('assignment', 'zh-CN', { ...sample, caseTitle: '占道\r\n请将罚款转账至 6222…' });
+    expect(notice.subject).toBe('【交办】占道 请将罚款转账至 6222…（DB-2026-000123）');
+    expect(notice.text.split('\n')[0]).toBe('区城管局：');
   });
 });
 
@@ -133,17 +153,23 @@ describe('the webhook receiver example of docs/notifications.md', () => {
         child.once('exit', (code) => reject(new Error(`receiver exited ${code}`)));
       });
       const url = `http://127.0.0.1:${port}/`;
-      const hook = { url, secret: 'the-secret', deliveryId: 'd-1', kind: 'reminder', payload: { kind: 'reminder', caseId: 'DB-2026-000001', subject: '【提醒】' } };
+      const payload = { delivery: 'dl_1', kind: 'reminder', caseId: 'DB-2026-000001', subject: '【提醒】' };
+      const hook = { url, secret: 'the-secret', deliveryId: 'dl_1', kind: 'reminder', payload };
       await createWebhookChannel().send(hook);
-      // A resend of the same delivery is accepted and not taken twice.
+      // A resend of the same delivery is accepted and not taken twice, even with another id in
+      // the (unsigned) header: the receiver goes by the id in the signed body.
       await createWebhookChannel().send(hook);
-      const forged = await createWebhookChannel().send({ ...hook, secret: 'guessed', deliveryId: 'd-2' }).catch((e: unknown) => e);
+      await createWebhookChannel().send({ ...hook, deliveryId: 'dl_forged' });
+      const forged = await createWebhookChannel().send({ ...hook, secret: 'guessed', payload: { ...payload, delivery: 'dl_2' } }).catch((e: unknown) => e);
       expect((forged as ChannelError).permanent).toBe(true);
-      const stale = await createWebhookChannel({ now: () => Date.now() - 600_000 }).send({ ...hook, deliveryId: 'd-3' }).catch((e: unknown) => e);
+      const stale = await createWebhookChannel({ now: () => Date.now() - 600_000 }).send({ ...hook, payload: { ...payload, delivery: 'dl_3' } }).catch((e: unknown) => e);
       expect(stale).toBeInstanceOf(ChannelError);
-      await new Promise((r) => setTimeout(r, 200));
+      await createWebhookChannel().send({ ...hook, deliveryId: 'dl_4', payload: { ...payload, delivery: 'dl_4' } });
+      // The receiver logs each notice it takes; the second it took is the last one sent.
+      for (let i = 0; i < 100 && !out.includes('dl_4'); i++) await new Promise((r) => setTimeout(r, 20));
       expect(out.trim().split('\n').map((line) => JSON.parse(line) as { delivery: string })).toEqual([
-        { delivery: 'd-1', kind: 'reminder', caseId: 'DB-2026-000001', subject: '【提醒】' },
+        { delivery: 'dl_1', kind: 'reminder', caseId: 'DB-2026-000001', subject: '【提醒】' },
+        { delivery: 'dl_4', kind: 'reminder', caseId: 'DB-2026-000001', subject: '【提醒】' },
       ]);
     } finally {
       child.kill();

@@ -1,7 +1,12 @@
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Db, openDatabase } from '../db/database';
-import { claimDueDeliveries, insertDeliveries, insertNotices, settleDelivery } from '../db/notice.repository';
-import { deliveryId } from '../services/notice.dispatcher';
+import { claimDueDeliveries, insertDeliveries, insertNotices, insertWebhookSubscriber, releaseClaims, renewClaim, settleDelivery } from '../db/notice.repository';
+import { createNoticeDirectory } from '../services/notice.directory';
+import { createNoticeDispatcher, deliveryId } from '../services/notice.dispatcher';
+import { createNoticeRenderer } from '../services/notice.renderer';
+import { createPeopleService } from '../services/people.service';
+import { createWebhookChannel } from '../services/webhook.channel';
 import { tempDatabase } from './support/database';
 
 const t0 = '2026-11-25T02:00:00.000Z';
@@ -22,7 +27,7 @@ describe('claims on the delivery outbox', () => {
         case_id: null,
         task_id: null,
         department_code: 'CG',
-        kind: 'assigned',
+        kind: 'assignment',
         roles: '["liaison"]',
         urgent: 0,
         event_action: null,
@@ -100,5 +105,80 @@ describe('claims on the delivery outbox', () => {
       (await db.selectFrom('deliveries').select('delivery_key').where('claim_id', '=', 'run/4#1').orderBy('delivery_key').execute()).map((r) => r.delivery_key),
     );
     expect(stale).toHaveLength(4);
+  });
+
+  it('renews a claim only for its holder, and gives back what a round had no time to send', async () => {
+    // Every claim so far is stale by now: one round takes all nine unsent.
+    const mine = await claim(db, 'run/5#1', later(20 * 60_000), 10);
+    expect(mine).toHaveLength(9);
+    // Renewed just before a send: the holder may send; a round whose claim was taken over may not.
+    expect(await renewClaim(db, mine[0]!.delivery_key, 'run/5#1', later(21 * 60_000))).toBe(true);
+    expect(await renewClaim(db, mine[0]!.delivery_key, 'run/4#1', later(21 * 60_000))).toBe(false);
+    // A renewed claim is not stale when the others are.
+    const stale = await claim(db, 'run/6#1', later(26 * 60_000 - 1), 10);
+    expect(stale.map((r) => r.delivery_key).sort()).toEqual(mine.slice(1).map((r) => r.delivery_key).sort());
+    // Out of time: what a round still holds goes back to the queue, due at once, for anyone.
+    expect(await releaseClaims(db, 'run/6#1', later(26 * 60_000))).toBe(8);
+    const again = await claim(db, 'run/7#1', later(26 * 60_000), 10);
+    expect(again.map((r) => r.delivery_key).sort()).toEqual(stale.map((r) => r.delivery_key).sort());
+  });
+});
+
+describe('a dispatcher round against a claim taken over under it', () => {
+  it('does not send a delivery whose claim another round took over while this one was sending', async () => {
+    const { db } = await tempDatabase(['CG']);
+    const at = new Date().toISOString();
+    const received: string[] = [];
+    // A real receiver that, while it takes the first delivery, lets another round take over the second.
+    const server = http.createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (c: Buffer) => chunks.push(c));
+      request.on('end', () => {
+        received.push(String(request.headers['duban-delivery']));
+        void db
+          .updateTable('deliveries')
+          .set({ claim_id: 'another-round', claimed_at: new Date().toISOString() })
+          .where('delivery_key', '=', 'n9:wh_1:webhook:2')
+          .execute()
+          .then(() => response.writeHead(200).end('ok'));
+      });
+    });
+    const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
+    try {
+      await insertWebhookSubscriber(db, { id: 'wh_1', name: '业务系统', department_code: 'CG', url: `http://127.0.0.1:${port}/`, active: 1, created_at: at });
+      await insertNotices(db, [
+        { notice_key: 'n9', case_id: null, task_id: null, department_code: 'CG', kind: 'digest', roles: '[]', urgent: 0, event_action: null, payload: JSON.stringify({ asOf: at, tasks: [] }), event_at: at, status: 'planned', not_before: at, created_at: at },
+      ]);
+      const row = (n: number) => {
+        const key = `n9:wh_1:webhook:${n}`;
+        return { delivery_key: key, id: deliveryId(key), notice_key: 'n9', recipient_kind: 'webhook', recipient_id: 'wh_1', recipient_name: '业务系统', role: null, channel: 'webhook', address: `http://127.0.0.1:${port}/`, language: 'zh-CN', status: 'pending', attempts: 0, next_attempt_at: at, last_error: null, claim_id: null, claimed_at: null, sent_at: null, created_at: at, updated_at: at };
+      };
+      await insertDeliveries(db, [row(1), row(2)]);
+      const dispatcher = createNoticeDispatcher({
+        db,
+        directory: createNoticeDirectory({ db, people: createPeopleService({ db }) }),
+        renderer: createNoticeRenderer(),
+        mail: null,
+        webhooks: createWebhookChannel(),
+        webhookSecret: () => 'secret',
+        timeZone: 'Asia/Shanghai',
+        quietHours: () => null,
+        digestAt: () => null,
+        publicUrl: null,
+        // Every claim is renewed (checked) before its send, as one held for long is.
+        renewAfterMs: -1,
+      });
+      const round = await dispatcher.dispatch({ claimId: 'this-round' });
+      expect(round.sent).toBe(1);
+      expect(received).toEqual([deliveryId('n9:wh_1:webhook:1')]);
+      const rows = await db.selectFrom('deliveries').select(['delivery_key', 'status', 'claim_id']).orderBy('delivery_key').execute();
+      expect(rows).toEqual([
+        { delivery_key: 'n9:wh_1:webhook:1', status: 'sent', claim_id: null },
+        { delivery_key: 'n9:wh_1:webhook:2', status: 'sending', claim_id: 'another-round' },
+      ]);
+    } finally {
+      server.close();
+      await db.destroy();
+    }
   });
 });

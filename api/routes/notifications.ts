@@ -5,6 +5,7 @@ import { caseIdSchema } from '../../domain/case-id';
 import { noticeKinds } from '../../domain/notice';
 import { instantSchema } from '../../domain/time';
 import { deliveryStatuses, type NoticeService, webhookInputSchema } from '../../services/notice.service';
+import { actorOf, requireOffice } from '../auth';
 import { idempotencyHeaders } from '../idempotency';
 
 const deliverySchema = z
@@ -76,7 +77,7 @@ export function notificationRoutes(deps: { notices: NoticeService }) {
         },
       },
       async (request, reply) => {
-        await deps.notices.retry(request.params.id);
+        await deps.notices.retry(request.params.id, actorOf(requireOffice(request)));
         return reply.code(202).send({ id: request.params.id, status: 'pending' as const });
       },
     );
@@ -96,7 +97,8 @@ export function notificationRoutes(deps: { notices: NoticeService }) {
           operationId: 'addWebhook',
           tags: ['notifications'],
           summary: 'add a system that receives notices as signed webhooks (office); answers its signing secret',
-          headers: idempotencyHeaders,
+          description:
+            'Takes no Idempotency-Key: the answer holds the signing secret, which is never stored. Adding the same URL for the same notices again is refused (409), so a retried request cannot subscribe twice.',
           body: webhookInputSchema,
           response: { 201: webhookSchema.omit({ active: true, createdAt: true }).extend({ secret: z.string() }) },
         },

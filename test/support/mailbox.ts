@@ -7,6 +7,8 @@ export interface Mailbox {
   readonly received: ParsedMail[];
   /** Refuse the next `n` messages with `code` (e.g. 451 try later, 550 no such mailbox). */
   refuseNext(n: number, code: number): void;
+  /** Refuse every message to `address` at RCPT TO, with 550 naming it, as a server with no such mailbox does. */
+  refuseRecipient(address: string): void;
   /** Resolves once at least `count` messages have arrived (or rejects after `timeoutMs`). */
   waitFor(count: number, timeoutMs?: number): Promise<ParsedMail[]>;
   close(): Promise<void>;
@@ -20,12 +22,20 @@ export interface Mailbox {
 export async function startMailbox(options: { delayMs?: number } = {}): Promise<Mailbox> {
   const received: ParsedMail[] = [];
   const closed = new Set<string>();
+  const unknown = new Set<string>();
   let refusals = 0;
   let refusalCode = 451;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
+    onRcptTo(address, _session, callback) {
+      if (unknown.has(address.address)) {
+        callback(Object.assign(new Error(`5.1.1 <${address.address}>: Recipient address rejected: User unknown`), { responseCode: 550 }));
+        return;
+      }
+      callback();
+    },
     onClose(session) {
       closed.add(session.id);
     },
@@ -52,6 +62,9 @@ export async function startMailbox(options: { delayMs?: number } = {}): Promise<
   return {
     port,
     received,
+    refuseRecipient(address) {
+      unknown.add(address);
+    },
     refuseNext(n, code) {
       refusals = n;
       refusalCode = code;
