@@ -115,7 +115,9 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   const cases = createCaseService({ client: options.client, db: options.db, taskQueue: options.taskQueue, timeZone: options.timeZone });
   const complaints = createComplaintService({ db: options.db, cases });
   const departments = createDepartmentService({ db: options.db });
-  const people = createPeopleService({ db: options.db });
+  const wakeNotices = noticeWaker(options.client, options.taskQueue);
+  // A person added or given a role may be the one a notice missed: the dispatcher looks again.
+  const people = createPeopleService({ db: options.db, onDirectoryChange: wakeNotices });
   const evidence = createEvidenceService({
     db: options.db,
     store: EvidenceStore.inDataDir(options.dataDir),
@@ -126,7 +128,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   const notices = createNoticeService({
     db: options.db,
     secretKey: () => (secretKey ??= loadSecretKey({ configured: options.secretKey, dataDir: options.dataDir })),
-    wake: noticeWaker(options.client, options.taskQueue),
+    wake: wakeNotices,
   });
   const window = options.rateWindowMs ?? 60_000;
   const limits: PublicLimits = {

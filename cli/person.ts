@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { personSchema } from '../api/schemas';
 import { DomainError } from '../domain/errors';
 import { languages, personRoles } from '../domain/person.schema';
+import { noticeWaker } from '../services/notice.wake';
 import { createPeopleService } from '../services/people.service';
 import { type CliEnv, collect, printAs } from './context';
 
@@ -31,7 +32,13 @@ function fieldsFrom(o: PersonFlags): Record<string, unknown> {
 
 /** `duban person add|list|show|edit|remove|role`: the directory of people and posts (人员与岗位). */
 export function personCommands({ program, context }: CliEnv): void {
-  const people = async () => createPeopleService({ db: await context().db() });
+  // A change that may reach someone a notice missed wakes the dispatcher, when Temporal is up (else
+  // the dispatcher finds it on its next look, within ten minutes).
+  const wake = async () => {
+    const ctx = context();
+    await noticeWaker(await ctx.client(), ctx.config.taskQueue)().catch(() => undefined);
+  };
+  const people = async () => createPeopleService({ db: await context().db(), onDirectoryChange: () => wake().catch(() => undefined) });
   const show = (value: unknown) => printAs(personSchema, value, context().config.timeZone);
   const person = program.command('person').description('the directory of people and posts (人员与岗位) of departments and the office');
   const unitOf = (o: { dept?: string; office?: boolean }) => {

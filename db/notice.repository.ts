@@ -19,8 +19,9 @@ export async function insertNotices(db: Executor, rows: readonly Insertable<Noti
 
 /**
  * What a notice's planning came to: `pending` (not yet planned), `incomplete` (planned, but a role
- * had nobody reachable: planned again from time to time, so that people added to the directory
- * get it), `planned` (every role reached, or too old to plan again), `undeliverable`.
+ * had nobody reachable: planned again whenever the directory changes, and once more when its
+ * window closes, so that people added to the directory get it), `planned` (every role reached, or
+ * its window closed), `undeliverable`.
  */
 export type NoticeStatus = 'pending' | 'incomplete' | 'planned' | 'undeliverable';
 
@@ -44,6 +45,15 @@ export async function setNoticeStatus(db: Executor, key: string, status: Exclude
     .set({ status, ...(notBefore ? { not_before: notBefore } : {}) })
     .where('notice_key', '=', key)
     .execute();
+}
+
+/**
+ * The directory changed: notices that missed a role are due for planning again at once (someone
+ * may hold it now). Returns how many.
+ */
+export async function reviveIncompleteNotices(db: Executor, now: string): Promise<number> {
+  const result = await db.updateTable('notices').set({ not_before: now }).where('status', '=', 'incomplete').where('not_before', '>', now).executeTakeFirst();
+  return Number(result.numUpdatedRows);
 }
 
 /** Puts a notice off until `notBefore` (its planning failed; try later). */

@@ -121,9 +121,7 @@ export function backoffMs(attempts: number): number {
 /** A claim older than this is renewed before its send (well inside the lease, even after a slow send). */
 const defaultRenewAfterMs = 60_000;
 
-/** An incomplete notice (a role had nobody reachable) is planned again this often … */
-export const replanEveryMs = 10 * 60_000;
-/** … for this long after it was written (a digest: for its morning only). */
+/** An incomplete notice (a role had nobody reachable) is planned again, when the directory changes, for this long after its event (a digest: for its morning only). */
 const replanForMs = (kind: string) => (kind === 'digest' ? 12 * 3_600_000 : 7 * 24 * 3_600_000);
 /** A notice whose planning failed (the directory unreadable …) is tried again after this. */
 const planRetryMs = 5 * 60_000;
@@ -220,7 +218,8 @@ export function createNoticeDispatcher(deps: DispatcherDeps) {
       // directory, the people added get the notice (planning again plans nothing twice).
       const lookAgain = notice.kind !== 'alert' && alerts.size > 0 && Date.parse(at) - Date.parse(notice.event_at) < replanForMs(notice.kind);
       if (undeliverable && !lookAgain) await setNoticeStatus(trx, notice.notice_key, 'undeliverable');
-      else if (lookAgain) await setNoticeStatus(trx, notice.notice_key, 'incomplete', new Date(Date.parse(at) + replanEveryMs).toISOString());
+      // Planned again when the directory changes (which makes it due), else once more as its window closes.
+      else if (lookAgain) await setNoticeStatus(trx, notice.notice_key, 'incomplete', new Date(Date.parse(notice.event_at) + replanForMs(notice.kind)).toISOString());
       else await setNoticeStatus(trx, notice.notice_key, 'planned');
     });
     if (rows.length === 0 && notice.kind === 'alert') {

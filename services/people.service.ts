@@ -18,6 +18,7 @@ import { parseInput } from '../domain/validation';
 import { findTask } from '../db/case.repository';
 import type { Db } from '../db/database';
 import { findDepartment } from '../db/department.repository';
+import { reviveIncompleteNotices } from '../db/notice.repository';
 import {
   deactivatePersonRow,
   findPeople,
@@ -129,8 +130,18 @@ const refused = (message: string, path: string) => new DomainError('invalid_stat
  * task's responsible person is an active person of its department; and, for notices, who is to be
  * reached for a role and how.
  */
-export function createPeopleService(deps: { db: Db; now?: () => Date }) {
+export function createPeopleService(deps: {
+  db: Db;
+  now?: () => Date;
+  /** Called after the directory changed in a way that may reach someone new (wakes the notice dispatcher). */
+  onDirectoryChange?: () => Promise<void>;
+}) {
   const now = deps.now ?? (() => new Date());
+
+  /** Someone may now hold a role a notice missed: those notices are due for planning again. */
+  async function directoryChanged(): Promise<void> {
+    if ((await reviveIncompleteNotices(deps.db, now().toISOString())) > 0) await deps.onDirectoryChange?.().catch(() => undefined);
+  }
 
   async function requirePerson(id: string): Promise<Person> {
     const person = await findPerson(deps.db, id);
@@ -223,7 +234,10 @@ export function createPeopleService(deps: { db: Db; now?: () => Date }) {
       for (let attempt = 0; attempt < 5; attempt++) {
         const id = `p_${crypto.randomBytes(6).toString('hex')}`;
         const inserted = await deps.db.transaction().execute((trx) => insertPerson(trx, { id, ...row }, parsed.roles));
-        if (inserted) return personView(await requirePerson(id), undefined);
+        if (inserted) {
+          await directoryChanged();
+          return personView(await requirePerson(id), undefined);
+        }
       }
       throw new Error('could not draw a free person id');
     },
@@ -251,6 +265,7 @@ export function createPeopleService(deps: { db: Db; now?: () => Date }) {
         ...(change.channels !== undefined ? { channels: JSON.stringify(change.channels) } : {}),
         updated_at: now().toISOString(),
       });
+      await directoryChanged();
       return personView(await requirePerson(id), undefined);
     },
 
@@ -268,7 +283,9 @@ export function createPeopleService(deps: { db: Db; now?: () => Date }) {
     /** Makes the roles given exactly those a person holds (a department's roles for its people, the office's for its staff). */
     async setRoles(id: string, input: unknown): Promise<PersonView> {
       const { roles } = parseInput(personRolesInputSchema, input, 'roles');
-      return personView(await setRolesOf(await requirePerson(id), roles), undefined);
+      const changed = await setRolesOf(await requirePerson(id), roles);
+      await directoryChanged();
+      return personView(changed, undefined);
     },
 
     /** Adds and removes roles of a person (`duban person role`). */
@@ -277,7 +294,9 @@ export function createPeopleService(deps: { db: Db; now?: () => Date }) {
       const remove = new Set(change.remove ?? []);
       const wanted = [...new Set([...person.roles, ...(change.add ?? [])])].filter((role) => !remove.has(role));
       const { roles } = parseInput(personRolesInputSchema, { roles: wanted }, 'roles');
-      return personView(await setRolesOf(person, roles), undefined);
+      const changed = await setRolesOf(person, roles);
+      await directoryChanged();
+      return personView(changed, undefined);
     },
 
     /**

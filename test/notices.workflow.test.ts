@@ -188,8 +188,8 @@ describe('notices reach people, in order, exactly once', () => {
     expect(letters(mailbox.received)).toEqual([expect.objectContaining({ to: 'zhou@office.example.gov.cn', subject: expect.stringMatching(/^【提示】.*「交办」通知无人可送/) })]);
     expect(mailbox.received[0]!.text).toContain('部门 JD');
     // The office adds JD's liaison; the next look at the notice sends it to her, and alerts nobody again.
-    await createPeopleService({ db }).addPerson({ department: 'JD' }, { name: '钱联络员', post: '联络员', email: 'qian@jd.example.gov.cn', roles: ['liaison'] });
-    await env.sleep('11 minutes');
+    const wake = noticeWaker(env.client, stack.taskQueue);
+    await createPeopleService({ db, onDirectoryChange: wake }).addPerson({ department: 'JD' }, { name: '钱联络员', post: '联络员', email: 'qian@jd.example.gov.cn', roles: ['liaison'] });
     await settled(caseId);
     expect(letters(mailbox.received).map((m) => m.to)).toEqual(['zhou@office.example.gov.cn', 'qian@jd.example.gov.cn']);
     expect(mailbox.received[1]!.subject).toMatch(/^【交办】/);
