@@ -7,6 +7,11 @@ export const eventActions = [
   'case.opened',
   'case.closed',
   'case.withdrawn',
+  'case.answered',
+  'case.rated',
+  'case.reopened',
+  'case.rating_dismissed',
+  'case.follow_up_expired',
   'task.assigned',
   'task.acknowledged',
   'task.responsible_person_assigned',
@@ -54,6 +59,22 @@ export const eventPayloadSchemas = {
   'case.opened': z.looseObject({ title: text.optional(), description: text.optional() }),
   'case.closed': z.looseObject({ tasks: z.array(text).optional() }),
   'case.withdrawn': z.looseObject({ reason: text.optional() }),
+  // 答复: the office's answer to the complainant once the case closed, the after-photos it shows,
+  // and until when the complainant may rate it (回访).
+  'case.answered': z.looseObject({ answer: text.optional(), evidence: evidenceList.optional(), followUpDueAt: instant.optional() }),
+  // 回访: satisfied | basically_satisfied | dissatisfied, with the complainant's reason.
+  'case.rated': z.looseObject({ rating: text.optional(), reason: text.nullable().optional() }),
+  // 重办: the office upheld a 不满意; the case runs again with a new task for the department named.
+  'case.reopened': z.looseObject({
+    reason: text.optional(),
+    taskId: text.optional(),
+    department: text.optional(),
+    ackDueAt: instant.nullable().optional(),
+    rectificationDueAt: instant.nullable().optional(),
+  }),
+  'case.rating_dismissed': z.looseObject({ comment: text.optional() }),
+  // No rating within the window (counted as docs/indicators.md says).
+  'case.follow_up_expired': z.looseObject({ followUpDueAt: instant.optional() }),
   'task.assigned': z.looseObject({
     department: text.optional(),
     role: text.optional(),
