@@ -53,6 +53,17 @@ const envSchema = z.object({
   DUBAN_SMTP_PASSWORD: z.string().optional(),
   DUBAN_MAIL_FROM: z.string().min(3).default('督办 duban <duban@localhost>'),
   DUBAN_SECRET_KEY: z.string().min(32, 'at least 32 characters').optional(),
+  // 定期通报: when the schedule drafts a bulletin (cron, in DUBAN_BULLETIN_ZONE; "off" for none) and which period it covers.
+  DUBAN_BULLETIN_CRON: z
+    .string()
+    .refine((v) => v === 'off' || v.trim().split(/\s+/).length === 5, '5-field cron (minute hour day month weekday), or off')
+    .default('0 9 * * 1'),
+  DUBAN_BULLETIN_ZONE: z
+    .string()
+    .refine((zone) => IANAZone.isValidZone(zone), 'an IANA time zone, e.g. Asia/Shanghai')
+    .optional(),
+  DUBAN_BULLETIN_PERIOD: z.enum(['week', 'month']).default('week'),
+  DUBAN_OFFICE_NAME: z.string().min(1).max(100).default('督查督办办公室'),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
@@ -100,6 +111,11 @@ export interface Config {
   readonly logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   /** The SMTP server notices go through; unset: mail waits (and the log says how to set it). */
   readonly smtp: SmtpSettings | undefined;
+  /** The bulletin schedule (null: none) and the period each draft covers. */
+  readonly bulletinSchedule: { readonly cron: string; readonly zone: string } | null;
+  readonly bulletinPeriod: 'week' | 'month';
+  /** The office's name, at the top of its public pages. */
+  readonly officeName: string;
   /** Signs webhooks (per subscriber, derived); from DUBAN_SECRET_KEY, else a key file in the data directory. */
   readonly secretKey: string | undefined;
 }
@@ -150,5 +166,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
         }
       : undefined,
     secretKey: e.DUBAN_SECRET_KEY,
+    bulletinSchedule:
+      e.DUBAN_BULLETIN_CRON === 'off' ? null : { cron: e.DUBAN_BULLETIN_CRON.trim(), zone: e.DUBAN_BULLETIN_ZONE ?? e.DUBAN_TIMEZONE },
+    bulletinPeriod: e.DUBAN_BULLETIN_PERIOD,
+    officeName: e.DUBAN_OFFICE_NAME,
   });
 }

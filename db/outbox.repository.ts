@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import type { EscalationRecord, OutboxNotification } from '../domain/task.machine';
 import type { Executor } from './database';
 
@@ -62,6 +63,29 @@ export async function recordEscalations(db: Executor, items: readonly KeyedEscal
     )
     .onConflict((oc) => oc.column('escalation_key').doNothing())
     .execute();
+  // Rung 4 (约谈) calls for an accountability interview that the office records.
+  const interviews = items.filter((item) => item.record.level === 4);
+  if (interviews.length === 0) return;
+  await db
+    .insertInto('interviews')
+    .values(
+      interviews.map(({ key, caseId, taskId, department, record }) => ({
+        id: interviewIdFor(key),
+        escalation_key: key,
+        case_id: caseId,
+        task_id: taskId,
+        department_code: department,
+        status: 'pending',
+        called_at: record.at,
+      })),
+    )
+    .onConflict((oc) => oc.column('escalation_key').doNothing())
+    .execute();
+}
+
+/** The interview a rung-4 escalation calls for, named after it (the same however often it is written). */
+export function interviewIdFor(escalationKey: string): string {
+  return `iv_${crypto.createHash('sha256').update(escalationKey).digest('hex').slice(0, 12)}`;
 }
 
 /** Pending notifications, oldest first. */

@@ -347,6 +347,65 @@ export interface WebhookSubscriberTable {
   created_at: string;
 }
 
+/** A version of the assessment rules (考核扣分), in force from its date until a newer one's. */
+export interface AssessmentRulesTable {
+  version: Generated<number>;
+  effective_from: string;
+  /** JSON AssessmentRules (domain/assessment.ts). */
+  rules: string;
+  note: string | null;
+  created_by: string;
+  created_at: string;
+}
+
+/** A bulletin (定期通报): a draft the office decides on, or a published version (immutable). */
+export interface BulletinTable {
+  id: string;
+  period_from: string;
+  period_to: string;
+  /** draft | published | superseded | discarded */
+  status: string;
+  year: number | null;
+  sequence: number | null;
+  version: number;
+  corrects_id: string | null;
+  correction_reason: string | null;
+  /** schedule | office | correction */
+  origin: string;
+  origin_key: string | null;
+  /** JSON BulletinDocument. */
+  document: string;
+  /** JSON BulletinItem[] the draft proposed. */
+  proposed_items: string;
+  /** JSON BulletinDecision[]. */
+  decisions: string;
+  revision: number;
+  rules_version: number | null;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+  published_by: string | null;
+  published_at: string | null;
+}
+
+/** An accountability interview (约谈) called by rung 4, completed by the office. */
+export interface InterviewTable {
+  id: string;
+  escalation_key: string;
+  case_id: string;
+  task_id: string;
+  department_code: string;
+  /** pending | completed */
+  status: string;
+  called_at: string;
+  interviewees: string | null;
+  interviewers: string | null;
+  held_at: string | null;
+  outcome: string | null;
+  completed_by: string | null;
+  completed_at: string | null;
+}
+
 export interface Database {
   departments: DepartmentTable;
   cases: CaseTable;
@@ -370,4 +429,7 @@ export interface Database {
   webhook_subscribers: WebhookSubscriberTable;
   people: PersonTable;
   person_roles: PersonRoleTable;
+  assessment_rules: AssessmentRulesTable;
+  bulletins: BulletinTable;
+  interviews: InterviewTable;
 }

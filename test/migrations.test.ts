@@ -27,10 +27,10 @@ afterEach(() => {
 /** A migration of several statements of every kind; `failAt` makes the last one fail. */
 const multiStatement = (failAt: 'end' | 'never') => ({
   async up(db: Kysely<unknown>) {
-    await sql`CREATE TABLE bulletins (id TEXT PRIMARY KEY, title TEXT NOT NULL)`.execute(db);
+    await sql`CREATE TABLE circulars (id TEXT PRIMARY KEY, title TEXT NOT NULL)`.execute(db);
     await sql`ALTER TABLE cases ADD COLUMN bulletin_id TEXT`.execute(db);
     await sql`CREATE INDEX cases_bulletin ON cases(bulletin_id)`.execute(db);
-    await sql`INSERT INTO bulletins VALUES ('B-2026-01', '第一期通报')`.execute(db);
+    await sql`INSERT INTO circulars VALUES ('B-2026-01', '第一期通报')`.execute(db);
     await sql`INSERT INTO departments (code, name, active, created_at, updated_at)
       VALUES ('XX', '新部门', 1, '2026-11-25T00:00:00.000Z', '2026-11-25T00:00:00.000Z')`.execute(db);
     if (failAt === 'end') await sql`INSERT INTO no_such_table VALUES (1)`.execute(db);
@@ -47,19 +47,19 @@ describe('migrations run atomically', () => {
         VALUES ('CG', '区城管局', 1, '2026-11-25T00:00:00.000Z', '2026-11-25T00:00:00.000Z')`.execute(db);
       const before = dumpDatabase(file);
 
-      const error = await migrateToLatest(db, { ...migrations, '2099-01-01-bulletins': multiStatement('end') }).catch((e: unknown) => e);
+      const error = await migrateToLatest(db, { ...migrations, '2099-01-01-circulars': multiStatement('end') }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(MigrationError);
-      expect((error as MigrationError).migration).toBe('2099-01-01-bulletins');
-      expect((error as Error).message).toMatch(/2099-01-01-bulletins failed.*no_such_table/);
+      expect((error as MigrationError).migration).toBe('2099-01-01-circulars');
+      expect((error as Error).message).toMatch(/2099-01-01-circulars failed.*no_such_table/);
       expect(dumpDatabase(file)).toBe(before);
 
       // The next start (the same migration, fixed) applies it.
-      expect((await migrateToLatest(db, { ...migrations, '2099-01-01-bulletins': multiStatement('never') })).applied).toEqual([
-        '2099-01-01-bulletins',
+      expect((await migrateToLatest(db, { ...migrations, '2099-01-01-circulars': multiStatement('never') })).applied).toEqual([
+        '2099-01-01-circulars',
       ]);
-      const { rows } = await sql<{ title: string }>`SELECT title FROM bulletins`.execute(db);
+      const { rows } = await sql<{ title: string }>`SELECT title FROM circulars`.execute(db);
       expect(rows).toEqual([{ title: '第一期通报' }]);
-      expect((await migrateToLatest(db, { ...migrations, '2099-01-01-bulletins': multiStatement('never') })).applied).toEqual([]);
+      expect((await migrateToLatest(db, { ...migrations, '2099-01-01-circulars': multiStatement('never') })).applied).toEqual([]);
     } finally {
       await db.destroy();
     }
@@ -101,9 +101,9 @@ const extra = {
     await new Promise((r) => setTimeout(r, 400));
   } },
   crash: { async up(db) {
-    await sql\`CREATE TABLE bulletins (id TEXT PRIMARY KEY)\`.execute(db);
+    await sql\`CREATE TABLE circulars (id TEXT PRIMARY KEY)\`.execute(db);
     await sql\`ALTER TABLE cases ADD COLUMN bulletin_id TEXT\`.execute(db);
-    await sql\`INSERT INTO bulletins VALUES ('B-1')\`.execute(db);
+    await sql\`INSERT INTO circulars VALUES ('B-1')\`.execute(db);
     process.stdout.write('half-way\\n');
     await new Promise(() => {});
   } },
@@ -192,7 +192,7 @@ describe('migrations across processes', () => {
       expect(dumpDatabase(file)).toBe(before);
       const fixed = {
         async up(db: Kysely<unknown>) {
-          await sql`CREATE TABLE bulletins (id TEXT PRIMARY KEY)`.execute(db);
+          await sql`CREATE TABLE circulars (id TEXT PRIMARY KEY)`.execute(db);
           await sql`ALTER TABLE cases ADD COLUMN bulletin_id TEXT`.execute(db);
         },
       };

@@ -2,3 +2,4 @@
 export { caseWorkflow } from './case.workflow';
 export { taskWorkflow } from './task.workflow';
 export { noticeDispatcherWorkflow } from './notices.workflow';
+export { bulletinDraftWorkflow } from './bulletin.workflow';
