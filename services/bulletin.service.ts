@@ -51,8 +51,8 @@ type StoredDecision = BulletinDecision & { readonly item?: BulletinItem };
 /** A bulletin as the office sees it: the document and how it came about. */
 export interface BulletinView {
   readonly id: string;
-  readonly status: string;
-  readonly origin: string;
+  readonly status: 'draft' | 'published' | 'superseded' | 'discarded';
+  readonly origin: 'schedule' | 'office' | 'correction';
   /** A draft's revision: each change bumps it. */
   readonly revision: number;
   readonly period: Period;
@@ -98,8 +98,8 @@ function toView(row: BulletinRow): BulletinView {
   const decisions = JSON.parse(row.decisions) as StoredDecision[];
   return {
     id: row.id,
-    status: row.status,
-    origin: row.origin,
+    status: row.status as BulletinView['status'],
+    origin: row.origin as BulletinView['origin'],
     revision: row.revision,
     period: { from: row.period_from, to: row.period_to },
     number: row.year !== null && row.sequence !== null ? bulletinNumber(row.year, row.sequence) : null,
