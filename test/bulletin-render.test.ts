@@ -155,6 +155,9 @@ describe('charts', () => {
     const parsed = xml.parse(svg);
     expect(XMLValidator.validate(svg)).toBe(true);
     expect(parsed.svg.desc).toContain(`<script>alert(1)</script>"onload=alert(2) x=']]>`);
+    // ECharts' label templates and rich-text markup in a name stay the name's own text.
+    const templated = '{a|粗体}{b}{c}${x}';
+    expect(svgTexts(rankingChartSvg([{ ...doc.ranking[0]!, departmentName: templated }], 'zh-CN'))).toContain(templated);
     const trendSvg = trendChartSvg([{ ...trend[0]!, label: hostile }], 'zh-CN');
     expect(XMLValidator.validate(trendSvg)).toBe(true);
     expect(trendSvg).not.toMatch(forbiddenControls);
