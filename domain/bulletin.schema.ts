@@ -8,6 +8,8 @@ import { z } from 'zod';
 import { localDateSchema } from './calendar';
 import { instantSchema } from './time';
 
+// The indicators' parts carry no OpenAPI id here: the indicator and scorecard routes may declare
+// their own (an id can be registered once), and these are the same shapes, inlined.
 const count = z.number().int().min(0);
 const rate = z.number().min(0).max(1);
 
@@ -16,7 +18,7 @@ export const periodSchema = z
     from: localDateSchema.describe('first day, in the office zone (YYYY-MM-DD)'),
     to: localDateSchema.describe('last day, included (YYYY-MM-DD)'),
   })
-  .meta({ id: 'Period', description: 'office-zone calendar dates, both ends included' });
+  .describe('office-zone calendar dates, both ends included');
 
 export const ratioSchema = z
   .object({
@@ -24,7 +26,7 @@ export const ratioSchema = z
     denominator: count,
     value: rate.nullable().describe('numerator / denominator in [0, 1]; null when the denominator is 0 (nothing to rate)'),
   })
-  .meta({ id: 'Ratio' });
+  .describe('a rate with what it is made of');
 
 const rungCountsSchema = z.object({ 1: count, 2: count, 3: count, 4: count }).describe('tasks per escalation rung: 1 催办, 2 督办, 3 通报批评, 4 约谈');
 
@@ -41,7 +43,7 @@ export const indicatorCountsSchema = z
     rungsReached: rungCountsSchema,
     reopened: count.describe('重办: cases reopened after an upheld 不满意'),
   })
-  .meta({ id: 'IndicatorCounts' });
+  .describe('the raw counts the rates are made of');
 
 export const hotlineIndicatorsSchema = z
   .object({
@@ -49,7 +51,7 @@ export const hotlineIndicatorsSchema = z
     resolutionRate: ratioSchema.describe('解决率'),
     satisfactionRate: ratioSchema.describe('满意率'),
   })
-  .meta({ id: 'HotlineIndicators' });
+  .describe("the hotline's rates, for tasks of cases from public complaints");
 
 export const departmentIndicatorsSchema = z
   .object({
@@ -70,7 +72,7 @@ export const departmentIndicatorsSchema = z
       .describe('working days from assignment to acceptance of the tasks closed in the period'),
     hotline: hotlineIndicatorsSchema,
   })
-  .meta({ id: 'DepartmentIndicators', description: "one department's indicators for one period" });
+  .describe("one department's indicators for one period");
 
 export const rankingEntrySchema = z
   .object({
@@ -81,7 +83,7 @@ export const rankingEntrySchema = z
     deductions: z.record(z.string(), z.number()).describe('points off by reason, e.g. { "overdue_rung_2": 4, "criticism": 2 }'),
     onTimeClosureRate: rate.nullable(),
   })
-  .meta({ id: 'RankingEntry' });
+  .meta({ id: 'BulletinRankingEntry' });
 
 export const bulletinItemKinds = ['criticism', 'exposure', 'notable_closure'] as const;
 
@@ -101,7 +103,7 @@ export const bulletinItemSchema = z
 
 export const trendPointSchema = z
   .object({ period: periodSchema, label: z.string(), onTimeClosureRate: rate.nullable() })
-  .meta({ id: 'TrendPoint' });
+  .meta({ id: 'BulletinTrendPoint' });
 
 export const bulletinSummarySchema = z
   .object({

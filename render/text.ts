@@ -54,7 +54,7 @@ export function formatScore(value: number): string {
  */
 export function safeHref(url: string): string {
   const cleaned = publicText(url).trim();
-  return /^(?:https?:\/\/|\/(?!\/)|\?|#|\.{0,2}\/)/i.test(cleaned) || /^[^:/?#]+(?:[/?#]|$)/.test(cleaned) ? cleaned : '#';
+  return /^(?:https?:\/\/|\/(?!\/)|\?|#|\.{1,2}\/)/i.test(cleaned) || /^[^:/?#]+(?:[/?#]|$)/.test(cleaned) ? cleaned : '#';
 }
 
 /**

@@ -1,7 +1,7 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { DomUtils, parseDocument, Parser } from 'htmlparser2';
 import { describe, expect, it } from 'vitest';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { bulletinDocumentSchema } from '../domain/bulletin.schema';
 import type { BulletinDocument } from '../domain/bulletin.types';
 import { presentInstants } from '../domain/time';
@@ -155,6 +155,9 @@ describe('charts', () => {
     const parsed = xml.parse(svg);
     expect(XMLValidator.validate(svg)).toBe(true);
     expect(parsed.svg.desc).toContain(`<script>alert(1)</script>"onload=alert(2) x=']]>`);
+    // ECharts' label templates and rich-text markup in a name stay the name's own text.
+    const templated = '{a|粗体}{b}{c}${x}';
+    expect(svgTexts(rankingChartSvg([{ ...doc.ranking[0]!, departmentName: templated }], 'zh-CN'))).toContain(templated);
     const trendSvg = trendChartSvg([{ ...trend[0]!, label: hostile }], 'zh-CN');
     expect(XMLValidator.validate(trendSvg)).toBe(true);
     expect(trendSvg).not.toMatch(forbiddenControls);
@@ -404,6 +407,17 @@ describe('public JSON schema', () => {
     // Dates of periods are calendar dates, not instants: unchanged.
     expect(shown.period).toEqual(bulletin.period);
     expect(shown.trend).toEqual(bulletin.trend);
+  });
+
+  it('has a JSON Schema, with publishedAt declared as a date-time', () => {
+    const { $ref, $defs } = z.toJSONSchema(bulletinDocumentSchema, { io: 'output' }) as any;
+    expect($ref).toBe('#/$defs/BulletinDocument');
+    const document = $defs.BulletinDocument;
+    expect(document.properties.publishedAt.anyOf.map((option: any) => option.format ?? option.type)).toEqual(['date-time', 'null']);
+    expect(document.properties.period.properties.from.format).toBe('date');
+    expect(document.properties.ranking.items.$ref).toBe('#/$defs/BulletinRankingEntry');
+    expect($defs.BulletinRankingEntry.required).toEqual(['rank', 'departmentCode', 'departmentName', 'score', 'deductions', 'onTimeClosureRate']);
+    expect(document.additionalProperties).toBe(false);
   });
 
   it('refuses what is not a bulletin', () => {
