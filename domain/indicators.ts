@@ -547,6 +547,11 @@ function toIndicators(departmentCode: string, departmentName: string, period: Pe
   };
 }
 
+/** A department's indicators for a period in which nothing of it counted. */
+export function emptyIndicators(departmentCode: string, departmentName: string, period: Period): DepartmentIndicators {
+  return toIndicators(departmentCode, departmentName, period, emptyTally());
+}
+
 /** Indicators of one period for each department, from the cases concerned and their events. */
 export function computeIndicators(input: {
   readonly period: Period;
