@@ -213,7 +213,7 @@ export class IndicatorAccumulator {
     for (let i = 1; i < this.spans.length; i++) {
       if (this.spans[i]!.start <= this.spans[i - 1]!.end) throw new RangeError('periods must be in order and apart');
     }
-    this.tallies = periods.map(() => new Map());
+    this.tallies = periods.map(() => new Map<string, Tally>());
     for (const d of departments) {
       if (only && !only.has(d.code)) continue;
       this.names.set(d.code, d.name);
