@@ -16,6 +16,9 @@ import { createNoticeService } from '../services/notice.service';
 import { noticeWaker } from '../services/notice.wake';
 import { loadSecretKey } from '../services/secret-key';
 import { createPeopleService } from '../services/people.service';
+import { createCalendarSource } from '../services/calendar.source';
+import { createIndicatorService } from '../services/indicator.service';
+import { createScorecardService } from '../services/scorecard.service';
 import { EvidenceStore, maxEvidenceBytes } from '../services/evidence.store';
 import { createTokenService } from '../services/token.service';
 import { installAuthentication } from './auth';
@@ -31,6 +34,7 @@ import { healthRoutes } from './routes/health';
 import { notificationRoutes } from './routes/notifications';
 import { open311ErrorResponse, open311Routes, sendOpen311Error } from './routes/open311';
 import { peopleRoutes } from './routes/people';
+import { scorecardRoutes } from './routes/scorecards';
 import { completeDocument } from './openapi';
 import { zonedSerializerCompiler } from './serializer';
 
@@ -64,6 +68,8 @@ export interface ApiOptions {
   readonly secretKey?: string | undefined;
   /** The largest JSON body accepted, in bytes. */
   readonly bodyLimit?: number;
+  /** The working calendar's overrides file (as the worker reads it), for the indicators' working days. */
+  readonly calendarFile?: string | undefined;
 }
 
 const hour = 3_600_000;
@@ -79,6 +85,7 @@ export function apiLimits(config: Readonly<Config>) {
     evidenceGraceMs: config.evidenceGraceHours * hour,
     publicUrl: config.publicUrl,
     secretKey: config.secretKey,
+    calendarFile: config.calendarFile,
   } satisfies Partial<ApiOptions>;
 }
 
@@ -130,6 +137,11 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     secretKey: () => (secretKey ??= loadSecretKey({ configured: options.secretKey, dataDir: options.dataDir })),
     wake: wakeNotices,
   });
+  const indicators = createIndicatorService({
+    db: options.db,
+    calendar: createCalendarSource({ db: options.db, timeZone: options.timeZone, overridesFile: options.calendarFile, logger: options.logger }),
+  });
+  const scorecards = createScorecardService({ db: options.db, indicators });
   const window = options.rateWindowMs ?? 60_000;
   const limits: PublicLimits = {
     filing: { max: options.complaintsPerMinute, timeWindow: window },
@@ -179,6 +191,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   await app.register(evidenceRoutes({ evidence }));
   await app.register(notificationRoutes({ notices }));
   await app.register(complaintRoutes({ complaints }));
+  await app.register(scorecardRoutes({ scorecards }));
   await app.register(open311Routes({ complaints, timeZone: options.timeZone, startedAt: new Date().toISOString(), publicUrl: options.publicUrl }));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 

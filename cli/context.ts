@@ -11,7 +11,10 @@ import { DomainError } from '../domain/errors';
 import { type Db, migrateToLatest, openDatabase } from '../db/database';
 import { saveEvidenceFile } from '../db/evidence.repository';
 import { type CalendarService, createCalendarService } from '../services/calendar.service';
+import { createCalendarSource } from '../services/calendar.source';
 import { createCaseService, type CaseService } from '../services/case.service';
+import { createIndicatorService } from '../services/indicator.service';
+import { createScorecardService, type ScorecardService } from '../services/scorecard.service';
 import { EvidenceStore, type FileResolver, maxEvidenceBytes } from '../services/evidence.store';
 import { createNoticeService, type NoticeService } from '../services/notice.service';
 import { noticeWaker } from '../services/notice.wake';
@@ -71,6 +74,13 @@ export class CliContext {
   /** The working calendar and its data (official years, local days, the overrides file). */
   async calendarService(): Promise<CalendarService> {
     return createCalendarService({ db: await this.db(), timeZone: this.config.timeZone, overridesFile: this.config.calendarFile });
+  }
+
+  /** Scorecards: indicators per department and period, from the read model's audit trail. */
+  async scorecards(): Promise<ScorecardService> {
+    const db = await this.db();
+    const calendar = createCalendarSource({ db, timeZone: this.config.timeZone, overridesFile: this.config.calendarFile });
+    return createScorecardService({ db, indicators: createIndicatorService({ db, calendar }) });
   }
 
   /** Local files named as evidence, stored under the data directory. */

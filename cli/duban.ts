@@ -13,6 +13,7 @@ import { departmentCommands } from './department';
 import { notificationCommands } from './notifications';
 import { personCommands } from './person';
 import { policyCommands } from './policy';
+import { scorecardCommands } from './scorecard';
 import { tokenCommands } from './token';
 
 /** Exit status per error code, so that scripts can tell refusals apart. */
@@ -37,6 +38,7 @@ export function buildProgram(context: () => CliContext): Command {
   calendarCommands(env);
   policyCommands(env);
   notificationCommands(env);
+  scorecardCommands(env);
   return program;
 }
 

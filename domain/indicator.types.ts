@@ -24,20 +24,50 @@ export type RungCounts = Readonly<Record<1 | 2 | 3 | 4, number>>;
 export interface IndicatorCounts {
   /** Tasks assigned to the department in the period (transfers in count; see docs/indicators.md). */
   readonly tasksAssigned: number;
-  /** Acknowledgements in the period, and those by their deadline. */
+  /** Tasks of the department live at some time in the period (assigned by its end, not finished before its start). */
+  readonly tasksActive: number;
+  /** Acknowledgements in the period, and those by their deadline (the numerator of 签收及时率). */
   readonly acknowledged: number;
   readonly acknowledgedOnTime: number;
+  /**
+   * Acknowledgements judged in the period (the denominator of 签收及时率): made by their deadline in
+   * it, or whose deadline passed in it unacknowledged. Each task is judged once.
+   */
+  readonly ackDue: number;
   /** Tasks accepted (closed) in the period, and those accepted by their (extended) deadline. */
   readonly closed: number;
   readonly closedOnTime: number;
+  /** Rectifications judged in the period (the denominator of 按期结案率): accepted on time in it, or deadline missed in it. */
+  readonly closureDue: number;
+  /** Tasks of the department still live (not accepted, withdrawn or transferred) at the period's end. */
+  readonly openAtEnd: number;
   readonly submissions: number;
   /** 返工: rejections by the office in the period. */
   readonly rejections: number;
   readonly extensionsGranted: number;
+  /** Tasks granted at least one extension in the period (the numerator of 延期率). */
+  readonly tasksExtended: number;
   /** Tasks that reached each rung in the period (a task counts once per rung). */
   readonly rungsReached: RungCounts;
-  /** 重办: cases reopened in the period after an upheld 不满意, counted against the lead department. */
+  /** 重办: cases reopened in the period after an upheld 不满意, counted against the department the new task went to. */
   readonly reopened: number;
+}
+
+/**
+ * Follow-ups (回访) of cases from the public concluded in the period, by outcome; each answer's
+ * follow-up concludes once: with a rating of 满意 or 基本满意, with the office's decision on a
+ * 不满意 (upheld: reopened, 重办; or dismissed), or with the window expiring unrated.
+ */
+export interface FollowUpCounts {
+  readonly concluded: number;
+  readonly satisfied: number;
+  readonly basicallySatisfied: number;
+  /** 不满意 upheld by the office (the case was reopened). */
+  readonly dissatisfied: number;
+  /** 不满意 the office dismissed (甄别不予支持): resolved, left out of 满意率. */
+  readonly dismissed: number;
+  /** The window expired without a rating: counted as satisfied (视为满意), reported here. */
+  readonly unrated: number;
 }
 
 /** The hotline's three rates for tasks of cases from public complaints. */
@@ -48,6 +78,8 @@ export interface HotlineIndicators {
   readonly resolutionRate: Ratio;
   /** 满意率 */
   readonly satisfactionRate: Ratio;
+  /** What 解决率 and 满意率 are made of. */
+  readonly followUps: FollowUpCounts;
 }
 
 /** One department's indicators for one period, computed from the audit trail. */
