@@ -9,6 +9,9 @@ import { createNoticeRenderer } from '../services/notice.renderer';
 import { createPeopleService } from '../services/people.service';
 import { webhookSecret } from '../services/secret-key';
 import { createWebhookChannel } from '../services/webhook.channel';
+import { createBulletinService } from '../services/bulletin.service';
+import { createIndicatorService } from '../services/indicator.service';
+import { createBulletinActivities } from './bulletin.activities';
 import { createDeadlineActivities } from './deadline.activities';
 import { createNoticeActivities } from './notice.activities';
 import { createReadModelActivities } from './read-model.activities';
@@ -43,13 +46,13 @@ export interface NoticeSettings {
 /** Every activity the worker registers, built over its dependencies. */
 export function createActivities(deps: ActivityDeps) {
   const policy = createPolicySource(deps.policyFile, { logger: deps.fileLogger });
+  const calendar = createCalendarSource({ db: deps.db, timeZone: deps.timeZone, overridesFile: deps.calendarFile, logger: deps.fileLogger });
+  const indicators = createIndicatorService({ db: deps.db, calendar });
   return {
     ...createReadModelActivities({ db: deps.db, wakeNotices: deps.wakeNotices }),
     ...createNoticeActivities({ dispatcher: deps.notices ? noticeDispatcher(deps, deps.notices, policy) : null }),
-    ...createDeadlineActivities({
-      calendar: createCalendarSource({ db: deps.db, timeZone: deps.timeZone, overridesFile: deps.calendarFile, logger: deps.fileLogger }),
-      policy,
-    }),
+    ...createDeadlineActivities({ calendar, policy }),
+    ...createBulletinActivities({ bulletins: createBulletinService({ db: deps.db, zone: deps.timeZone, indicators }) }),
   };
 }
 

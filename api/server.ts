@@ -19,6 +19,8 @@ import { createPeopleService } from '../services/people.service';
 import { createCalendarSource } from '../services/calendar.source';
 import { createIndicatorService } from '../services/indicator.service';
 import { createScorecardService } from '../services/scorecard.service';
+import { createBulletinService } from '../services/bulletin.service';
+import { createEscalationService } from '../services/escalation.service';
 import { EvidenceStore, maxEvidenceBytes } from '../services/evidence.store';
 import { createTokenService } from '../services/token.service';
 import { installAuthentication } from './auth';
@@ -35,6 +37,8 @@ import { notificationRoutes } from './routes/notifications';
 import { open311ErrorResponse, open311Routes, sendOpen311Error } from './routes/open311';
 import { peopleRoutes } from './routes/people';
 import { scorecardRoutes } from './routes/scorecards';
+import { bulletinRoutes } from './routes/bulletins';
+import { escalationRoutes } from './routes/escalations';
 import { completeDocument } from './openapi';
 import { zonedSerializerCompiler } from './serializer';
 
@@ -66,6 +70,10 @@ export interface ApiOptions {
   readonly publicUrl?: string | undefined;
   /** The installation's secret key (webhook signing); default: DUBAN_SECRET_KEY's file in the data directory. */
   readonly secretKey?: string | undefined;
+  /** The office's name at the top of its public pages. */
+  readonly officeName?: string;
+  /** The period a drafted bulletin covers by default. */
+  readonly bulletinPeriod?: 'week' | 'month';
   /** The largest JSON body accepted, in bytes. */
   readonly bodyLimit?: number;
   /** The working calendar's overrides file (as the worker reads it), for the indicators' working days. */
@@ -142,6 +150,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     calendar: createCalendarSource({ db: options.db, timeZone: options.timeZone, overridesFile: options.calendarFile, logger: options.logger }),
   });
   const scorecards = createScorecardService({ db: options.db, indicators });
+  const bulletins = createBulletinService({ db: options.db, zone: options.timeZone, indicators });
+  const escalations = createEscalationService({ db: options.db, zone: options.timeZone });
   const window = options.rateWindowMs ?? 60_000;
   const limits: PublicLimits = {
     filing: { max: options.complaintsPerMinute, timeWindow: window },
@@ -192,6 +202,18 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   await app.register(notificationRoutes({ notices }));
   await app.register(complaintRoutes({ complaints }));
   await app.register(scorecardRoutes({ scorecards }));
+  await app.register(escalationRoutes({ escalations, bulletins }));
+  await app.register(
+    bulletinRoutes({
+      bulletins,
+      client: options.client,
+      taskQueue: options.taskQueue,
+      timeZone: options.timeZone,
+      officeName: options.officeName ?? '督查督办办公室',
+      periodKind: options.bulletinPeriod ?? 'week',
+      publicUrl: options.publicUrl,
+    }),
+  );
   await app.register(open311Routes({ complaints, timeZone: options.timeZone, startedAt: new Date().toISOString(), publicUrl: options.publicUrl }));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 

@@ -14,6 +14,8 @@ import { type CalendarService, createCalendarService } from '../services/calenda
 import { createCalendarSource } from '../services/calendar.source';
 import { createCaseService, type CaseService } from '../services/case.service';
 import { createIndicatorService } from '../services/indicator.service';
+import { type BulletinService, createBulletinService } from '../services/bulletin.service';
+import { createEscalationService, type EscalationService } from '../services/escalation.service';
 import { createScorecardService, type ScorecardService } from '../services/scorecard.service';
 import { EvidenceStore, type FileResolver, maxEvidenceBytes } from '../services/evidence.store';
 import { createNoticeService, type NoticeService } from '../services/notice.service';
@@ -81,6 +83,18 @@ export class CliContext {
     const db = await this.db();
     const calendar = createCalendarSource({ db, timeZone: this.config.timeZone, overridesFile: this.config.calendarFile });
     return createScorecardService({ db, indicators: createIndicatorService({ db, calendar }) });
+  }
+
+  /** Bulletins and the assessment rules, over the same indicators as the scorecards. */
+  async bulletins(): Promise<BulletinService> {
+    const db = await this.db();
+    const calendar = createCalendarSource({ db, timeZone: this.config.timeZone, overridesFile: this.config.calendarFile });
+    return createBulletinService({ db, zone: this.config.timeZone, indicators: createIndicatorService({ db, calendar }) });
+  }
+
+  /** Rungs reached and the interviews rung 4 calls for. */
+  async escalations(): Promise<EscalationService> {
+    return createEscalationService({ db: await this.db(), zone: this.config.timeZone });
   }
 
   /** Local files named as evidence, stored under the data directory. */

@@ -6,6 +6,7 @@
 import { Command } from 'commander';
 import { loadConfig } from '../config/config';
 import { DomainError, type ErrorCode } from '../domain/errors';
+import { bulletinCommands } from './bulletin';
 import { calendarCommands } from './calendar';
 import { caseCommands } from './case';
 import { CliContext, type CliEnv } from './context';
@@ -39,6 +40,7 @@ export function buildProgram(context: () => CliContext): Command {
   policyCommands(env);
   notificationCommands(env);
   scorecardCommands(env);
+  bulletinCommands(env);
   return program;
 }
 

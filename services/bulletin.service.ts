@@ -42,8 +42,10 @@ import {
 } from '../db/bulletin.repository';
 import type { Db } from '../db/database';
 
-/** The indicators of every department for a period (services/indicator.service.ts). */
-export type IndicatorSource = (period: Period) => Promise<DepartmentIndicators[]>;
+/** The indicators of every department for each period of series (services/indicator.service.ts). */
+export interface IndicatorSource {
+  series(seriesList: readonly (readonly Period[])[]): Promise<DepartmentIndicators[][][]>;
+}
 
 /** A decision as stored with the draft: an addition carries the item it added. */
 type StoredDecision = BulletinDecision & { readonly item?: BulletinItem };
@@ -217,8 +219,9 @@ export function createBulletinService(deps: { db: Db; zone: string; indicators: 
         if (existing) return toView(existing);
       }
       const { rules, version } = await rulesFor(period.from);
-      const trend = [];
-      for (const p of trendPeriods(period, trendLength)) trend.push({ period: p, indicators: await deps.indicators(p) });
+      const periods = trendPeriods(period, trendLength);
+      const [series] = await deps.indicators.series([periods]);
+      const trend = periods.map((p, i) => ({ period: p, indicators: series![i]! }));
       const indicators = trend[trend.length - 1]!.indicators;
       const from = startOf(period.from);
       const to = endOf(period.to);

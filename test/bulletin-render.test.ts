@@ -414,7 +414,8 @@ describe('public JSON schema', () => {
     expect($ref).toBe('#/$defs/BulletinDocument');
     const document = $defs.BulletinDocument;
     expect(document.properties.publishedAt.anyOf.map((option: any) => option.format ?? option.type)).toEqual(['date-time', 'null']);
-    expect(document.properties.period.properties.from.format).toBe('date');
+    expect($defs.Period.properties.from.format).toBe('date');
+    expect(document.properties.period.$ref).toBe('#/$defs/Period');
     expect(document.properties.ranking.items.$ref).toBe('#/$defs/BulletinRankingEntry');
     expect($defs.BulletinRankingEntry.required).toEqual(['rank', 'departmentCode', 'departmentName', 'score', 'deductions', 'onTimeClosureRate']);
     expect(document.additionalProperties).toBe(false);

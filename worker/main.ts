@@ -13,6 +13,7 @@ import { provisionTemporalBinaries } from '../scripts/binaries';
 import { type DevServer, startDevServer } from './dev-server';
 import { ensureSearchAttributes } from './search-attributes';
 import { createMailChannel, type MailChannel } from '../services/mail.channel';
+import { bulletinScheduleId, ensureBulletinSchedule, removeBulletinSchedule } from '../services/bulletin.schedule';
 import { noticeWaker } from '../services/notice.wake';
 import { loadSecretKey } from '../services/secret-key';
 import { createDubanWorker } from './worker';
@@ -104,6 +105,17 @@ async function main(): Promise<void> {
       logger.warn(
         'no SMTP server configured: e-mail notices wait in the outbox (duban outbox); set DUBAN_SMTP_HOST (and DUBAN_SMTP_PORT, DUBAN_SMTP_USER, DUBAN_SMTP_PASSWORD, DUBAN_MAIL_FROM) to send them; see docs/notifications.md',
       );
+    }
+    // 定期通报: the Schedule drafts a bulletin each period (the office decides and approves).
+    try {
+      if (config.bulletinSchedule) {
+        const outcome = await ensureBulletinSchedule(client, { taskQueue: config.taskQueue, periodKind: config.bulletinPeriod, ...config.bulletinSchedule });
+        logger.info({ schedule: bulletinScheduleId(config.taskQueue), ...config.bulletinSchedule, period: config.bulletinPeriod, outcome }, 'bulletin schedule ready');
+      } else if (await removeBulletinSchedule(client, config.taskQueue)) {
+        logger.info('bulletin schedule removed (DUBAN_BULLETIN_CRON=off)');
+      }
+    } catch (error) {
+      logger.warn({ err: error }, 'bulletin schedule not set up; drafts can still be made with duban bulletin draft');
     }
     // The dispatcher runs as long as the task queue does; start it (or wake it) now.
     await wakeNotices().catch((error: unknown) => logger.warn({ err: error }, 'notice dispatcher not started yet'));

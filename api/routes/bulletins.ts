@@ -15,7 +15,7 @@ import {
   discardInputSchema,
   type PublishedBulletin,
 } from '../../services/bulletin.service';
-import type { BulletinDraftInput } from '../../workflows/bulletin.workflow';
+import type { BulletinDraftInput, bulletinDraftWorkflow } from '../../workflows/bulletin.workflow';
 import { actorOf, requireOffice } from '../auth';
 import { idempotencyHeaders } from '../idempotency';
 import type { DraftBulletinResult } from '../../activities/bulletin.activities';
@@ -196,7 +196,7 @@ export function bulletinRoutes(deps: BulletinRouteDeps) {
       async (request, reply) => {
         const actor = office(request);
         const input: BulletinDraftInput = { periodKind: deps.periodKind, period: request.body, origin: 'office', actor };
-        const result: DraftBulletinResult = await deps.client.workflow.execute('bulletinDraftWorkflow', {
+        const result: DraftBulletinResult = await deps.client.workflow.execute<typeof bulletinDraftWorkflow>('bulletinDraftWorkflow', {
           taskQueue: deps.taskQueue,
           workflowId: `duban-bulletin-office-${crypto.randomUUID()}`,
           args: [input],

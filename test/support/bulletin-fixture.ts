@@ -18,13 +18,18 @@ function indicators(code: string, name: string, figures: { assigned: number; ack
     period,
     counts: {
       tasksAssigned: figures.assigned,
+      tasksActive: figures.assigned + 1,
       acknowledged: figures.ackOnTime[1],
       acknowledgedOnTime: figures.ackOnTime[0],
+      ackDue: figures.ackOnTime[1],
       closed: figures.onTime[1],
       closedOnTime: figures.onTime[0],
+      closureDue: figures.onTime[1],
+      openAtEnd: 1,
       submissions: figures.rework[1],
       rejections: figures.rework[0],
       extensionsGranted: 1,
+      tasksExtended: 1,
       rungsReached: { 1: 2, 2: 1, 3: 0, 4: 0 },
       reopened: 0,
     },
@@ -35,7 +40,9 @@ function indicators(code: string, name: string, figures: { assigned: number; ack
     extensionRate: ratio(1, figures.assigned),
     overdueByRung: { 0: 1, 1: 1, 2: 0, 3: 0, 4: 0 },
     workingDaysToClose: { count: figures.onTime[1], mean: 6.25, p90: 11 },
-    hotline: { responseRate: ratio(5, 5), resolutionRate: ratio(4, 5), satisfactionRate: ratio(0, 0) },
+    hotline: { responseRate: ratio(5, 5), resolutionRate: ratio(4, 5), satisfactionRate: ratio(0, 0),
+      followUps: { concluded: 0, satisfied: 0, basicallySatisfied: 0, dissatisfied: 0, dismissed: 0, unrated: 0 },
+    },
   };
 }
 
