@@ -7,10 +7,10 @@ import { setCalendarDay } from '../db/calendar.repository';
 import type { Db } from '../db/database';
 import { listCaseEscalations, listPendingNotifications } from '../db/outbox.repository';
 import type { CaseService } from '../services/case.service';
-import { officialCalendarData } from '../services/official-calendar';
 import { getTaskQuery } from '../workflows/messages';
 import { taskWorkflow } from '../workflows/task.workflow';
 import { refusal } from './support/assertions';
+import { quietMonday as quietMondayOf, sleepUntil as sleepUntilOf } from './support/clock';
 import { caseRequest, dept, office, photo } from './support/fixtures';
 import { recordHistory } from './support/histories';
 import { startWorkflowStack, type WorkflowStack } from './support/temporal';
@@ -38,25 +38,8 @@ describe('deadlines, reminders and escalation on the time-skipping server', () =
   });
   afterAll(() => stack?.close());
 
-  /**
-   * 10:00 on a Monday at least two days after the server's clock, with no official holiday or
-   * make-up day in the five weeks after it, so that only the days a test sets are special.
-   */
-  async function quietMonday(): Promise<DateTime> {
-    const official = officialCalendarData();
-    let monday = DateTime.fromMillis(await env.currentTimeMs(), { zone }).plus({ days: 2 }).startOf('day');
-    monday = monday.plus({ days: (8 - monday.weekday) % 7 }).set({ hour: 10 });
-    for (;;) {
-      const days = Array.from({ length: 36 }, (_, i) => monday.plus({ days: i }).toISODate()!);
-      if (!days.some((d) => official.holidays.has(d) || official.workdays.has(d))) return monday;
-      monday = monday.plus({ weeks: 1 });
-    }
-  }
-
-  async function sleepUntil(when: DateTime): Promise<void> {
-    const now = await env.currentTimeMs();
-    if (when.toMillis() > now) await env.sleep(when.toMillis() - now);
-  }
+  const quietMonday = () => quietMondayOf(env);
+  const sleepUntil = (when: DateTime) => sleepUntilOf(env, when);
 
   const nineOn = (monday: DateTime, days: number) => monday.plus({ days }).set({ hour: 9, minute: 0 }).toMillis();
   const endOf = (monday: DateTime, days: number) => monday.plus({ days }).endOf('day').toMillis();

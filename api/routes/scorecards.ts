@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { localDateSchema } from '../../domain/calendar';
+import { departmentIndicatorsSchema, periodSchema } from '../../domain/indicator.schema';
 import { departmentCodeSchema } from '../../domain/case.schema';
 import { scorecardCsv, scorecardXlsx } from '../../services/scorecard.export';
 import {
@@ -14,56 +15,12 @@ import {
 } from '../../services/scorecard.service';
 import { requireToken } from '../auth';
 
-const count = z.number().int().min(0);
-const ratioSchema = z
-  .object({
-    numerator: count,
-    denominator: count,
-    value: z.number().min(0).max(1).nullable().describe('numerator / denominator, null when the denominator is 0'),
-  })
-  .meta({ id: 'Ratio' });
-const periodSchema = z.object({ from: localDateSchema, to: localDateSchema }).meta({ id: 'Period' });
-const rungs = z.object({ 1: count, 2: count, 3: count, 4: count });
-
-const scorecardEntrySchema = z
-  .object({
-    departmentCode: z.string(),
-    departmentName: z.string(),
-    period: periodSchema,
-    counts: z.object({
-      tasksAssigned: count,
-      tasksActive: count,
-      acknowledged: count,
-      acknowledgedOnTime: count,
-      ackDue: count,
-      closed: count,
-      closedOnTime: count,
-      closureDue: count,
-      openAtEnd: count,
-      submissions: count,
-      rejections: count,
-      extensionsGranted: count,
-      tasksExtended: count,
-      rungsReached: rungs,
-      reopened: count,
-    }),
-    ackOnTimeRate: ratioSchema.describe('签收及时率'),
-    closureRate: ratioSchema.describe('结案率'),
-    onTimeClosureRate: ratioSchema.describe('按期结案率'),
-    reworkRate: ratioSchema.describe('返工率'),
-    extensionRate: ratioSchema.describe('延期率'),
-    overdueByRung: z.object({ 0: count, 1: count, 2: count, 3: count, 4: count }),
-    workingDaysToClose: z.object({ count, mean: z.number().min(0).nullable(), p90: z.number().min(0).nullable() }),
-    hotline: z.object({
-      responseRate: ratioSchema.describe('响应率'),
-      resolutionRate: ratioSchema.describe('解决率'),
-      satisfactionRate: ratioSchema.describe('满意率'),
-      followUps: z.object({ concluded: count, satisfied: count, basicallySatisfied: count, dissatisfied: count, dismissed: count, unrated: count }),
-    }),
+const scorecardEntrySchema = departmentIndicatorsSchema
+  .extend({
     assessment: z
       .object({ score: z.number(), deductions: z.record(z.string(), z.number()) })
       .nullable()
-      .describe('考核: the assessment score, null until assessment rules score the period'),
+      .describe('考核: the assessment score by the rules in force on the period’s first day'),
   })
   .meta({ id: 'ScorecardEntry' });
 

@@ -57,6 +57,8 @@ export interface ApiStack {
   readonly dir: string;
   readonly app: FastifyInstance;
   readonly url: string;
+  /** The worker's task queue (for a case service beside the API). */
+  readonly taskQueue: string;
   /** Tokens: the office, and departments CG, JD and SJ. */
   readonly tokens: { office: string; CG: string; JD: string; SJ: string };
   /** The typed client as the public (no token), the office, and departments CG, JD and SJ. */
@@ -106,6 +108,7 @@ export async function startApiStack(options: Partial<Omit<ApiOptions, 'db' | 'cl
     dir,
     app,
     url: address,
+    taskQueue,
     tokens,
     as: { public: client(), office: client(tokens.office), CG: client(tokens.CG), JD: client(tokens.JD), SJ: client(tokens.SJ) },
     client,
