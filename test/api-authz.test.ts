@@ -199,6 +199,19 @@ const rows: Record<OperationKey, Row> = {
     expect: byRole(201, 403, 403),
   },
   'GET /api/v1/cases': { prepare: async () => (as) => as.GET('/api/v1/cases'), expect: byRole(200, 200, 200) },
+  'GET /api/v1/scorecards': {
+    prepare: async () => (as) => as.GET('/api/v1/scorecards', { params: { query: { from: '2026-03-01', to: '2026-03-31', department: 'CG' } } }),
+    expect: byRole(200, 200, 403),
+  },
+  'GET /api/v1/scorecards/export.csv': {
+    prepare: async () => (as) => as.GET('/api/v1/scorecards/export.csv', { params: { query: { from: '2026-03-01', to: '2026-03-31', department: 'CG' } }, ...asText }),
+    expect: byRole(200, 200, 403),
+  },
+  'GET /api/v1/scorecards/export.xlsx': {
+    prepare: async () => (as) =>
+      as.GET('/api/v1/scorecards/export.xlsx', { params: { query: { from: '2026-03-01', to: '2026-03-31', department: 'CG' } }, parseAs: 'arrayBuffer' }),
+    expect: byRole(200, 200, 403),
+  },
   'GET /api/v1/cases/export.csv': { prepare: async () => (as) => as.GET('/api/v1/cases/export.csv', asText), expect: byRole(200, 403, 403) },
   'GET /api/v1/cases/{caseId}': {
     prepare: async (api) => {
