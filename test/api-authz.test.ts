@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertDeliveries, insertNotices, insertWebhookSubscriber } from '../db/notice.repository';
+import { interviewIdFor, recordEscalations } from '../db/outbox.repository';
 import { deliveryId } from '../services/notice.dispatcher';
 import { createTokenService } from '../services/token.service';
 import type { operations } from './generated/openapi';
@@ -117,9 +118,118 @@ let sharedCase = '';
 /** XML answers are read as text; the typed client would parse JSON. */
 const asText = { parseAs: 'text' } as const;
 
+/** The period bulletins of the matrix are drafted for. */
+const bulletinPeriod = { from: '2026-06-01', to: '2026-06-07' };
+/** A bulletin draft made by the office: its id. */
+const bulletinDraft = async (api: ApiStack) => dataOf(await api.as.office.POST('/api/v1/bulletins', { body: bulletinPeriod })).id;
+/** A bulletin drafted and approved by the office: its id. */
+async function publishedBulletin(api: ApiStack): Promise<string> {
+  const id = await bulletinDraft(api);
+  dataOf(await api.as.office.POST('/api/v1/bulletins/{id}/approval', { params: { path: { id } } }));
+  return id;
+}
+/** The interview a rung 4 on a fresh case of CG's calls for: its id. */
+let interviewSeq = 0;
+async function interviewOfCg(api: ApiStack): Promise<string> {
+  const { caseId } = await ownCase(api);
+  const key = `${caseId}-T1:rectification:4#authz${++interviewSeq}`;
+  const at = new Date().toISOString();
+  await recordEscalations(api.db, [{ key, caseId, taskId: `${caseId}-T1`, department: 'CG', record: { deadline: 'rectification', level: 4, at, dueAt: at } }]);
+  return interviewIdFor(key);
+}
+
 // Keyed by every operation of the generated document: an operation added without a row here
 // fails the typecheck, and the first test below checks the same against the served document.
 const rows: Record<OperationKey, Row> = {
+  'GET /api/v1/bulletins': { prepare: async () => (as) => as.GET('/api/v1/bulletins'), expect: open(200) },
+  'GET /api/v1/bulletins/{id}': {
+    prepare: async (api) => {
+      const id = await publishedBulletin(api);
+      return (as) => as.GET('/api/v1/bulletins/{id}', { params: { path: { id } } });
+    },
+    expect: open(200),
+  },
+  'GET /api/v1/bulletins/drafts': { prepare: async () => (as) => as.GET('/api/v1/bulletins/drafts'), expect: byRole(200, 403, 403) },
+  'GET /api/v1/bulletins/{id}/record': {
+    prepare: async (api) => {
+      const id = await bulletinDraft(api);
+      return (as) => as.GET('/api/v1/bulletins/{id}/record', { params: { path: { id } } });
+    },
+    expect: byRole(200, 403, 403),
+  },
+  'POST /api/v1/bulletins': {
+    prepare: async () => (as) => as.POST('/api/v1/bulletins', { body: bulletinPeriod }),
+    expect: byRole(201, 403, 403),
+  },
+  'POST /api/v1/bulletins/{id}/items': {
+    prepare: async (api) => {
+      const id = await bulletinDraft(api);
+      const { caseId } = await ownCase(api);
+      return (as) => as.POST('/api/v1/bulletins/{id}/items', { params: { path: { id } }, body: { kind: 'exposure', caseId, summary: '曝光', reason: '典型' } });
+    },
+    expect: byRole(200, 403, 403),
+  },
+  'POST /api/v1/bulletins/{id}/removals': {
+    prepare: async (api) => {
+      const id = await bulletinDraft(api);
+      const { caseId } = await ownCase(api);
+      await api.as.office.POST('/api/v1/bulletins/{id}/items', { params: { path: { id } }, body: { kind: 'exposure', caseId, summary: '曝光', reason: '典型' } });
+      return (as) => as.POST('/api/v1/bulletins/{id}/removals', { params: { path: { id } }, body: { itemId: `exposure:${caseId}`, reason: '已整改' } });
+    },
+    expect: byRole(200, 403, 403),
+  },
+  'POST /api/v1/bulletins/{id}/approval': {
+    prepare: async (api) => {
+      const id = await bulletinDraft(api);
+      return (as) => as.POST('/api/v1/bulletins/{id}/approval', { params: { path: { id } } });
+    },
+    expect: byRole(200, 403, 403),
+  },
+  'POST /api/v1/bulletins/{id}/discard': {
+    prepare: async (api) => {
+      const id = await bulletinDraft(api);
+      return (as) => as.POST('/api/v1/bulletins/{id}/discard', { params: { path: { id } }, body: { reason: '不发布' } });
+    },
+    expect: byRole(200, 403, 403),
+  },
+  'POST /api/v1/bulletins/{id}/corrections': {
+    prepare: async (api) => {
+      const id = await publishedBulletin(api);
+      return (as) => as.POST('/api/v1/bulletins/{id}/corrections', { params: { path: { id } }, body: { reason: '数据更正' } });
+    },
+    expect: byRole(201, 403, 403),
+  },
+  'GET /bulletins': { prepare: async () => (as) => as.GET('/bulletins', asText), expect: open(200) },
+  'GET /bulletins/feed.atom': { prepare: async () => (as) => as.GET('/bulletins/feed.atom', asText), expect: open(200) },
+  'GET /bulletins/{id}': {
+    prepare: async (api) => {
+      const id = await publishedBulletin(api);
+      return (as) => as.GET('/bulletins/{id}', { params: { path: { id } }, ...asText });
+    },
+    expect: open(200),
+  },
+  'GET /api/v1/escalations': { prepare: async () => (as) => as.GET('/api/v1/escalations'), expect: byRole(200, 200, 200) },
+  'GET /api/v1/interviews': { prepare: async () => (as) => as.GET('/api/v1/interviews'), expect: byRole(200, 200, 200) },
+  'GET /api/v1/interviews/{id}': {
+    prepare: async (api) => {
+      const id = await interviewOfCg(api);
+      return (as) => as.GET('/api/v1/interviews/{id}', { params: { path: { id } } });
+    },
+    expect: byRole(200, 200, 404),
+  },
+  'POST /api/v1/interviews/{id}/record': {
+    prepare: async (api) => {
+      const id = await interviewOfCg(api);
+      const record = { interviewees: '区城管局 王局长', interviewers: '创建办 李主任', heldAt: new Date().toISOString(), outcome: '限期整改' };
+      return (as) => as.POST('/api/v1/interviews/{id}/record', { params: { path: { id } }, body: record });
+    },
+    expect: byRole(200, 403, 403),
+  },
+  'GET /api/v1/assessment-rules': { prepare: async () => (as) => as.GET('/api/v1/assessment-rules'), expect: byRole(200, 200, 200) },
+  'POST /api/v1/assessment-rules': {
+    prepare: async () => (as) => as.POST('/api/v1/assessment-rules', { body: { effectiveFrom: '2099-01-01', rules: {}, note: null } }),
+    expect: byRole(201, 403, 403),
+  },
   'GET /api/v1/notifications': { prepare: async () => (as) => as.GET('/api/v1/notifications'), expect: byRole(200, 403, 403) },
   'POST /api/v1/notifications/{id}/retry': {
     prepare: async (api) => {
