@@ -22,7 +22,7 @@ const instant = instantSchema;
 const nullableInstant = instant.nullable();
 
 export const actorResponseSchema = z.object({
-  role: z.enum(['office', 'department', 'system']),
+  role: z.enum(['office', 'department', 'system', 'public']),
   department: z.string().optional(),
   name: z.string(),
 });

@@ -347,6 +347,28 @@ export interface WebhookSubscriberTable {
   created_at: string;
 }
 
+/** 答复 and 回访 of a case from a complaint: its current round, as the case workflow's snapshot has it. */
+export interface CaseFollowUpTable {
+  case_id: string;
+  round: number;
+  status: string;
+  reopens: number;
+  max_reopens: number;
+  answer: string | null;
+  /** JSON array of the evidence (after-photos) the answer shows. */
+  answer_evidence: string;
+  answered_at: string | null;
+  follow_up_due_at: string | null;
+  rating: string | null;
+  rating_reason: string | null;
+  rated_at: string | null;
+  decision: string | null;
+  decision_comment: string | null;
+  decided_at: string | null;
+  version: number;
+  updated_at: string;
+}
+
 export interface Database {
   departments: DepartmentTable;
   cases: CaseTable;
@@ -370,4 +392,5 @@ export interface Database {
   webhook_subscribers: WebhookSubscriberTable;
   people: PersonTable;
   person_roles: PersonRoleTable;
+  case_follow_ups: CaseFollowUpTable;
 }

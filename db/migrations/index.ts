@@ -7,6 +7,7 @@ import * as calendarYears from './2026-11-29-calendar-years';
 import * as publicHardening from './2026-11-30-public-hardening';
 import * as people from './2026-12-01-people';
 import * as notices from './2026-12-02-notices';
+import * as followUp from './2026-12-04-follow-up';
 
 /** Every migration, by dated name; the migrator applies them in name order. */
 export const migrations: Record<string, Migration> = {
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-30-public-hardening': publicHardening,
   '2026-12-01-people': people,
   '2026-12-02-notices': notices,
+  '2026-12-04-follow-up': followUp,
 };
