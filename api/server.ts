@@ -178,7 +178,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   await app.register(caseRoutes({ cases, timeZone: options.timeZone, filesFor: (principal) => evidence.resolverFor(fileViewerOf(principal)) }));
   await app.register(evidenceRoutes({ evidence }));
   await app.register(notificationRoutes({ notices }));
-  await app.register(complaintRoutes({ complaints }));
+  await app.register(complaintRoutes({ evidence, complaints }));
   await app.register(open311Routes({ complaints, timeZone: options.timeZone, startedAt: new Date().toISOString(), publicUrl: options.publicUrl }));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
