@@ -63,8 +63,9 @@ export const answerInputSchema = z
     evidence: z
       .array(sha256Reference)
       .max(20)
-      .refine((refs) => new Set(refs).size === refs.length, { error: '照片重复 / a photo is listed twice' })
       .default([])
+      // A photo named twice (with and without its prefix, say) is shown once.
+      .transform((refs) => [...new Set(refs)])
       .describe('after-photos to show, as sha256:<hex> references of files in the accepted submissions of this case'),
   })
   .strict();
