@@ -37,7 +37,7 @@ export interface DeadlineLogger {
 
 /** A span of days a computation counted working days over, and why. */
 interface CountedSpan {
-  readonly deadline: 'acknowledgement' | 'rectification' | 'extension' | 'suspension' | 'alarms';
+  readonly deadline: 'acknowledgement' | 'rectification' | 'extension' | 'suspension' | 'alarms' | 'follow-up';
   readonly from: string;
   readonly to: string | null;
 }
@@ -93,6 +93,18 @@ export function createDeadlineActivities(deps: { calendar: CalendarSource; polic
         warnUncovered(calendar, [{ deadline: 'alarms', from: deadlines.rectificationDueAt, to: last }]);
       }
       return { alarms, limits: limitsOf(policy) };
+    },
+
+    /**
+     * 回访: the end of the complainant's window, the policy's working days after the answer, and
+     * how many reopenings (重办) the policy allows a case now.
+     */
+    async followUpWindow(input: { answeredAt: string }): Promise<{ followUpDueAt: string; windowWorkingDays: number; maxReopens: number }> {
+      const [calendar, policy] = [await deps.calendar(), deps.policy()];
+      const { windowWorkingDays, maxReopens } = policy.followUp;
+      const followUpDueAt = calendar.dueAfter(input.answeredAt, windowWorkingDays);
+      warnUncovered(calendar, [{ deadline: 'follow-up', from: input.answeredAt, to: followUpDueAt }]);
+      return { followUpDueAt, windowWorkingDays, maxReopens };
     },
 
     /** The deadline `workingDays` working days after `dueAt`'s day (an approved extension). */

@@ -7,6 +7,7 @@ import type { TaskState } from '../domain/task.machine';
 import { caseStateToRow, taskStateToRow } from '../db/case.mapper';
 import { refreshCaseAggregates, saveCaseRow, saveTaskRow } from '../db/case.repository';
 import { addEvidenceRefs } from '../db/evidence.repository';
+import { followUpStateToRow, saveFollowUpRow } from '../db/follow-up.repository';
 import type { Db } from '../db/database';
 import { appendEvents, type KeyedEvent } from '../db/event.repository';
 import { enqueueNotifications, type KeyedEscalation, type KeyedNotification, recordEscalations } from '../db/outbox.repository';
@@ -77,6 +78,10 @@ export function createReadModelActivities(deps: { db: Db; now?: () => Date; wake
       const written = await deps.db.transaction().execute(async (trx) => {
         if (input.caseSnapshot) {
           await saveCaseRow(trx, caseStateToRow(input.caseSnapshot.state, input.caseSnapshot.version, at));
+          const { followUp } = input.caseSnapshot.state;
+          if (followUp) {
+            await saveFollowUpRow(trx, followUpStateToRow(input.caseSnapshot.state.caseId, followUp, input.caseSnapshot.version, at));
+          }
         }
         for (const snapshot of input.taskSnapshots ?? []) {
           await saveTaskRow(trx, taskStateToRow(snapshot.state, snapshot.version, at, snapshot.next ?? null));

@@ -8,6 +8,7 @@ import { caseSources, evidenceSchema, locationSchema, severities } from '../doma
 import { complaintPublicStatuses } from '../domain/complaint.schema';
 import { caseStatuses } from '../domain/case.machine';
 import { eventActions, eventPayloadSchemas } from '../domain/event';
+import { followUpStatuses, ratings } from '../domain/follow-up';
 import { personIdSchema } from '../domain/person-id';
 import { channels, languages, personRoles } from '../domain/person.schema';
 import { taskStatuses } from '../domain/task.machine';
@@ -22,7 +23,7 @@ const instant = instantSchema;
 const nullableInstant = instant.nullable();
 
 export const actorResponseSchema = z.object({
-  role: z.enum(['office', 'department', 'system']),
+  role: z.enum(['office', 'department', 'system', 'public']),
   department: z.string().optional(),
   name: z.string(),
 });
@@ -158,11 +159,27 @@ export const timelineEntrySchema = z
   )
   .meta({ id: 'TimelineEntry' }) as unknown as z.ZodType<TimelineEntry>;
 
+/** 答复 and 回访 of a case from a complaint, as the office and the case's departments read it. */
+export const followUpSchema = z
+  .object({
+    caseId: z.string(),
+    round: z.number().int().describe('the answer round: 1, and one more after each reopening (重办)'),
+    status: z.enum(followUpStatuses),
+    reopens: z.number().int(),
+    maxReopens: z.number().int(),
+    answer: z.object({ text: z.string(), evidence: z.array(evidenceSchema), at: instant }).nullable(),
+    followUpDueAt: nullableInstant.describe('until when the complainant may rate the answer'),
+    rating: z.object({ rating: z.enum(ratings), reason: z.string().nullable(), at: instant }).nullable(),
+    decision: z.object({ decision: z.enum(['uphold', 'dismiss']), comment: z.string(), at: instant }).nullable(),
+  })
+  .meta({ id: 'FollowUp' });
+
 export const caseRecordSchema = z
   .object({
     case: caseSchema.extend({ next: nextAlarmSchema.extend({ taskId: z.string() }).nullable() }),
     tasks: z.array(taskSchema),
     events: z.array(timelineEntrySchema),
+    followUp: followUpSchema.nullable().describe('答复 and 回访, for a case from a complaint once it has closed'),
   })
   .meta({ id: 'CaseRecord' });
 
@@ -201,6 +218,20 @@ export const caseStateSchema = z
         }),
       )
       .readonly(),
+    followUp: z
+      .object({
+        round: z.number().int(),
+        status: z.enum(followUpStatuses),
+        reopens: z.number().int(),
+        maxReopens: z.number().int(),
+        answer: z.object({ text: z.string(), evidence: z.array(evidenceSchema).readonly(), at: instant }).nullable(),
+        followUpDueAt: nullableInstant,
+        rating: z.object({ rating: z.enum(ratings), reason: z.string().nullable(), at: instant }).nullable(),
+        decision: z.object({ decision: z.enum(['uphold', 'dismiss']), comment: z.string(), at: instant }).nullable(),
+      })
+      .nullable()
+      .optional()
+      .describe('答复 and 回访 of a case from a complaint, once it has closed'),
   })
   .meta({ id: 'CaseState' });
 
@@ -214,7 +245,7 @@ export const storedFileSchema = z
   })
   .meta({ id: 'StoredFile' });
 
-export const publicComplaintSchema = z
+const complaintFields = z
   .object({
     trackingCode: z.string(),
     status: z.enum(complaintPublicStatuses),
@@ -238,10 +269,28 @@ export const publicComplaintSchema = z
         expectedAt: nullableInstant,
       })
       .nullable(),
+  });
+
+/** The office's answer on the tracking page: no contact data, no names of who wrote it. */
+export const publicAnswerSchema = z
+  .object({
+    text: z.string(),
+    photos: z
+      .array(z.object({ url: z.string().describe('public download link of this photo'), name: z.string(), mediaType: z.string(), note: z.string().nullable() }))
+      .describe('the after-photos the office chose to show, and only those'),
+    answeredAt: instant,
+    followUpDueAt: nullableInstant.describe('until when the answer may be rated (POST …/rating)'),
+    followUpStatus: z.enum(followUpStatuses),
+    rating: z.object({ rating: z.enum(ratings), at: instant }).nullable(),
+    decision: z.enum(['uphold', 'dismiss']).nullable().describe('the office on a 不满意: reopened (uphold) or not (dismiss)'),
   })
+  .meta({ id: 'PublicAnswer' });
+
+export const publicComplaintSchema = complaintFields
+  .extend({ answer: publicAnswerSchema.nullable().describe('答复: the office\'s answer once the case closed') })
   .meta({ id: 'PublicComplaint' });
 
-export const officeComplaintSchema = publicComplaintSchema
+export const officeComplaintSchema = complaintFields
   .extend({
     contact: z.object({ name: z.string().optional(), phone: z.string().optional(), email: z.string().optional() }).nullable(),
     channel: z.string(),

@@ -200,7 +200,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   await app.register(caseRoutes({ cases, timeZone: options.timeZone, filesFor: (principal) => evidence.resolverFor(fileViewerOf(principal)) }));
   await app.register(evidenceRoutes({ evidence }));
   await app.register(notificationRoutes({ notices }));
-  await app.register(complaintRoutes({ complaints }));
+  await app.register(complaintRoutes({ evidence, complaints }));
   await app.register(scorecardRoutes({ scorecards }));
   await app.register(escalationRoutes({ escalations, bulletins }));
   await app.register(

@@ -146,6 +146,38 @@ export function caseCommands({ program, context, actorName }: CliEnv): void {
     });
 
   kase
+    .command('answer')
+    .description('answer (答复) the complainant of a closed complaint case as the office, showing after-photos of its accepted rectifications')
+    .argument('<caseId>')
+    .requiredOption('--answer <text>', 'the answer, shown on the public tracking page (no contact data)')
+    .option('--photo <sha256...>', 'an after-photo of an accepted submission to show (sha256 or sha256:<hex>), repeatable')
+    .option('--idempotency-key <key>', 'retrying with the same key acts once')
+    .action(async (caseId: string, o: { answer: string; photo?: string[]; idempotencyKey?: string }) => {
+      const service = await withService();
+      const input = { answer: o.answer, evidence: (o.photo ?? []).map((p) => (p.startsWith('sha256:') ? p : `sha256:${p}`)) };
+      printAs(caseStateSchema, await service.answerCase(caseId, officeActor(actorName()), input, { requestKey: o.idempotencyKey }), context().config.timeZone);
+    });
+
+  kase
+    .command('follow-up')
+    .description('decide a 不满意 rating as the office: uphold it (重办, a new task) or dismiss it')
+    .argument('<caseId>')
+    .addOption(new Option('--uphold', 'reopen the case with a new task').conflicts('dismiss'))
+    .addOption(new Option('--dismiss', 'keep the case closed').conflicts('uphold'))
+    .requiredOption('--reason <text>', 'why')
+    .option('--department <code>', 'the department of the new task (default: the lead)')
+    .option('--idempotency-key <key>', 'retrying with the same key acts once')
+    .action(async (caseId: string, o: { uphold?: boolean; dismiss?: boolean; reason: string; department?: string; idempotencyKey?: string }) => {
+      const service = await withService();
+      const input = {
+        decision: o.uphold ? 'uphold' : o.dismiss ? 'dismiss' : undefined,
+        reason: o.reason,
+        ...(o.department ? { department: o.department } : {}),
+      };
+      printAs(caseStateSchema, await service.decideFollowUp(caseId, officeActor(actorName()), input, { requestKey: o.idempotencyKey }), context().config.timeZone);
+    });
+
+  kase
     .command('show')
     .description('a case with its tasks and event timeline, as JSON')
     .argument('<caseId>')

@@ -406,6 +406,28 @@ export interface InterviewTable {
   completed_at: string | null;
 }
 
+/** 答复 and 回访 of a case from a complaint: its current round, as the case workflow's snapshot has it. */
+export interface CaseFollowUpTable {
+  case_id: string;
+  round: number;
+  status: string;
+  reopens: number;
+  max_reopens: number;
+  answer: string | null;
+  /** JSON array of the evidence (after-photos) the answer shows. */
+  answer_evidence: string;
+  answered_at: string | null;
+  follow_up_due_at: string | null;
+  rating: string | null;
+  rating_reason: string | null;
+  rated_at: string | null;
+  decision: string | null;
+  decision_comment: string | null;
+  decided_at: string | null;
+  version: number;
+  updated_at: string;
+}
+
 export interface Database {
   departments: DepartmentTable;
   cases: CaseTable;
@@ -432,4 +454,5 @@ export interface Database {
   assessment_rules: AssessmentRulesTable;
   bulletins: BulletinTable;
   interviews: InterviewTable;
+  case_follow_ups: CaseFollowUpTable;
 }

@@ -3,6 +3,7 @@ import type { Actor, CaseDetails, ReassignInput, WithdrawInput } from './case.sc
 import { systemActor } from './case.schema';
 import { DomainError } from './errors';
 import type { DomainEvent } from './event';
+import type { FollowUpState } from './follow-up';
 import type { ResponsiblePerson } from './person-id';
 import { responsiblePersonAssigned, type TaskRole, type TaskStatus } from './task.machine';
 
@@ -28,6 +29,11 @@ export interface CaseState {
   readonly closedAt: string | null;
   readonly withdrawal: { readonly reason: string; readonly at: string; readonly by: Actor } | null;
   readonly tasks: readonly CaseTaskRef[];
+  /**
+   * 答复 and 回访 of a case from a complaint, from its closing on (domain/follow-up.ts); absent or
+   * null for other cases, before the closing, and in runs from before the follow-up existed.
+   */
+  readonly followUp?: FollowUpState | null;
 }
 
 export interface CaseDecision {

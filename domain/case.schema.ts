@@ -22,7 +22,7 @@ export const departmentCodeSchema = z
 
 export const actorSchema = z
   .object({
-    role: z.enum(['office', 'department', 'system']),
+    role: z.enum(['office', 'department', 'system', 'public']),
     department: departmentCodeSchema.optional(),
     name: trimmed(1, 100),
   })
@@ -31,10 +31,13 @@ export const actorSchema = z
     message: '部门角色必须且只能带部门代码 / a department actor, and only one, names its department',
     path: ['department'],
   });
-/** Who did something: the office, a department (with its code) or duban itself. */
+/** Who did something: the office, a department (with its code), the complainant (public) or duban itself. */
 export type Actor = z.infer<typeof actorSchema>;
 
 export const systemActor: Actor = Object.freeze({ role: 'system', name: 'duban' });
+
+/** The complainant, acting with the tracking code of their complaint (回访): never named. */
+export const complainantActor: Actor = Object.freeze({ role: 'public', name: '投诉人 complainant' });
 
 /** A telephone number as people write it: digits, spaces, +, -, parentheses, an extension. */
 export const phoneSchema = z

@@ -94,6 +94,17 @@ export const policySchema = z
       })
       .strict()
       .default({ quietHours: null, digestAt: null }),
+    /**
+     * 回访: how long the complainant may rate an answer (working days after it), and how often an
+     * upheld 不满意 may reopen one case (重办).
+     */
+    followUp: z
+      .object({
+        windowWorkingDays: workingDays(60).default(5),
+        maxReopens: z.number().int().min(0).max(10).default(2),
+      })
+      .strict()
+      .default({ windowWorkingDays: 5, maxReopens: 2 }),
     maxExtensionsPerTask: z.number().int().min(0).max(10).default(2),
     maxExtensionWorkingDays: workingDays(365).default(30),
   })

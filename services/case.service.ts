@@ -24,6 +24,7 @@ import {
   withdrawInputSchema,
 } from '../domain/case.schema';
 import { caseIdSchema } from '../domain/case-id';
+import { answerInputSchema, followUpDecisionInputSchema, type RateInput, rateInputSchema } from '../domain/follow-up';
 import { DomainError, type FieldIssue } from '../domain/errors';
 import type { ResponsiblePerson } from '../domain/person-id';
 import { checkResponsiblePersonAssigner, isTaskFinished } from '../domain/task.machine';
@@ -32,14 +33,19 @@ import { parseInput } from '../domain/validation';
 import type { CaseView, TaskView } from '../db/case.mapper';
 import { type CaseFilter, findCase, listCases, listCaseTasks, reserveCaseId, sortKeyOf } from '../db/case.repository';
 import type { Db } from '../db/database';
+import { findComplaint } from '../db/complaint.repository';
 import { findDepartments } from '../db/department.repository';
+import { findFollowUp, type FollowUpView } from '../db/follow-up.repository';
 import { listCaseEvents, type TimelineEntry } from '../db/event.repository';
 import {
   acknowledgeTaskUpdate,
+  answerCaseUpdate,
   assignResponsiblePersonUpdate,
   caseOpenedUpdate,
   type Command,
+  decideFollowUpUpdate,
   getCaseQuery,
+  rateCaseUpdate,
   reportProgressUpdate,
   submitRectificationUpdate,
   verifyRectificationUpdate,
@@ -94,6 +100,8 @@ export interface CaseRecord {
   };
   readonly tasks: TaskRecord[];
   readonly events: TimelineEntry[];
+  /** 答复 and 回访 of a case from a complaint, once it has closed; null otherwise. */
+  readonly followUp: FollowUpView | null;
 }
 
 /**
@@ -446,10 +454,57 @@ export function createCaseService(deps: CaseServiceDeps) {
       return result as CaseState;
     },
 
+    /**
+     * 答复: the office answers the complainant of a closed complaint case, showing the after-photos
+     * it chooses among the accepted submissions. The answer is shown to whoever holds the tracking
+     * code, so it may not contain the complainant's contact data (422 naming `answer`).
+     */
+    async answerCase(caseId: string, actor: Actor, input: unknown, options: CommandOptions = {}): Promise<CaseState> {
+      const parsed = parseInput(answerInputSchema, input, 'answer');
+      const by = parseInput(actorSchema, actor, 'actor');
+      const { found } = await requireCase(caseId, by);
+      const complaint = found.complaintCode ? await findComplaint(deps.db, found.complaintCode) : undefined;
+      const contact = complaint ? (JSON.parse(complaint.contact) as Record<string, string | undefined> | null) : null;
+      const leaked = Object.entries(contact ?? {}).filter(
+        ([, value]) => typeof value === 'string' && value.trim().length >= 2 && parsed.answer.includes(value.trim()),
+      );
+      if (leaked.length > 0) {
+        throw new DomainError(
+          'invalid_input',
+          `answer: 答复公开可见，不得含投诉人的联系方式 / answer: the answer is shown on the public tracking page and must not contain the complainant's ${leaked.map(([k]) => k).join(', ')}`,
+          leaked.map(([field]) => ({ path: 'answer', message: `contains the complainant's ${field}` })),
+        );
+      }
+      return (await runUpdate(caseId, answerCaseUpdate, { ...parsed, actor: by }, `案件 ${caseId} / case ${caseId}`, options)) as CaseState;
+    },
+
+    /** 回访: the complainant's rating, sent by the complaint service for the holder of the tracking code. */
+    async rateCase(caseId: string, input: RateInput, actor: Actor, options: CommandOptions = {}): Promise<CaseState> {
+      const parsed = parseInput(rateInputSchema, input, 'rating');
+      return (await runUpdate(caseId, rateCaseUpdate, { ...parsed, actor }, `案件 ${caseId} / case ${caseId}`, options)) as CaseState;
+    },
+
+    /** The office on a 不满意: uphold (重办, a new task for the department named, the lead by default) or dismiss. */
+    async decideFollowUp(caseId: string, actor: Actor, input: unknown, options: CommandOptions = {}): Promise<CaseState> {
+      const parsed = parseInput(followUpDecisionInputSchema, input, 'follow-up decision');
+      const by = parseInput(actorSchema, actor, 'actor');
+      await requireCase(caseId, by);
+      if (parsed.decision === 'uphold' && parsed.department !== undefined) {
+        const [target] = await findDepartments(deps.db, [parsed.department]);
+        if (!target?.active) {
+          throw new DomainError('invalid_state', `部门 ${parsed.department} 不存在或已停用 / unknown or inactive department`, [
+            { path: 'department', message: `unknown or inactive department ${parsed.department}` },
+          ]);
+        }
+      }
+      return (await runUpdate(caseId, decideFollowUpUpdate, { ...parsed, actor: by }, `案件 ${caseId} / case ${caseId}`, options)) as CaseState;
+    },
+
     /** A case with its tasks and full timeline, if `viewer` may see it. */
     async getCase(caseId: string, viewer?: Actor): Promise<CaseRecord> {
       const { found, tasks } = await requireCase(caseId, viewer);
       const events = await listCaseEvents(deps.db, caseId);
+      const followUp = (await findFollowUp(deps.db, caseId)) ?? null;
       const next =
         tasks
           .filter((t) => t.next !== null)
@@ -460,13 +515,14 @@ export function createCaseService(deps: CaseServiceDeps) {
         viewer,
       );
       const shownTasks: TaskRecord[] = tasks.map((t, i) => ({ ...t, responsiblePerson: persons[i] ?? null }));
-      if (viewer?.role !== 'department') return { case: { ...found, next }, tasks: shownTasks, events };
+      if (viewer?.role !== 'department') return { case: { ...found, next }, tasks: shownTasks, events, followUp };
       const ownTasks = new Set(tasks.filter((t) => t.department === viewer.department).map((t) => t.id));
       // The tracking code is the complainant's own key to their complaint: the office sees it,
       // a department (perhaps the one complained about) does not.
       return {
         case: { ...withoutComplaintCode(found), next },
         tasks: shownTasks,
+        followUp,
         // Who else was told what is the office's and that department's business: a department
         // sees the notices of its own tasks.
         events: events

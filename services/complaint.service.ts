@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
-import { type Actor, pointOf } from '../domain/case.schema';
+import { type Actor, complainantActor, pointOf } from '../domain/case.schema';
+import { type FollowUpStatus, type Rating, rateInputSchema } from '../domain/follow-up';
 import {
   type ComplaintInput,
   complaintConversionSchema,
@@ -22,6 +23,7 @@ import {
   transitionComplaint,
 } from '../db/complaint.repository';
 import type { Db } from '../db/database';
+import { findFollowUp, type FollowUpView } from '../db/follow-up.repository';
 import type { CaseService } from './case.service';
 
 /** Crockford's base32: no I, L, O or U to misread over the phone. */
@@ -51,6 +53,44 @@ export interface PublicComplaint {
   updatedAt: string;
   dismissReason: string | null;
   case: PublicCase | null;
+}
+
+/**
+ * The office's answer (答复) as the holder of the tracking code sees it: the text, the after-photos
+ * the office chose (public links to exactly those files), the rating window and the rating given.
+ * Never the complainant's contact data, nor who in the office wrote it.
+ */
+export interface PublicAnswer {
+  text: string;
+  photos: { url: string; name: string; mediaType: string; note: string | null }[];
+  answeredAt: string;
+  /** Until when the complainant may rate it. */
+  followUpDueAt: string | null;
+  followUpStatus: FollowUpStatus;
+  /** 满意 / 基本满意 / 不满意, once given. */
+  rating: { rating: Rating; at: string } | null;
+  /** Whether the office upheld a 不满意 (the case was reopened) or dismissed it. */
+  decision: 'uphold' | 'dismiss' | null;
+}
+
+/** The public link to a photo an answer shows. */
+export function answerPhotoUrl(trackingCode: string, sha256: string): string {
+  return `/api/v1/complaints/${trackingCode}/photos/${sha256}`;
+}
+
+function publicAnswer(trackingCode: string, followUp: FollowUpView | undefined): PublicAnswer | null {
+  if (!followUp?.answer) return null;
+  return {
+    text: followUp.answer.text,
+    photos: followUp.answer.evidence.flatMap((e) =>
+      e.kind === 'file' ? [{ url: answerPhotoUrl(trackingCode, e.sha256), name: e.name, mediaType: e.mediaType, note: e.note ?? null }] : [],
+    ),
+    answeredAt: followUp.answer.at,
+    followUpDueAt: followUp.followUpDueAt,
+    followUpStatus: followUp.status,
+    rating: followUp.rating ? { rating: followUp.rating.rating, at: followUp.rating.at } : null,
+    decision: followUp.decision?.decision ?? null,
+  };
 }
 
 /** What anyone may learn of the case opened from a complaint. */
@@ -207,7 +247,11 @@ export function createComplaintService(deps: { db: Db; cases: CaseService; now?:
 
   return {
     /** Files a complaint; returns what its holder may see of it, with its tracking code. */
-    async file(input: unknown, channel: 'web' | 'open311' = 'web', serviceCode: string | null = null): Promise<PublicComplaint> {
+    async file(
+      input: unknown,
+      channel: 'web' | 'open311' = 'web',
+      serviceCode: string | null = null,
+    ): Promise<PublicComplaint & { answer: PublicAnswer | null }> {
       const parsed = parseInput(complaintInputSchema, input, 'complaint');
       const at = now().toISOString();
       const trackingCode = newTrackingCode();
@@ -229,12 +273,35 @@ export function createComplaintService(deps: { db: Db; cases: CaseService; now?:
         created_at: at,
         updated_at: at,
       });
-      return toPublic((await findComplaintView(deps.db, trackingCode))!);
+      return { ...toPublic((await findComplaintView(deps.db, trackingCode))!), answer: null };
     },
 
-    /** Where a complaint stands, for whoever holds its tracking code. */
-    async publicView(trackingCode: string): Promise<PublicComplaint> {
-      return toPublic(await requireView(trackingCode));
+    /** Where a complaint stands, for whoever holds its tracking code: with the office's answer once given. */
+    async publicView(trackingCode: string): Promise<PublicComplaint & { answer: PublicAnswer | null }> {
+      const row = await requireView(trackingCode);
+      const followUp = row.case_id ? await findFollowUp(deps.db, row.case_id) : undefined;
+      return { ...toPublic(row), answer: publicAnswer(trackingCode, followUp) };
+    },
+
+    /**
+     * 回访: the holder of the tracking code rates the answer to their complaint, once, within the
+     * window; a 不满意 gives its reason and goes to the office to decide.
+     */
+    async rate(trackingCode: string, input: unknown): Promise<PublicComplaint & { answer: PublicAnswer | null }> {
+      const row = await requireView(trackingCode);
+      const parsed = parseInput(rateInputSchema, input, 'rating');
+      if (!row.case_id) {
+        throw new DomainError('invalid_state', `投诉 ${trackingCode} 尚无答复，不能评价 / complaint ${trackingCode} has no answer to rate yet`);
+      }
+      await deps.cases.rateCase(row.case_id, parsed, complainantActor);
+      return this.publicView(trackingCode);
+    },
+
+    /** The files the answer to a complaint shows (by sha256): the only ones its tracking code opens. */
+    async answerPhotos(trackingCode: string): Promise<string[]> {
+      const row = await requireView(trackingCode);
+      const followUp = row.case_id ? await findFollowUp(deps.db, row.case_id) : undefined;
+      return (followUp?.answer?.evidence ?? []).flatMap((e) => (e.kind === 'file' ? [e.sha256] : []));
     },
 
     /** An accepted complaint as the public list shows it, by its case id. */

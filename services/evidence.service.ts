@@ -108,6 +108,16 @@ export function createEvidenceService(deps: EvidenceServiceDeps) {
       return { file, path: deps.store.pathOf(sha256) };
     },
 
+    /**
+     * A file the public may download because an answer (答复) shows it: `shown` are the files of
+     * that answer, and nothing else is served this way; not_found otherwise.
+     */
+    async downloadShown(sha256: string, shown: readonly string[]): Promise<{ file: StoredFile; path: string }> {
+      const file = shown.includes(sha256) ? await findEvidenceFile(deps.db, sha256) : undefined;
+      if (!file) throw notFound(sha256);
+      return { file, path: deps.store.pathOf(sha256) };
+    },
+
     /** Removes uploads that no case refers to, unused for the grace period; returns how many. */
     async collectGarbage(): Promise<number> {
       const gone = await deleteUnreferencedFiles(deps.db, new Date(now().getTime() - deps.graceMs).toISOString());

@@ -5,6 +5,7 @@ import { deliveryId } from '../services/notice.dispatcher';
 import { createTokenService } from '../services/token.service';
 import type { operations } from './generated/openapi';
 import { type ApiClient, type ApiStack, dataOf, type OperationKey, pngBytes, startApiStack } from './support/api';
+import { complaintCase } from './support/follow-up';
 
 // Every request goes through the client typed by the OpenAPI document (test/support/api.ts), so a
 // route renamed or a body changed fails the typecheck here too; only uploads go by raw fetch.
@@ -420,6 +421,36 @@ const rows: Record<OperationKey, Row> = {
       return (as) => as.GET('/api/v1/complaints/{trackingCode}', { params: { path: { trackingCode } } });
     },
     expect: open(200),
+  },
+  'POST /api/v1/complaints/{trackingCode}/rating': {
+    prepare: async (api) => {
+      const { trackingCode } = await complaintCase(api, 'answered', sharedFile);
+      return (as) => as.POST('/api/v1/complaints/{trackingCode}/rating', { params: { path: { trackingCode } }, body: { rating: 'satisfied' } });
+    },
+    expect: open(200),
+  },
+  'GET /api/v1/complaints/{trackingCode}/photos/{sha256}': {
+    prepare: async (api) => {
+      const { trackingCode } = await complaintCase(api, 'answered', sharedFile);
+      return (as) =>
+        as.GET('/api/v1/complaints/{trackingCode}/photos/{sha256}', { params: { path: { trackingCode, sha256: sharedFile } }, parseAs: 'arrayBuffer' });
+    },
+    expect: open(200),
+  },
+  'POST /api/v1/cases/{caseId}/answer': {
+    prepare: async (api) => {
+      const { caseId } = await complaintCase(api, 'closed', sharedFile);
+      return (as) => as.POST('/api/v1/cases/{caseId}/answer', { params: { path: { caseId } }, body: { answer: '已处理' } });
+    },
+    expect: byRole(200, 403, 403),
+  },
+  'POST /api/v1/cases/{caseId}/follow-up-decision': {
+    prepare: async (api) => {
+      const { caseId } = await complaintCase(api, 'dissatisfied', sharedFile);
+      return (as) =>
+        as.POST('/api/v1/cases/{caseId}/follow-up-decision', { params: { path: { caseId } }, body: { decision: 'dismiss', reason: '已按标准处理' } });
+    },
+    expect: byRole(200, 403, 403),
   },
   'GET /api/v1/complaints': { prepare: async () => (as) => as.GET('/api/v1/complaints'), expect: byRole(200, 403, 403) },
   'POST /api/v1/complaints/{trackingCode}/convert': {

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { listCalendarDays, listCalendarYears } from '../db/calendar.repository';
 import { findCase, listCases, listCaseTasks, saveCaseRow } from '../db/case.repository';
 import { findComplaint, listComplaintViews } from '../db/complaint.repository';
+import { findFollowUp } from '../db/follow-up.repository';
 import { fileVisibleTo } from '../db/evidence.repository';
 import { type Db, migrateToLatest, openDatabase } from '../db/database';
 import { listDepartments } from '../db/department.repository';
@@ -189,6 +190,13 @@ describe.each(names.map((name, i) => ({ name, n: i + 1 })))('data written by eve
       }
       for (const upload of raw<{ sha256: string; uploaded_by: string }>('evidence_uploads')) {
         expect(await fileVisibleTo(db, upload.sha256, { uploader: upload.uploaded_by, role: 'department', department: null })).toBe(true);
+      }
+      for (const row of raw<{ case_id: string; status: string; answer: string | null; rating: string | null; answer_evidence: string }>('case_follow_ups')) {
+        expect(await findFollowUp(db, row.case_id), `follow-up of ${row.case_id}`).toMatchObject({
+          status: row.status,
+          rating: row.rating === null ? null : { rating: row.rating },
+          answer: row.answer === null ? null : { text: row.answer, evidence: JSON.parse(row.answer_evidence) as unknown[] },
+        });
       }
       expect((await listTokens(db)).map((t) => t.id).sort()).toEqual(raw<{ id: string }>('tokens').map((t) => t.id).sort());
       // The directory: everyone with the roles they hold, and each role's active holders.

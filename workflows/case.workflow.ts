@@ -30,6 +30,7 @@ import {
   actorSchema,
   type CaseDetails,
   caseDetailsSchema,
+  type Evidence,
   type ReassignInput,
   reassignInputSchema,
   type WithdrawInput,
@@ -37,6 +38,23 @@ import {
 } from '../domain/case.schema';
 import { parseCommand } from '../domain/command';
 import type { DomainEvent } from '../domain/event';
+import {
+  type AnswerInput,
+  answerCase,
+  answerInputSchema,
+  checkAnswer,
+  checkFollowUpDecision,
+  checkRating,
+  dismissRating,
+  expireFollowUp,
+  type FollowUpDecisionInput,
+  followUpDecisionInputSchema,
+  type RateInput,
+  rateCase,
+  rateInputSchema,
+  reopenCase,
+  startFollowUp,
+} from '../domain/follow-up';
 import { type ResponsiblePerson, responsiblePersonSchema } from '../domain/person-id';
 import { newTask, type TaskState, type TaskStatus } from '../domain/task.machine';
 import { parseInput } from '../domain/validation';
@@ -47,9 +65,12 @@ import { failOnDomainError } from './failures';
 import { HandlerLock } from './handler-lock';
 import { Journal } from './journal';
 import {
+  answerCaseUpdate,
   caseOpenedUpdate,
   type Command,
+  decideFollowUpUpdate,
   getCaseQuery,
+  rateCaseUpdate,
   reassignTaskUpdate,
   transferTaskSignal,
   withdrawCaseUpdate,
@@ -86,6 +107,13 @@ const deadlinesPatch = 'task-deadlines';
  */
 const serialisedCommandsPatch = 'serialised-case-commands';
 
+/**
+ * From this change on, a case opened from a complaint does not end when it closes: it waits for
+ * the office's answer (答复) and the complainant's rating (回访), and an upheld 不满意 reopens it
+ * (重办). Runs that closed before the change ended at the closing.
+ */
+const followUpPatch = 'complaint-follow-up';
+
 /** The failure type of a signal to a workflow that has already ended. */
 const endedTaskFailureType = 'ExternalWorkflowExecutionNotFound';
 
@@ -114,6 +142,8 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseOutcom
   const journal = new Journal(caseId, caseId);
   const children = new Map<string, ChildWorkflowHandle<typeof taskWorkflow>>();
   const results: Promise<void>[] = [];
+  /** The evidence of every accepted submission: the after-photos an answer may show. */
+  const acceptedEvidence: Evidence[] = [];
   let taskFailure: unknown;
   let tasksStarted = false;
 
@@ -203,6 +233,7 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseOutcom
     results.push(
       child.result().then(
         async (outcome: TaskOutcome) => {
+          if (outcome.status === 'accepted' && outcome.evidence) acceptedEvidence.push(...outcome.evidence);
           if (transferEnds.has(outcome.taskId)) {
             transferEnds.set(outcome.taskId, outcome.status);
             return;
@@ -375,6 +406,95 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseOutcom
     },
   );
 
+  /** The department holding the lead now: the last lead task not transferred away. */
+  const currentLead = (): string =>
+    state.tasks.filter((t) => t.role === 'lead' && t.outcome !== 'transferred').at(-1)?.departmentCode ?? state.details.leadDepartment;
+
+  setHandler(
+    answerCaseUpdate,
+    (command: Command<AnswerInput>) =>
+      lock.run(async () => {
+        const parsed = parseCommand(answerInputSchema, command, 'answer');
+        const at = nowIso();
+        failOnDomainError(() => checkAnswer(state, parsed.actor, parsed, acceptedEvidence));
+        const window = await deadlines().followUpWindow({ answeredAt: at });
+        const decision = failOnDomainError(() => answerCase(state, parsed, acceptedEvidence, at, window));
+        state = decision.state;
+        await record(decision.events, state);
+        return state;
+      }),
+    {
+      validator: (command: Command<AnswerInput>) =>
+        failOnDomainError(() => {
+          const parsed = parseCommand(answerInputSchema, command, 'answer');
+          checkAnswer(state, parsed.actor, parsed, acceptedEvidence);
+        }),
+    },
+  );
+  setHandler(
+    rateCaseUpdate,
+    (command: Command<RateInput>) =>
+      lock.run(async () => {
+        const decision = failOnDomainError(() => rateCase(state, parseCommand(rateInputSchema, command, 'rating'), nowIso()));
+        state = decision.state;
+        await record(decision.events, state);
+        return state;
+      }),
+    {
+      validator: (command: Command<RateInput>) =>
+        failOnDomainError(() => {
+          parseCommand(rateInputSchema, command, 'rating');
+          checkRating(state, nowIso());
+        }),
+    },
+  );
+  setHandler(
+    decideFollowUpUpdate,
+    (command: Command<FollowUpDecisionInput>) =>
+      lock.run(async () => {
+        const parsed = parseCommand(followUpDecisionInputSchema, command, 'follow-up decision');
+        if (parsed.decision === 'dismiss') {
+          const decision = failOnDomainError(() => dismissRating(state, parsed, nowIso()));
+          state = decision.state;
+          await record(decision.events, state);
+          return state;
+        }
+        failOnDomainError(() => checkFollowUpDecision(state, parsed.actor, parsed));
+        const assignedAt = nowIso();
+        const department = parsed.department ?? currentLead();
+        const ref: CaseTaskRef = { taskId: taskIdFor(caseId, state.tasks.length + 1), departmentCode: department, role: 'lead', outcome: null };
+        // Fresh deadlines from the policy: the case's own due date belongs to the first round.
+        const due = await deadlines().computeDeadlines({
+          assignedAt,
+          severity: state.details.severity,
+          category: state.details.category,
+        });
+        const task = taskFor(ref, assignedAt, due);
+        const decision = failOnDomainError(() =>
+          reopenCase(state, parsed, assignedAt, {
+            taskId: task.taskId,
+            department,
+            ackDueAt: task.ackDueAt,
+            rectificationDueAt: task.rectificationDueAt,
+          }),
+        );
+        state = decision.state;
+        upsertSearchAttributes([
+          { key: departmentsSearchAttribute, value: [...new Set(state.tasks.map((t) => t.departmentCode))] },
+        ]);
+        await record(decision.events, state, [task]);
+        await startTask(task);
+        return state;
+      }),
+    {
+      validator: (command: Command<FollowUpDecisionInput>) =>
+        failOnDomainError(() => {
+          const parsed = parseCommand(followUpDecisionInputSchema, command, 'follow-up decision');
+          checkFollowUpDecision(state, parsed.actor, parsed);
+        }),
+    },
+  );
+
   // The opening and every assignment are recorded together, before any task starts.
   const due = patched(deadlinesPatch) ? await deadlinesFor(state.openedAt) : null;
   // Only the tasks of the opening get the persons named with it; a replacement starts without one.
@@ -396,15 +516,46 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseOutcom
   // Reassignment adds tasks while others run: wait until no task is live and no command is in
   // flight, then until the bookkeeping of every finished task (the case's closing among it) is
   // written; a reassignment may have started a task meanwhile, so look again.
-  for (;;) {
-    await condition(() => (liveTasks(state).length === 0 && allHandlersFinished()) || taskFailure !== undefined);
-    // A task that failed (terminated by an operator, say) fails its case with the same failure.
-    if (taskFailure !== undefined) throw taskFailure as Error;
-    await Promise.all(results);
-    if (liveTasks(state).length === 0 && allHandlersFinished()) break;
-  }
-  if (state.status === 'open') {
-    throw ApplicationFailure.nonRetryable(`case ${caseId} has no live task but is still open`, 'invalid_state');
+  const runTasks = async (): Promise<void> => {
+    for (;;) {
+      await condition(() => (liveTasks(state).length === 0 && allHandlersFinished()) || taskFailure !== undefined);
+      // A task that failed (terminated by an operator, say) fails its case with the same failure.
+      if (taskFailure !== undefined) throw taskFailure as Error;
+      await Promise.all(results);
+      if (liveTasks(state).length === 0 && allHandlersFinished()) break;
+    }
+    if (state.status === 'open') {
+      throw ApplicationFailure.nonRetryable(`case ${caseId} has no live task but is still open`, 'invalid_state');
+    }
+  };
+  await runTasks();
+
+  // 答复 → 回访 → 重办: a case from a complaint waits, once closed, for the office's answer and the
+  // complainant's rating; an upheld 不满意 reopens it, and each closing starts a new round.
+  if (state.status === 'closed' && state.details.complaintCode !== undefined && patched(followUpPatch)) {
+    for (;;) {
+      state = startFollowUp(state);
+      await record([], state);
+      await condition(() => state.followUp?.status !== 'awaiting_answer');
+      const dueAt = state.followUp?.followUpDueAt;
+      if (state.followUp?.status === 'awaiting_rating' && dueAt) {
+        const rated = await condition(() => state.followUp?.status !== 'awaiting_rating', Math.max(1, Date.parse(dueAt) - Date.now()));
+        if (!rated) {
+          // In turn: a rating that its validator let in just before the end is handled first.
+          await lock.run(async () => {
+            const expired = expireFollowUp(state, nowIso());
+            if (expired.events.length === 0) return;
+            state = expired.state;
+            await record(expired.events, state);
+          });
+        }
+      }
+      await condition(() => state.followUp?.status !== 'awaiting_decision');
+      if (state.followUp?.status !== 'reopened') break;
+      await runTasks();
+      // Withdrawn while reopened: no answer follows.
+      if (state.status !== 'closed') break;
+    }
   }
   // A command refused meanwhile (the case has ended) writes nothing, so the wait is one timer.
   if (patched(closeApartPatch)) await quietBeforeClosing(journal);

@@ -22,6 +22,7 @@ import type {
   VerifyInput,
   WithdrawInput,
 } from '../domain/case.schema';
+import type { AnswerInput, FollowUpDecisionInput, RateInput } from '../domain/follow-up';
 import type { TaskState } from '../domain/task.machine';
 
 /** A task as its workflow knows it, with what falls due next. */
@@ -37,6 +38,12 @@ export const withdrawCaseUpdate = defineUpdate<CaseState, [Command<WithdrawInput
 export const getCaseQuery = defineQuery<CaseState>('getCase');
 /** 改派: the office moves a live task to another department, which gets a fresh task. */
 export const reassignTaskUpdate = defineUpdate<CaseState, [Command<ReassignInput>]>('reassignTask');
+/** 答复: the office answers the complainant of a closed complaint case, choosing the after-photos shown. */
+export const answerCaseUpdate = defineUpdate<CaseState, [Command<AnswerInput>]>('answerCase');
+/** 回访: the complainant rates the answer, once, within the window. */
+export const rateCaseUpdate = defineUpdate<CaseState, [Command<RateInput>]>('rateCase');
+/** The office upholds a 不满意 (重办: a new task) or dismisses it. */
+export const decideFollowUpUpdate = defineUpdate<CaseState, [Command<FollowUpDecisionInput>]>('decideFollowUp');
 
 // The task workflow (workflow id = task id).
 export const acknowledgeTaskUpdate = defineUpdate<TaskSnapshot, [Command<AcknowledgeInput>]>('acknowledgeTask');

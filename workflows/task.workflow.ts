@@ -13,6 +13,7 @@ import type { Alarm } from '../domain/alarm.plan';
 import {
   acknowledgeInputSchema,
   assignResponsiblePersonInputSchema,
+  type Evidence,
   extensionDecisionInputSchema,
   extensionRequestInputSchema,
   progressInputSchema,
@@ -93,6 +94,11 @@ export interface TaskWorkflowInput {
 export interface TaskOutcome {
   readonly taskId: string;
   readonly status: TaskStatus;
+  /**
+   * The evidence of the accepted submission (the after-photos the office may show a complainant);
+   * absent in results of tasks that ended before it was given.
+   */
+  readonly evidence?: readonly Evidence[];
 }
 
 const nowIso = (): string => new Date().toISOString();
@@ -316,5 +322,9 @@ export async function taskWorkflow(input: TaskWorkflowInput): Promise<TaskOutcom
   }
   await condition(allHandlersFinished);
   if (patched(closeApartPatch)) await quietBeforeClosing(journal);
-  return { taskId: state.taskId, status: state.status };
+  return {
+    taskId: state.taskId,
+    status: state.status,
+    ...(state.status === 'accepted' && state.lastSubmission ? { evidence: state.lastSubmission.evidence } : {}),
+  };
 }

@@ -26,6 +26,7 @@ import {
   withdrawInputSchema,
 } from '../../domain/case.schema';
 import { caseSorts } from '../../db/case.repository';
+import { answerInputSchema, followUpDecisionInputSchema } from '../../domain/follow-up';
 import type { CaseService, TaskTarget } from '../../services/case.service';
 import { cursorPattern, decodeCursor } from '../../services/case.service';
 import type { FileResolver } from '../../services/evidence.store';
@@ -198,6 +199,20 @@ export function caseRoutes(deps: CaseRouteDeps) {
         command: 'reassignTask',
         summary: '改派: move a live task to another department (office)',
         body: reassignInputSchema,
+        answers: [409, 503],
+      },
+      {
+        path: 'answer',
+        command: 'answerCase',
+        summary: '答复: answer the complainant of a closed complaint case, choosing the after-photos shown (office)',
+        body: answerInputSchema,
+        answers: [409, 422, 503],
+      },
+      {
+        path: 'follow-up-decision',
+        command: 'decideFollowUp',
+        summary: '不满意: uphold it (重办: a new task, the case open again) or dismiss it (office)',
+        body: followUpDecisionInputSchema,
         answers: [409, 503],
       },
     ] as const;

@@ -1,7 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import fs from 'node:fs';
 import { complaintConversionSchema, complaintDismissalSchema, complaintInputSchema } from '../../domain/complaint.schema';
+import { rateInputSchema } from '../../domain/follow-up';
+import type { EvidenceService } from '../../services/evidence.service';
+import { allowedMediaTypes } from '../../services/evidence.store';
+import { HttpError } from '../errors';
 import type { ComplaintService } from '../../services/complaint.service';
 import { trackingCodePattern } from '../../services/complaint.service';
 import { actorOf, requireOffice } from '../auth';
@@ -15,7 +20,7 @@ const trackingCodeParams = z.object({ trackingCode: trackingCodeSchema });
  * Complaints (投诉/举报): the public files them and follows them by tracking code; the office
  * triages them into cases or dismisses them.
  */
-export function complaintRoutes(deps: { complaints: ComplaintService }) {
+export function complaintRoutes(deps: { complaints: ComplaintService; evidence: EvidenceService }) {
   return async (fastify: FastifyInstance): Promise<void> => {
     const app = fastify.withTypeProvider<ZodTypeProvider>();
     app.post(
@@ -48,6 +53,57 @@ export function complaintRoutes(deps: { complaints: ComplaintService }) {
         },
       },
       async (request) => deps.complaints.publicView(request.params.trackingCode),
+    );
+    app.post(
+      '/api/v1/complaints/:trackingCode/rating',
+      {
+        // The filing budget: rating is writing, and the tracking code is the only credential.
+        config: { publicLimit: 'filing', answers: [409, 503] },
+        schema: {
+          operationId: 'rateComplaint',
+          tags: ['complaints'],
+          summary: '回访: rate the answer to the complaint, once, within its window (public; the tracking code is the credential)',
+          params: trackingCodeParams,
+          body: rateInputSchema,
+          response: { 200: publicComplaintSchema },
+        },
+      },
+      async (request) => deps.complaints.rate(request.params.trackingCode, request.body),
+    );
+    app.get(
+      '/api/v1/complaints/:trackingCode/photos/:sha256',
+      {
+        config: { publicLimit: 'reading' },
+        schema: {
+          operationId: 'downloadAnswerPhoto',
+          tags: ['complaints'],
+          summary: 'an after-photo the answer to the complaint shows (public; only the files that answer chose)',
+          params: trackingCodeParams.extend({ sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
+          response: {
+            200: {
+              description: 'the photo, in the media type sniffed at upload',
+              content: Object.fromEntries([...allowedMediaTypes].map((type) => [type, { schema: z.string().describe('the file') }])),
+            },
+          },
+        },
+      },
+      async (request, reply) => {
+        const shown = await deps.complaints.answerPhotos(request.params.trackingCode);
+        const { file, path } = await deps.evidence.downloadShown(request.params.sha256, shown);
+        const stream = fs.createReadStream(path);
+        await new Promise<void>((resolve, reject) => {
+          stream.once('open', () => resolve());
+          stream.once('error', (error) =>
+            reject((error as NodeJS.ErrnoException).code === 'ENOENT' ? new HttpError('not_found', `没有文件 / no file ${file.sha256}`) : error),
+          );
+        });
+        return reply
+          .type(file.mediaType)
+          .header('x-content-type-options', 'nosniff')
+          .header('content-disposition', `inline; filename*=UTF-8''${encodeURIComponent(file.name)}`)
+          .header('cache-control', 'private, max-age=3600')
+          .send(stream as unknown as string);
+      },
     );
     app.get(
       '/api/v1/complaints',

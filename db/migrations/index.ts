@@ -8,6 +8,7 @@ import * as publicHardening from './2026-11-30-public-hardening';
 import * as people from './2026-12-01-people';
 import * as notices from './2026-12-02-notices';
 import * as bulletins from './2026-12-03-bulletins';
+import * as followUp from './2026-12-04-follow-up';
 
 /** Every migration, by dated name; the migrator applies them in name order. */
 export const migrations: Record<string, Migration> = {
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-01-people': people,
   '2026-12-02-notices': notices,
   '2026-12-03-bulletins': bulletins,
+  '2026-12-04-follow-up': followUp,
 };
