@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
 import type { LocalDate, WorkingCalendar } from './calendar';
+import { formatInstant } from './time';
 import type { DepartmentIndicators, FollowUpCounts, Period, Ratio, RungCounts } from './indicator.types';
 
 /**
@@ -189,6 +190,43 @@ interface TaskTrack {
   readonly extendedIn: Set<number>;
 }
 
+const dayMs = 86_400_000;
+
+/**
+ * Working-day arithmetic of `calendar` for many tasks: each date is looked up on the calendar once,
+ * and instants become local dates by the zone's offset (domain/time.ts), not a zoned date-time.
+ */
+class WorkingDays {
+  private readonly working = new Map<number, boolean>();
+  constructor(private readonly calendar: WorkingCalendar) {}
+
+  /** The local date of an instant, as a day number (days since 1970-01-01). */
+  dayOf(at: number): number {
+    return Math.floor(Date.parse(formatInstant(new Date(at).toISOString(), this.calendar.zone).slice(0, 10)) / dayMs);
+  }
+
+  private isWorking(day: number): boolean {
+    let known = this.working.get(day);
+    if (known === undefined) {
+      known = this.calendar.isWorkingDay(new Date(day * dayMs).toISOString().slice(0, 10));
+      this.working.set(day, known);
+    }
+    return known;
+  }
+
+  /** Working days d with from < d ≤ to (as WorkingCalendar.workingDaysAfter). */
+  after(from: number, to: number): number {
+    let count = 0;
+    for (let day = from + 1; day <= to; day++) if (this.isWorking(day)) count++;
+    return count;
+  }
+
+  /** Working days d with from ≤ d < to (as WorkingCalendar.workingDaysBetween). */
+  between(from: number, to: number): number {
+    return this.after(from - 1, to - 1);
+  }
+}
+
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const instantOf = (v: unknown): number | null => (typeof v === 'string' && !Number.isNaN(Date.parse(v)) ? Date.parse(v) : null);
 
@@ -200,6 +238,7 @@ export class IndicatorAccumulator {
   private readonly spans: Span[];
   private readonly tallies: Map<string, Tally>[];
   private readonly names = new Map<string, string>();
+  private readonly days: WorkingDays;
 
   constructor(
     private readonly periods: readonly Period[],
@@ -210,6 +249,7 @@ export class IndicatorAccumulator {
   ) {
     if (periods.length === 0) throw new RangeError('at least one period');
     this.spans = periods.map((p) => spanOf(p, calendar));
+    this.days = new WorkingDays(calendar);
     for (let i = 1; i < this.spans.length; i++) {
       if (this.spans[i]!.start <= this.spans[i - 1]!.end) throw new RangeError('periods must be in order and apart');
     }
@@ -396,14 +436,8 @@ export class IndicatorAccumulator {
         case 'task.accepted': {
           if (!task || !live.includes(task.status)) break;
           const paused =
-            task.pausedWorkingDays +
-            (task.suspendedSince === null
-              ? 0
-              : this.calendar.workingDaysBetween(this.calendar.dateOf(new Date(task.suspendedSince).toISOString()), this.calendar.dateOf(event.at)));
-          const days = Math.max(
-            0,
-            this.calendar.workingDaysAfter(this.calendar.dateOf(new Date(task.assignedAt).toISOString()), this.calendar.dateOf(event.at)) - paused,
-          );
+            task.pausedWorkingDays + (task.suspendedSince === null ? 0 : this.days.between(this.days.dayOf(task.suspendedSince), this.days.dayOf(at)));
+          const days = Math.max(0, this.days.after(this.days.dayOf(task.assignedAt), this.days.dayOf(at)) - paused);
           this.count(at, task.department, (t) => {
             t.closed++;
             t.daysToClose.push(days);
@@ -445,7 +479,7 @@ export class IndicatorAccumulator {
             task.pausedWorkingDays +=
               typeof p.pausedWorkingDays === 'number'
                 ? p.pausedWorkingDays
-                : this.calendar.workingDaysBetween(this.calendar.dateOf(new Date(task.suspendedSince).toISOString()), this.calendar.dateOf(event.at));
+                : this.days.between(this.days.dayOf(task.suspendedSince), this.days.dayOf(at));
           }
           task.suspendedSince = null;
           if ('ackDueAt' in p) task.ack.dueAt = instantOf(p.ackDueAt);
