@@ -149,8 +149,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     db: options.db,
     calendar: createCalendarSource({ db: options.db, timeZone: options.timeZone, overridesFile: options.calendarFile, logger: options.logger }),
   });
-  const scorecards = createScorecardService({ db: options.db, indicators });
   const bulletins = createBulletinService({ db: options.db, zone: options.timeZone, indicators });
+  const scorecards = createScorecardService({ db: options.db, indicators, rulesFor: bulletins.rulesFor });
   const escalations = createEscalationService({ db: options.db, zone: options.timeZone });
   const window = options.rateWindowMs ?? 60_000;
   const limits: PublicLimits = {

@@ -82,7 +82,9 @@ export class CliContext {
   async scorecards(): Promise<ScorecardService> {
     const db = await this.db();
     const calendar = createCalendarSource({ db, timeZone: this.config.timeZone, overridesFile: this.config.calendarFile });
-    return createScorecardService({ db, indicators: createIndicatorService({ db, calendar }) });
+    const indicators = createIndicatorService({ db, calendar });
+    const bulletins = createBulletinService({ db, zone: this.config.timeZone, indicators });
+    return createScorecardService({ db, indicators, rulesFor: bulletins.rulesFor });
   }
 
   /** Bulletins and the assessment rules, over the same indicators as the scorecards. */

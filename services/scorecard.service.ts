@@ -1,3 +1,4 @@
+import { assess, type AssessmentRules } from '../domain/assessment';
 import { DomainError } from '../domain/errors';
 import type { DepartmentIndicators, Period } from '../domain/indicator.types';
 import { daysIn, emptyIndicators, periodsOf, type ScorecardBucket } from '../domain/indicators';
@@ -69,7 +70,12 @@ export function scorecardPeriods(query: Pick<ScorecardQuery, 'from' | 'to' | 'by
 }
 
 /** Scorecards (考核记分卡): per department and period, with the trend over the periods of a range. */
-export function createScorecardService(deps: { db: Db; indicators: IndicatorService }) {
+export function createScorecardService(deps: {
+  db: Db;
+  indicators: IndicatorService;
+  /** The assessment rules in force on a date (services/bulletin.service.ts `rulesFor`); absent, no scores. */
+  rulesFor?: (date: string) => Promise<{ rules: AssessmentRules }>;
+}) {
   return {
     async scorecard(query: ScorecardQuery, viewer: ScorecardViewer): Promise<Scorecard> {
       const department = viewer.role === 'department' ? (query.department ?? viewer.department) : query.department;
@@ -86,7 +92,17 @@ export function createScorecardService(deps: { db: Db; indicators: IndicatorServ
       }
       const only = department === undefined ? undefined : new Set([department]);
       const [trend, total] = await deps.indicators.series([periods, [{ from: query.from, to: query.to }]], only);
-      const entry = (i: DepartmentIndicators): ScorecardEntry => ({ ...i, assessment: null });
+      // Each period is scored by the rules in force on its first day (as its bulletin was).
+      const rules = new Map<string, AssessmentRules>();
+      if (deps.rulesFor) {
+        for (const p of [...periods, { from: query.from }]) if (!rules.has(p.from)) rules.set(p.from, (await deps.rulesFor(p.from)).rules);
+      }
+      const entry = (i: DepartmentIndicators): ScorecardEntry => {
+        const r = rules.get(i.period.from);
+        if (!r) return { ...i, assessment: null };
+        const { score, deductions } = assess(i, r);
+        return { ...i, assessment: { score, deductions } };
+      };
       return {
         from: query.from,
         to: query.to,

@@ -78,7 +78,10 @@ describe('duban scorecard', () => {
     expect(cg.total.counts).toMatchObject({ tasksAssigned: 1, acknowledgedOnTime: 1, ackDue: 1, closed: 1, closedOnTime: 1 });
     expect(cg.total.workingDaysToClose).toEqual({ count: 1, mean: 3, p90: 3 });
     expect(cg.trend[1].counts.closed).toBe(1);
-    expect(cg.total.assessment).toBeNull();
+    // Scored by the default rules (no version yet): nothing off, every rate 100% (none to weigh
+    // for satisfaction): 100; a week with nothing judged is its points alone, 100 too.
+    expect(cg.total.assessment).toEqual({ score: 100, deductions: {} });
+    expect(cg.trend[1].assessment).toEqual({ score: 100, deductions: {} });
   });
 
   it('prints a table, and writes CSV and XLSX files', async () => {

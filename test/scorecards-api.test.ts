@@ -37,7 +37,9 @@ describe('scorecards over HTTP', () => {
     expect(cg.total.ackOnTimeRate).toEqual({ numerator: 1, denominator: 1, value: 1 });
     expect(cg.total.hotline.responseRate).toEqual({ numerator: 1, denominator: 1, value: 1 });
     expect(cg.total.closureRate).toEqual({ numerator: 0, denominator: 1, value: 0 });
-    expect(cg.total.assessment).toBeNull();
+    // By the default rules: nothing off (100 points, × 0.6) and acknowledgement 100% (× 0.1); no
+    // closure judged nor satisfaction to weigh: (60 + 10) / 0.7 = 100.
+    expect(cg.total.assessment).toEqual({ score: 100, deductions: {} });
     // The trend sums to the whole range for what is counted by the event.
     expect(cg.trend.reduce((n, e) => n + e.counts.tasksAssigned, 0)).toBe(1);
     expect(cg.trend.at(-1)!.counts.openAtEnd).toBe(1);
