@@ -41,6 +41,7 @@ import {
   updateDraft,
 } from '../db/bulletin.repository';
 import type { Db } from '../db/database';
+import { isBusy } from '../db/sqlite-errors';
 
 /** The indicators of every department for each period of series (services/indicator.service.ts). */
 export interface IndicatorSource {
@@ -94,6 +95,7 @@ export const correctionInputSchema = z.object({ reason: text(1000), refresh: z.b
 export const discardInputSchema = z.object({ reason: text(500) }).strict();
 
 const trendLength = 6;
+
 const newBulletinId = () => `bl_${crypto.randomBytes(6).toString('hex')}`;
 
 function toView(row: BulletinRow): BulletinView {
@@ -379,8 +381,10 @@ export function createBulletinService(deps: { db: Db; zone: string; indicators: 
           });
           return toView(published);
         } catch (error) {
-          // Two approvals of different drafts took the same number at once: the loser tries again.
+          // Two approvals of different drafts took the same number at once, or another process
+          // wrote between this one's reads and its writes: the loser reads again and tries again.
           if (error instanceof Error && /UNIQUE constraint failed: bulletins\.year/.test(error.message)) continue;
+          if (isBusy(error)) continue;
           throw error;
         }
       }

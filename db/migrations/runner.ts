@@ -1,4 +1,5 @@
 import { type Kysely, type Migration, sql } from 'kysely';
+import { isBusy } from '../sqlite-errors';
 
 /**
  * The bookkeeping table kysely's own Migrator keeps (`name` primary key, `timestamp` ISO string),
@@ -28,8 +29,6 @@ export interface MigrationOutcome {
   readonly applied: readonly string[];
 }
 
-const isBusy = (error: unknown): boolean =>
-  typeof error === 'object' && error !== null && 'code' in error && String(error.code).startsWith('SQLITE_BUSY');
 
 /**
  * Applies every pending migration of `migrations` (applied in name order), each in a transaction
