@@ -16,7 +16,8 @@ describe('schemathesis against /openapi.json', () => {
   });
   afterAll(() => api?.close());
 
-  it('finds no failure of any check, the stateful phase included', async () => {
+  // A long integration run (several thousand requests): its own time-out, not the suite's default.
+  it('finds no failure of any check, the stateful phase included', { timeout: 900_000 }, async () => {
     // The department's own commands run under its token; everything else as the office.
     const departmentCommands = ['acknowledgeTask', 'reportProgress', 'submitRectification', 'requestExtension', 'requestTransfer'];
     fs.writeFileSync(
