@@ -242,7 +242,7 @@ export class IndicatorAccumulator {
 
   constructor(
     private readonly periods: readonly Period[],
-    private readonly calendar: WorkingCalendar,
+    calendar: WorkingCalendar,
     departments: readonly { readonly code: string; readonly name: string }[],
     /** Only these departments' figures are kept (all when absent). */
     private readonly only?: ReadonlySet<string>,
