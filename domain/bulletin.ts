@@ -234,7 +234,7 @@ export function decidedItems(proposed: readonly BulletinItem[], added: readonly 
 /** Throws unless `itemId` is an item of the draft that is still in it. */
 export function checkRemoval(items: readonly BulletinItem[], itemId: string): void {
   if (!items.some((i) => i.id === itemId)) {
-    throw new DomainError('invalid_input', `通报中没有条目 ${itemId} / the bulletin has no item ${itemId}`, [
+    throw new DomainError('invalid_state', `通报中没有条目 ${itemId} / the bulletin has no item ${itemId}`, [
       { path: 'itemId', message: 'not an item of this bulletin' },
     ]);
   }

@@ -284,13 +284,13 @@ export function createBulletinService(deps: { db: Db; zone: string; indicators: 
       const addition: BulletinAddition = parseInput(bulletinAdditionSchema, input, 'addition');
       const found = await caseForItem(db, addition.caseId);
       if (!found || found.status === 'withdrawn') {
-        throw new DomainError('invalid_input', `caseId: 案件 ${addition.caseId} 不存在或已撤销 / no such case, or withdrawn`, [
+        throw new DomainError('invalid_state', `caseId: 案件 ${addition.caseId} 不存在或已撤销 / no such case, or withdrawn`, [
           { path: 'caseId', message: 'no such case, or withdrawn' },
         ]);
       }
       const task = addition.taskId ? await taskForItem(db, addition.taskId) : undefined;
       if (addition.taskId && (!task || task.case_id !== addition.caseId)) {
-        throw new DomainError('invalid_input', `taskId: 不是案件 ${addition.caseId} 的任务 / not a task of case ${addition.caseId}`, [
+        throw new DomainError('invalid_state', `taskId: 不是案件 ${addition.caseId} 的任务 / not a task of case ${addition.caseId}`, [
           { path: 'taskId', message: `not a task of ${addition.caseId}` },
         ]);
       }

@@ -11,7 +11,6 @@ import type { Db } from '../db/database';
 /** Who may see what: the office everything, a department its own rows only. */
 export type Viewer = { readonly role: 'office' } | { readonly role: 'department'; readonly department: string };
 
-export const escalationLevels = [1, 2, 3, 4] as const;
 
 /** A rung reached by a task against its deadline. */
 export interface EscalationView {

@@ -170,9 +170,9 @@ describe('bulletins over several weeks', () => {
       body: { itemId: `criticism:${ids.C}-T1`, reason: '市场监管局已书面说明，本周已签收并整改' },
     });
     expect(dataOf(removed).document.items.map((i) => i.id)).toEqual([`criticism:${ids.B}-T1`, `notable_closure:${ids.D}`]);
-    // Removing it again: it is no longer an item (content refused, nothing changes).
+    // Removing it again: the draft no longer holds it (refused as the state's, nothing changes).
     const again = await api.as.office.POST('/api/v1/bulletins/{id}/removals', { params: { path: { id: week2 } }, body: { itemId: `criticism:${ids.C}-T1`, reason: '重复' } });
-    expect(again.response.status).toBe(422);
+    expect(again.response.status).toBe(409);
     const added = dataOf(
       await api.as.office.POST('/api/v1/bulletins/{id}/items', {
         params: { path: { id: week2 } },

@@ -7,7 +7,6 @@ import { instantSchema } from '../../domain/time';
 import { assessmentRulesInputSchema, type BulletinService } from '../../services/bulletin.service';
 import {
   escalationCursorPattern,
-  escalationLevels,
   type EscalationService,
   interviewRecordSchema,
   type Viewer,
@@ -83,7 +82,7 @@ export function escalationRoutes(deps: { escalations: EscalationService; bulleti
           querystring: z
             .object({
               department: departmentCodeSchema.optional(),
-              level: z.coerce.number().int().pipe(z.union(escalationLevels.map((l) => z.literal(l)))).optional(),
+              level: z.coerce.number().int().min(1).max(4).optional().describe('1 催办, 2 督办, 3 通报批评, 4 约谈'),
               from: z.iso.date().optional().describe('reached on or after this date (office zone)'),
               to: z.iso.date().optional().describe('reached on or before this date (office zone)'),
               limit: z.coerce.number().int().min(1).max(500).default(100),
