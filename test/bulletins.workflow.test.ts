@@ -239,6 +239,21 @@ describe('bulletins over several weeks', () => {
     const page = (await api.call('GET', `/bulletins/${draft.id}`)).text;
     expect(page).toContain('经复核，市场监管局逾期情况属实');
     expect(page).toContain(`/bulletins/${week2}`);
+    // It shows the number, the ranking in order with its scores, both charts and the approved
+    // 通报批评 list with the exposure.
+    expect(page).toContain(v2.number);
+    const rankingRows = [...page.matchAll(/<tr><td class="num">(\d+)<\/td><td>([^<]+)<\/td><td class="num">([\d.]+)<\/td>/g)].map((m) => [m[1], m[2], m[3]]);
+    expect(rankingRows).toEqual([
+      ['1', '部门 CG', '99.67'],
+      ['2', '部门 JD', '96'],
+      ['3', '部门 SJ', '95.8'],
+    ]);
+    expect(page.match(/<svg/g)).toHaveLength(2);
+    for (const title of ['解放路垃圾堆放', '建设路菜场周边占道经营', '中山路广告牌破损', '垃圾堆放逾期两周未清理，予以曝光']) expect(page).toContain(title);
+    // The superseded version's page still shows what it published.
+    const old = (await api.call('GET', `/bulletins/${week2}`)).text;
+    expect(old).toContain('垃圾堆放逾期两周未清理，予以曝光');
+    expect(old).not.toContain('建设路菜场周边占道经营');
     // The superseded version cannot be corrected again; the current one could.
     expect((await api.as.office.POST('/api/v1/bulletins/{id}/corrections', { params: { path: { id: week2 } }, body: { reason: 'x' } })).response.status).toBe(409);
   });

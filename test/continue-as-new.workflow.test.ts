@@ -131,7 +131,7 @@ describe('continue-as-new with something pending, on the time-skipping server', 
 
     await service.submitRectification(caseId, dept('SJ'), { report: '完成', evidence: [photo] }, { taskId });
     await service.verifyRectification(caseId, office, { decision: 'accept' }, { taskId });
-    expect(await env.client.workflow.getHandle(taskId).result()).toEqual({ taskId, status: 'accepted' });
+    expect(await env.client.workflow.getHandle(taskId).result()).toEqual({ taskId, status: 'accepted', evidence: [{ kind: 'url', url: photo.url, note: photo.note }] });
     expect(await taskEvents(caseId, taskId)).toEqual([
       'task.acknowledged',
       'task.extension_requested',

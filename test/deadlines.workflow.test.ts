@@ -401,7 +401,7 @@ describe('deadlines, reminders and escalation on the time-skipping server', () =
 
     await service.submitRectification(caseId, dept('SJ'), { report: '再次完成', evidence: [photo] }, { taskId });
     await service.verifyRectification(caseId, office, { decision: 'accept' }, { taskId });
-    expect(await env.client.workflow.getHandle(taskId).result()).toEqual({ taskId, status: 'accepted' });
+    expect(await env.client.workflow.getHandle(taskId).result()).toEqual({ taskId, status: 'accepted', evidence: [{ kind: 'url', url: photo.url, note: photo.note }] });
 
     const actions = (await service.getCase(caseId)).events.filter((e) => e.taskId === taskId).map((e) => e.action);
     expect(actions.filter((a) => a === 'task.progress_reported')).toHaveLength(12);

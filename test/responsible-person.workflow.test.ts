@@ -107,7 +107,7 @@ describe('the responsible person of a task, on the time-skipping server', () => 
     // Not on a finished task.
     const finished = await refusal(service.assignResponsiblePerson(caseId, office, { personId: zhang.id }, { taskId: t1 }));
     expect(finished.code).toBe('invalid_state');
-    expect(await env.client.workflow.getHandle(t1).result()).toEqual({ taskId: t1, status: 'accepted' });
+    expect(await env.client.workflow.getHandle(t1).result()).toEqual({ taskId: t1, status: 'accepted', evidence: [{ kind: 'url', url: photo.url, note: photo.note }] });
     await recordHistory(env.client, t1, 'task-responsible-person-assigned');
     await service.withdrawCase(caseId, office, { reason: '测试结束' });
   });
