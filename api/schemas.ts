@@ -276,7 +276,13 @@ export const publicAnswerSchema = z
   .object({
     text: z.string(),
     photos: z
-      .array(z.object({ url: z.string().describe('public download link of this photo'), name: z.string(), mediaType: z.string(), note: z.string().nullable() }))
+      .array(
+        z.object({
+          url: z.string().describe('public download link of this photo'),
+          name: z.string().describe('photo-1.jpg, photo-2.png … (never the uploader’s file name or note)'),
+          mediaType: z.string(),
+        }),
+      )
       .describe('the after-photos the office chose to show, and only those'),
     answeredAt: instant,
     followUpDueAt: nullableInstant.describe('until when the answer may be rated (POST …/rating)'),

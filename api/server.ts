@@ -150,7 +150,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     calendar: createCalendarSource({ db: options.db, timeZone: options.timeZone, overridesFile: options.calendarFile, logger: options.logger }),
   });
   const bulletins = createBulletinService({ db: options.db, zone: options.timeZone, indicators });
-  const scorecards = createScorecardService({ db: options.db, indicators, rulesFor: bulletins.rulesFor });
+  const scorecards = createScorecardService({ db: options.db, indicators, rules: bulletins.listRules });
   const escalations = createEscalationService({ db: options.db, zone: options.timeZone });
   const window = options.rateWindowMs ?? 60_000;
   const limits: PublicLimits = {

@@ -84,7 +84,7 @@ export class CliContext {
     const calendar = createCalendarSource({ db, timeZone: this.config.timeZone, overridesFile: this.config.calendarFile });
     const indicators = createIndicatorService({ db, calendar });
     const bulletins = createBulletinService({ db, zone: this.config.timeZone, indicators });
-    return createScorecardService({ db, indicators, rulesFor: bulletins.rulesFor });
+    return createScorecardService({ db, indicators, rules: bulletins.listRules });
   }
 
   /** Bulletins and the assessment rules, over the same indicators as the scorecards. */

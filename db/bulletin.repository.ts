@@ -90,7 +90,7 @@ export async function updateDraft(
   db: Executor,
   id: string,
   revision: number,
-  changes: Partial<Pick<BulletinRow, 'document' | 'decisions' | 'status' | 'updated_at' | 'year' | 'sequence' | 'published_at' | 'published_by'>>,
+  changes: Partial<Pick<BulletinRow, 'document' | 'decisions' | 'status' | 'updated_at' | 'year' | 'sequence' | 'published_at' | 'published_by' | 'origin_key'>>,
 ): Promise<boolean> {
   const result = await db
     .updateTable('bulletins')
@@ -161,6 +161,8 @@ export async function criticismCandidates(db: Executor, fromInstant: string, toI
     .where('e.at', '<', toInstant)
     .where('c.status', '!=', 'withdrawn')
     .orderBy('e.at')
+    // A bulletin lists what the office can read through; beyond this many, the list is the escalations API.
+    .limit(500)
     .execute();
   return rows.map((r) => ({
     caseId: r.case_id,

@@ -57,6 +57,8 @@ export function periodLabel(period: Period): string {
 export const periodSchema = z
   .object({ from: z.iso.date(), to: z.iso.date() })
   .strict()
+  .refine((p) => p.from >= '2000-01-01', { message: '起始日期不能早于 2000-01-01 / from is 2000-01-01 or later', path: ['from'] })
+  .refine((p) => p.to <= '2100-12-31', { message: '结束日期不能晚于 2100-12-31 / to is 2100-12-31 or earlier', path: ['to'] })
   .refine((p) => p.from <= p.to, { message: '起始日期不能晚于结束日期 / from must not be after to', path: ['to'] })
   .refine((p) => DateTime.fromISO(p.to).diff(DateTime.fromISO(p.from), 'days').days <= 366, {
     message: '期间不能超过一年 / a period spans at most a year',
@@ -222,13 +224,21 @@ export type BulletinAddition = z.infer<typeof bulletinAdditionSchema>;
 
 export const bulletinRemovalSchema = z.object({ itemId: z.string().min(1).max(80), reason: text(500) }).strict();
 
+/** A decision as stored with its draft: an addition carries the item it added. */
+export type StoredDecision = BulletinDecision & { readonly item?: BulletinItem };
+
 /**
- * The items of a draft after the office's decisions: the proposed ones it did not remove, then
- * its additions, in order.
+ * The items of a draft after the office's decisions, replayed in order over the proposals: a
+ * removal takes the item out, an addition puts its item in (after the others; an item removed and
+ * added again is the office's addition). Every decision stays on record; each item appears once.
  */
-export function decidedItems(proposed: readonly BulletinItem[], added: readonly BulletinItem[], decisions: readonly BulletinDecision[]): BulletinItem[] {
-  const removed = new Set(decisions.filter((d) => d.action === 'remove').map((d) => d.itemId));
-  return [...proposed, ...added].filter((item) => !removed.has(item.id));
+export function decidedItems(proposed: readonly BulletinItem[], decisions: readonly StoredDecision[]): BulletinItem[] {
+  const items = new Map<string, BulletinItem>(proposed.map((item) => [item.id, item]));
+  for (const decision of decisions) {
+    items.delete(decision.itemId);
+    if (decision.action === 'add' && decision.item) items.set(decision.itemId, decision.item);
+  }
+  return [...items.values()];
 }
 
 /** Throws unless `itemId` is an item of the draft that is still in it. */

@@ -13,6 +13,7 @@ import {
   decidedItems,
   periodBefore,
   periodSchema,
+  type StoredDecision,
   trendPeriods,
 } from '../domain/bulletin';
 import type { BulletinDecision, BulletinDocument, BulletinItem } from '../domain/bulletin.types';
@@ -48,8 +49,6 @@ export interface IndicatorSource {
   series(seriesList: readonly (readonly Period[])[]): Promise<DepartmentIndicators[][][]>;
 }
 
-/** A decision as stored with the draft: an addition carries the item it added. */
-type StoredDecision = BulletinDecision & { readonly item?: BulletinItem };
 
 /** A bulletin as the office sees it: the document and how it came about. */
 export interface BulletinView {
@@ -172,8 +171,31 @@ export function createBulletinService(deps: { db: Db; zone: string; indicators: 
   function withItems(row: BulletinRow, decisions: readonly StoredDecision[]): string {
     const document = JSON.parse(row.document) as BulletinDocument;
     const proposed = JSON.parse(row.proposed_items) as BulletinItem[];
-    const added = decisions.flatMap((d) => (d.action === 'add' && d.item ? [d.item] : []));
-    return JSON.stringify({ ...document, items: decidedItems(proposed, added, decisions) });
+    return JSON.stringify({ ...document, items: decidedItems(proposed, decisions) });
+  }
+
+  /** The content of a draft of `period`, from the audit trail and the rules in force on its first day. */
+  async function compose(period: Period): Promise<{ document: BulletinDocument; proposed: BulletinItem[]; rulesVersion: number | null }> {
+    const { rules, version } = await rulesFor(period.from);
+    const periods = trendPeriods(period, trendLength);
+    const [series] = await deps.indicators.series([periods]);
+    const trend = periods.map((p, i) => ({ period: p, indicators: series![i]! }));
+    const indicators = trend[trend.length - 1]!.indicators;
+    const from = startOf(period.from);
+    const to = endOf(period.to);
+    const counts = await caseCounts(db, from, to);
+    const { document, proposed } = composeDraft({
+      period,
+      zone,
+      indicators,
+      trend,
+      rules,
+      criticisms: await criticismCandidates(db, from, to),
+      closures: await closureCandidates(db, from, to),
+      casesOpened: counts.opened,
+      casesClosed: counts.closed,
+    });
+    return { document, proposed, rulesVersion: version?.version ?? null };
   }
 
   const service = {
@@ -220,25 +242,7 @@ export function createBulletinService(deps: { db: Db; zone: string; indicators: 
         const existing = await findBulletinByOrigin(db, originKey);
         if (existing) return toView(existing);
       }
-      const { rules, version } = await rulesFor(period.from);
-      const periods = trendPeriods(period, trendLength);
-      const [series] = await deps.indicators.series([periods]);
-      const trend = periods.map((p, i) => ({ period: p, indicators: series![i]! }));
-      const indicators = trend[trend.length - 1]!.indicators;
-      const from = startOf(period.from);
-      const to = endOf(period.to);
-      const counts = await caseCounts(db, from, to);
-      const { document, proposed } = composeDraft({
-        period,
-        zone,
-        indicators,
-        trend,
-        rules,
-        criticisms: await criticismCandidates(db, from, to),
-        closures: await closureCandidates(db, from, to),
-        casesOpened: counts.opened,
-        casesClosed: counts.closed,
-      });
+      const { document, proposed, rulesVersion } = await compose(period);
       const at = now().toISOString();
       const row = await insertBulletin(db, {
         id: newBulletinId(),
@@ -256,7 +260,7 @@ export function createBulletinService(deps: { db: Db; zone: string; indicators: 
         proposed_items: JSON.stringify(proposed),
         decisions: '[]',
         revision: 1,
-        rules_version: version?.version ?? null,
+        rules_version: rulesVersion,
         created_by: actorName(input.actor),
         created_at: at,
         updated_at: at,
@@ -312,7 +316,7 @@ export function createBulletinService(deps: { db: Db; zone: string; indicators: 
           origin: 'added',
         };
         const decisions: StoredDecision[] = [
-          ...(JSON.parse(row.decisions) as StoredDecision[]).filter((d) => !(d.action === 'remove' && d.itemId === itemId)),
+          ...(JSON.parse(row.decisions) as StoredDecision[]),
           { action: 'add', itemId, reason: addition.reason, by: actorName(actor), at: now().toISOString(), item },
         ];
         return { decisions: JSON.stringify(decisions), document: withItems(row, decisions) };
@@ -324,6 +328,9 @@ export function createBulletinService(deps: { db: Db; zone: string; indicators: 
       const { reason } = parseInput(discardInputSchema, input, 'discard');
       return changeDraft(id, (row) => ({
         status: 'discarded',
+        // A discarded correction leaves room for another; a discarded scheduled draft keeps its
+        // period's key, so the schedule does not draft that period again.
+        ...(row.origin === 'correction' ? { origin_key: null } : {}),
         decisions: JSON.stringify([
           ...(JSON.parse(row.decisions) as StoredDecision[]),
           { action: 'remove', itemId: '*', reason, by: actorName(actor), at: now().toISOString() },
@@ -408,10 +415,9 @@ export function createBulletinService(deps: { db: Db; zone: string; indicators: 
       let proposed = JSON.parse(published.proposed_items) as BulletinItem[];
       let decisions = JSON.parse(published.decisions) as StoredDecision[];
       if (refresh) {
-        const fresh = await service.draft({ period: { from: published.period_from, to: published.period_to }, origin: 'office', actor });
-        await db.updateTable('bulletins').set({ status: 'discarded' }).where('id', '=', fresh.id).where('status', '=', 'draft').execute();
-        proposed = [...fresh.proposedItems];
-        document = { ...fresh.document, items: decidedItems(proposed, decisions.flatMap((d) => (d.action === 'add' && d.item ? [d.item] : [])), decisions) };
+        const fresh = await compose({ from: published.period_from, to: published.period_to });
+        proposed = fresh.proposed;
+        document = { ...fresh.document, items: decidedItems(proposed, decisions) };
       }
       document = { ...document, number: null, publishedAt: null, version: published.version + 1, correctionReason: reason };
       decisions = [...decisions];

@@ -62,7 +62,7 @@ export interface PublicComplaint {
  */
 export interface PublicAnswer {
   text: string;
-  photos: { url: string; name: string; mediaType: string; note: string | null }[];
+  photos: { url: string; name: string; mediaType: string }[];
   answeredAt: string;
   /** Until when the complainant may rate it. */
   followUpDueAt: string | null;
@@ -71,6 +71,27 @@ export interface PublicAnswer {
   rating: { rating: Rating; at: string } | null;
   /** Whether the office upheld a 不满意 (the case was reopened) or dismissed it. */
   decision: 'uphold' | 'dismiss' | null;
+}
+
+const publicExtensions: Record<string, string> = {
+  'image/jpeg': 'jpg',
+  'image/png': 'png',
+  'image/gif': 'gif',
+  'image/webp': 'webp',
+  'image/heic': 'heic',
+  'image/heif': 'heif',
+  'video/mp4': 'mp4',
+  'video/quicktime': 'mov',
+  'application/pdf': 'pdf',
+};
+
+/**
+ * The name the public sees for the `index`-th photo of an answer: `photo-1.jpg`. Never the
+ * uploader's file name or note (a department may have written the complainant's name in either);
+ * the office chose the file, not its words.
+ */
+export function answerPhotoName(index: number, mediaType: string): string {
+  return `photo-${index + 1}.${publicExtensions[mediaType] ?? 'bin'}`;
 }
 
 /** The public link to a photo an answer shows. */
@@ -83,8 +104,8 @@ function publicAnswer(trackingCode: string, followUp: FollowUpView | undefined):
   return {
     text: followUp.answer.text,
     photos: followUp.answer.evidence.flatMap((e) =>
-      e.kind === 'file' ? [{ url: answerPhotoUrl(trackingCode, e.sha256), name: e.name, mediaType: e.mediaType, note: e.note ?? null }] : [],
-    ),
+      e.kind === 'file' ? [e] : [],
+    ).map((e, i) => ({ url: answerPhotoUrl(trackingCode, e.sha256), name: answerPhotoName(i, e.mediaType), mediaType: e.mediaType })),
     answeredAt: followUp.answer.at,
     followUpDueAt: followUp.followUpDueAt,
     followUpStatus: followUp.status,

@@ -1,4 +1,4 @@
-import { assess, type AssessmentRules } from '../domain/assessment';
+import { assess, type AssessmentRulesVersion, defaultAssessmentRules, rulesInForce } from '../domain/assessment';
 import { DomainError } from '../domain/errors';
 import type { DepartmentIndicators, Period } from '../domain/indicator.types';
 import { daysIn, emptyIndicators, periodsOf, type ScorecardBucket } from '../domain/indicators';
@@ -73,8 +73,8 @@ export function scorecardPeriods(query: Pick<ScorecardQuery, 'from' | 'to' | 'by
 export function createScorecardService(deps: {
   db: Db;
   indicators: IndicatorService;
-  /** The assessment rules in force on a date (services/bulletin.service.ts `rulesFor`); absent, no scores. */
-  rulesFor?: (date: string) => Promise<{ rules: AssessmentRules }>;
+  /** Every version of the assessment rules (services/bulletin.service.ts `listRules`); absent, no scores. */
+  rules?: () => Promise<readonly AssessmentRulesVersion[]>;
 }) {
   return {
     async scorecard(query: ScorecardQuery, viewer: ScorecardViewer): Promise<Scorecard> {
@@ -93,14 +93,10 @@ export function createScorecardService(deps: {
       const only = department === undefined ? undefined : new Set([department]);
       const [trend, total] = await deps.indicators.series([periods, [{ from: query.from, to: query.to }]], only);
       // Each period is scored by the rules in force on its first day (as its bulletin was).
-      const rules = new Map<string, AssessmentRules>();
-      if (deps.rulesFor) {
-        for (const p of [...periods, { from: query.from }]) if (!rules.has(p.from)) rules.set(p.from, (await deps.rulesFor(p.from)).rules);
-      }
+      const versions = deps.rules ? await deps.rules() : null;
       const entry = (i: DepartmentIndicators): ScorecardEntry => {
-        const r = rules.get(i.period.from);
-        if (!r) return { ...i, assessment: null };
-        const { score, deductions } = assess(i, r);
+        if (!versions) return { ...i, assessment: null };
+        const { score, deductions } = assess(i, rulesInForce(versions, i.period.from)?.rules ?? defaultAssessmentRules);
         return { ...i, assessment: { score, deductions } };
       };
       return {

@@ -6,7 +6,6 @@ import { Client, Connection } from '@temporalio/client';
 import { DateTime } from 'luxon';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { periodBefore } from '../domain/bulletin';
 import { bulletinScheduleId } from '../services/bulletin.schedule';
 import { type DevServer, startDevServer } from '../worker/dev-server';
 import { cli, freePort, kill, runCli, startWorkerProcess } from './support/processes';
@@ -79,7 +78,10 @@ describe('the bulletin Schedule and the CLI on the dev server', () => {
 
   it('drafts the week before when it fires, once however often it fires', async () => {
     await schedule().trigger();
-    const expected = periodBefore(new Date(), 'Asia/Shanghai', 'week');
+    // The Monday-to-Sunday week before today's, worked out here from the clock.
+    const today = DateTime.now().setZone('Asia/Shanghai').startOf('day');
+    const lastMonday = today.minus({ days: today.weekday - 1 + 7 });
+    const expected = { from: lastMonday.toISODate()!, to: lastMonday.plus({ days: 6 }).toISODate()! };
     let drafts: Summary[] = [];
     for (let i = 0; i < 100 && drafts.length === 0; i++) {
       await new Promise((r) => setTimeout(r, 200));
@@ -132,6 +134,6 @@ describe('the bulletin Schedule and the CLI on the dev server', () => {
 
     await kill(worker, 'SIGTERM');
     worker = await startWorkerProcess({ ...env, DUBAN_BULLETIN_CRON: 'off' });
-    await expect(schedule().describe()).rejects.toThrow();
+    await expect(schedule().describe()).rejects.toMatchObject({ name: 'ScheduleNotFoundError' });
   });
 });

@@ -83,6 +83,35 @@ describe('bulletin commands at once', () => {
     expect(after.revision).toBe(4);
   });
 
+  it('keeps every decision: an item removed and added again is listed once, the removal on record', async () => {
+    const draft = await first.draft({ period: week, origin: 'office', actor: office });
+    await first.addItem(draft.id, addition('DB-2026-000001'), office);
+    await first.removeItem(draft.id, { itemId: 'exposure:DB-2026-000001', reason: '内部说明：暂缓' }, office);
+    const readded = await second.addItem(draft.id, { ...addition('DB-2026-000001'), summary: '复核后重新曝光' }, office);
+    expect(readded.document.items.map((i) => [i.id, i.summary])).toEqual([['exposure:DB-2026-000001', '复核后重新曝光']]);
+    expect(readded.decisions.map((d) => [d.action, d.itemId, d.reason])).toEqual([
+      ['add', 'exposure:DB-2026-000001', '典型问题'],
+      ['remove', 'exposure:DB-2026-000001', '内部说明：暂缓'],
+      ['add', 'exposure:DB-2026-000001', '典型问题'],
+    ]);
+    // Listed already: adding it a third time is refused, nothing changes.
+    expect((await refusal(first.addItem(draft.id, addition('DB-2026-000001'), office))).code).toBe('conflict');
+    const published = await first.approve(draft.id, office);
+    expect(published.document.items).toHaveLength(1);
+  });
+
+  it('lets a discarded correction be followed by another', async () => {
+    const draft = await first.draft({ period: week, origin: 'office', actor: office });
+    const published = await first.approve(draft.id, office);
+    const discarded = await first.correct(published.id, { reason: '更正一' }, office);
+    await first.discard(discarded.id, { reason: '不更正了' }, office);
+    const next = await second.correct(published.id, { reason: '更正二' }, office);
+    expect(next.id).not.toBe(discarded.id);
+    expect(next).toMatchObject({ status: 'draft', version: 2, document: { correctionReason: '更正二' } });
+    expect((await first.approve(next.id, office)).status).toBe('published');
+    expect((await first.get(published.id)).status).toBe('superseded');
+  });
+
   it('numbers two drafts approved at once apart', async () => {
     const a = await first.draft({ period: week, origin: 'office', actor: office });
     const b = await second.draft({ period: { from: '2026-06-01', to: '2026-06-07' }, origin: 'office', actor: office });

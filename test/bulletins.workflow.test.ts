@@ -306,9 +306,15 @@ describe('bulletins over several weeks', () => {
     outputs.push((await api.call('GET', '/open311/v2/requests.json')).text, (await api.call('GET', '/open311/v2/requests.xml')).text);
     // The case from the complaint is in them, by its office title...
     expect(outputs.join('\n')).toContain('建设路菜场周边占道经营');
-    // ...but nothing the complainant gave about themselves.
+    // ...but nothing the complainant gave about themselves, nor the office's reasons for its decisions.
     for (const text of outputs) {
-      for (const value of Object.values(personal)) expect(text).not.toContain(value);
+      for (const value of [...Object.values(personal), '市场监管局已书面说明', '群众反映强烈', '复核属实']) expect(text).not.toContain(value);
     }
+    // A draft is not public in any form.
+    const draft = dataOf(await api.as.office.GET('/api/v1/bulletins/drafts')).at(0)!;
+    expect(draft.status).toBe('draft');
+    expect((await api.call('GET', `/api/v1/bulletins/${draft.id}`)).status).toBe(404);
+    expect((await api.call('GET', `/bulletins/${draft.id}`)).status).toBe(404);
+    expect(feed.text).not.toContain(draft.id);
   });
 });

@@ -7,6 +7,7 @@ describe('follow-up over HTTP', () => {
   let api: ApiStack;
   let shown: string;
   let hidden: string;
+  let stranger: string;
 
   async function upload(bytes: Buffer, name: string): Promise<string> {
     const form = new FormData();
@@ -19,7 +20,10 @@ describe('follow-up over HTTP', () => {
   beforeAll(async () => {
     api = await startApiStack();
     shown = await upload(Buffer.concat([pngBytes, Buffer.from('after photo')]), 'after.png');
-    hidden = await upload(Buffer.concat([pngBytes, Buffer.from('another photo')]), 'other.png');
+    // Submitted with the rectification but not chosen by the office for its answer.
+    hidden = await upload(Buffer.concat([pngBytes, Buffer.from('another photo')]), '李四家门口.png');
+    // Uploaded by CG but never part of this case.
+    stranger = await upload(Buffer.concat([pngBytes, Buffer.from('a foreign photo')]), 'foreign.png');
   });
   afterAll(() => api?.close());
 
@@ -28,8 +32,8 @@ describe('follow-up over HTTP', () => {
     api.as.public.POST('/api/v1/complaints/{trackingCode}/rating', { params: { path: { trackingCode } }, body: body as never });
 
   it('shows the answer and exactly the chosen after-photos on the tracking page, never contact data', async () => {
-    const { trackingCode, caseId } = await complaintCase(api, 'closed', shown);
-    // The case also holds a photo the office does not choose.
+    // The case holds two photos; the office chooses one.
+    const { trackingCode, caseId } = await complaintCase(api, 'closed', [shown, hidden]);
     expect(dataOf(await track(trackingCode)).answer).toBeNull();
     expect((await rate(trackingCode, { rating: 'satisfied' })).response.status).toBe(409);
 
@@ -44,7 +48,7 @@ describe('follow-up over HTTP', () => {
     expect(JSON.stringify(missing.error)).toContain('答复须有内容 / an answer needs its text');
     const foreign = await api.as.office.POST('/api/v1/cases/{caseId}/answer', {
       params: { path: { caseId } },
-      body: { answer: '已处理', evidence: [`sha256:${hidden}`] },
+      body: { answer: '已处理', evidence: [`sha256:${stranger}`] },
     });
     expect(foreign.response.status).toBe(422);
     expect(foreign.error).toMatchObject({ error: { details: [{ path: 'evidence[0]' }] } });
@@ -62,20 +66,22 @@ describe('follow-up over HTTP', () => {
     expect(page.status).toBe('closed');
     expect(page.answer).toMatchObject({
       text: '摊点已清理，恢复通行。',
-      photos: [{ url: `/api/v1/complaints/${trackingCode}/photos/${shown}`, name: 'after.png', mediaType: 'image/png', note: '整改后' }],
+      // Named by its place in the answer: not the uploader's file name, not the department's note.
+      photos: [{ url: `/api/v1/complaints/${trackingCode}/photos/${shown}`, name: 'photo-1.png', mediaType: 'image/png' }],
       followUpStatus: 'awaiting_rating',
       rating: null,
       decision: null,
     });
     expect(page.answer?.followUpDueAt).toMatch(/T23:59:59\.999\+08:00$/);
     const text = JSON.stringify(page);
-    for (const secret of ['李四', '13800138000', 'lisi@example.org', 'contact']) expect(text).not.toContain(secret);
+    for (const secret of ['李四', '13800138000', 'lisi@example.org', 'contact', '整改后']) expect(text).not.toContain(secret);
 
     const photo = await fetch(`${api.url}${page.answer!.photos[0]!.url}`);
     expect(photo.status).toBe(200);
     expect(photo.headers.get('content-type')).toBe('image/png');
+    expect(photo.headers.get('content-disposition')).toBe('inline; filename="photo-1.png"');
     expect(Buffer.from(await photo.arrayBuffer())).toEqual(Buffer.concat([pngBytes, Buffer.from('after photo')]));
-    // Nothing else by that code: not a file the answer did not choose, not under another code.
+    // Nothing else by that code: not a photo of the case the answer did not choose, not under another code.
     expect((await fetch(`${api.url}/api/v1/complaints/${trackingCode}/photos/${hidden}`)).status).toBe(404);
     const other = await complaintCase(api, 'closed', shown);
     expect((await fetch(`${api.url}/api/v1/complaints/${other.trackingCode}/photos/${shown}`)).status).toBe(404);

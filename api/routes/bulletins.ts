@@ -107,6 +107,17 @@ export function bulletinRoutes(deps: BulletinRouteDeps) {
       document: b.document,
     });
     const office = (request: FastifyRequest) => actorOf(requireOffice(request));
+    // The feed's entry ids never follow the request's Host: the configured public address's host,
+    // or a fixed name, so a subscriber sees each version once however it reaches the feed.
+    const tagEntity = `${deps.publicUrl ? new URL(deps.publicUrl).hostname : 'duban.localhost'},2026`;
+    // Published versions never change; their pages (two charts drawn on the server) are kept,
+    // the newest few hundred, keyed by what they show: the version, the language, and how many
+    // versions of their number there are (a correction adds a link).
+    const pages = new Map<string, string>();
+    const keep = (key: string, page: string) => {
+      if (pages.size >= 300) pages.delete(pages.keys().next().value!);
+      pages.set(key, page);
+    };
 
     app.get(
       '/api/v1/bulletins',
@@ -299,7 +310,7 @@ export function bulletinRoutes(deps: BulletinRouteDeps) {
             officeName: deps.officeName,
             selfUrl: `${root}/bulletins/feed.atom`,
             indexUrl: `${root}/bulletins`,
-            tagEntity: `${new URL(root).hostname},2026`,
+            tagEntity,
           },
         );
         return reply.type('application/atom+xml; charset=utf-8').send(feed);
@@ -323,21 +334,25 @@ export function bulletinRoutes(deps: BulletinRouteDeps) {
         const lang: BulletinLanguage = request.query.lang;
         const b = await deps.bulletins.getPublished(request.params.id);
         const versions = await deps.bulletins.versions(b.year, b.sequence);
-        const page = renderBulletinHtml(b.document, {
-          lang,
-          zone: deps.timeZone,
-          officeName: deps.officeName,
-          jsonUrl: `/api/v1/bulletins/${b.id}`,
-          feedUrl: '/bulletins/feed.atom',
-          indexUrl: '/bulletins',
-          versions: versions.map((v) => ({
-            version: v.version,
-            publishedAt: v.publishedAt,
-            correctionReason: v.document.correctionReason,
-            url: `/bulletins/${v.id}`,
-          })),
-        });
-        return reply.type('text/html; charset=utf-8').send(page);
+        const key = `${b.id}|${lang}|${versions.length}`;
+        const page =
+          pages.get(key) ??
+          renderBulletinHtml(b.document, {
+            lang,
+            zone: deps.timeZone,
+            officeName: deps.officeName,
+            jsonUrl: `/api/v1/bulletins/${b.id}`,
+            feedUrl: '/bulletins/feed.atom',
+            indexUrl: '/bulletins',
+            versions: versions.map((v) => ({
+              version: v.version,
+              publishedAt: v.publishedAt,
+              correctionReason: v.document.correctionReason,
+              url: `/bulletins/${v.id}`,
+            })),
+          });
+        if (!pages.has(key)) keep(key, page);
+        return reply.type('text/html; charset=utf-8').header('cache-control', 'public, max-age=300').send(page);
       },
     );
   };

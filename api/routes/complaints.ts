@@ -7,8 +7,7 @@ import { rateInputSchema } from '../../domain/follow-up';
 import type { EvidenceService } from '../../services/evidence.service';
 import { allowedMediaTypes } from '../../services/evidence.store';
 import { HttpError } from '../errors';
-import type { ComplaintService } from '../../services/complaint.service';
-import { trackingCodePattern } from '../../services/complaint.service';
+import { answerPhotoName, type ComplaintService, trackingCodePattern } from '../../services/complaint.service';
 import { actorOf, requireOffice } from '../auth';
 import { idempotencyHeaders } from '../idempotency';
 import { officeComplaintSchema, publicComplaintSchema } from '../schemas';
@@ -100,7 +99,7 @@ export function complaintRoutes(deps: { complaints: ComplaintService; evidence: 
         return reply
           .type(file.mediaType)
           .header('x-content-type-options', 'nosniff')
-          .header('content-disposition', `inline; filename*=UTF-8''${encodeURIComponent(file.name)}`)
+          .header('content-disposition', `inline; filename="${answerPhotoName(shown.indexOf(file.sha256), file.mediaType)}"`)
           .header('cache-control', 'private, max-age=3600')
           .send(stream as unknown as string);
       },

@@ -174,7 +174,17 @@ describe('bulletin periods and drafts', () => {
     const proposed = proposedItems({ zone: 'Asia/Shanghai', criticisms: [criticism('DB-2026-000001-T1', 3), criticism('DB-2026-000002-T1', 3)], closures: [] });
     const added = { ...proposed[0]!, id: 'exposure:DB-2026-000009', kind: 'exposure' as const, origin: 'added' as const };
     const decisions: BulletinDecision[] = [{ action: 'remove', itemId: 'criticism:DB-2026-000001-T1', reason: '已说明情况', by: 'office', at: '2026-06-15T02:00:00.000Z' }];
-    expect(decidedItems(proposed, [added], decisions).map((i) => i.id)).toEqual(['criticism:DB-2026-000002-T1', 'exposure:DB-2026-000009']);
+    expect(decidedItems(proposed, [...decisions, { action: 'add', itemId: added.id, reason: '典型', by: 'office', at: '2026-06-15T02:01:00.000Z', item: added }]).map((i) => i.id)).toEqual([
+      'criticism:DB-2026-000002-T1',
+      'exposure:DB-2026-000009',
+    ]);
+    // Removed and added again: once, as the office's addition, after the others.
+    const readded = { ...proposed[0]!, origin: 'added' as const, summary: '补充说明后重新列入' };
+    const replayed = decidedItems(proposed, [...decisions, { action: 'add', itemId: readded.id, reason: '复核属实', by: 'office', at: '2026-06-15T03:00:00.000Z', item: readded }]);
+    expect(replayed.map((i) => [i.id, i.origin])).toEqual([
+      ['criticism:DB-2026-000002-T1', 'proposed'],
+      ['criticism:DB-2026-000001-T1', 'added'],
+    ]);
   });
 
   it('ranks only departments that had work, and pools the trend’s rates over departments', () => {

@@ -8,7 +8,7 @@ generator for the requests it means to be valid (never for the ones it means to 
 - The responsible persons named when a case opens are people of the directory: which ones exist
   is data too, so valid cases name none (naming them is tested in test/people-api.test.ts).
 - People are added to a department that exists (CG).
-- A bulletin's period runs forwards (from ≤ to): a schema cannot compare two fields.
+- A bulletin's period runs forwards (from ≤ to) within 2000–2100: a schema cannot compare two fields.
 - Assessment rules take effect from today or later: a schema cannot compare with today.
 - The stateful phase infers links between operations by field names, and may carry a value of one
   kind (a complaint's tracking code) into an id of another (a webhook's `wh_…`) while calling the
@@ -74,7 +74,8 @@ def map_case(context, case):
     if not _body_meant_valid(case) or not isinstance(case.body, dict):
         return case
     if operation == "draftBulletin" and isinstance(case.body.get("from"), str):
-        case.body = {**case.body, "to": case.body["from"]}
+        start = case.body["from"] if "2000-01-01" <= case.body["from"] <= "2100-12-31" else "2026-06-01"
+        case.body = {**case.body, "from": start, "to": start}
     if operation == "addAssessmentRules":
         case.body = {**case.body, "effectiveFrom": "2099-12-31"}
     if operation in ("openCase", "convertComplaint"):

@@ -5,15 +5,17 @@ export type FollowUpStage = 'closed' | 'answered' | 'dissatisfied';
 
 /**
  * A complaint filed (with the complainant's contact data), converted into a case of CG's, whose
- * task is accepted with `photo` (a file CG uploaded) as its evidence; then, as `stage` says,
- * answered showing that photo, and rated 不满意. Answers the tracking code and the case id.
+ * task is accepted with `photo` (a file CG uploaded, or several) as its evidence; then, as `stage`
+ * says, answered showing the first, and rated 不满意. Answers the tracking code and the case id.
  */
 export async function complaintCase(
   api: ApiStack,
   stage: FollowUpStage,
-  photo: string,
+  photos: string | readonly string[],
   contact = { name: '李四', phone: '13800138000', email: 'lisi@example.org' },
 ): Promise<{ trackingCode: string; caseId: string }> {
+  const files = typeof photos === 'string' ? [photos] : photos;
+  const photo = files[0]!;
   const filed = await api.as.public.POST('/api/v1/complaints', { body: { description: '人民路夜间占道经营', contact } });
   const trackingCode = dataOf(filed).trackingCode;
   const converted = await api.as.office.POST('/api/v1/complaints/{trackingCode}/convert', {
@@ -26,7 +28,7 @@ export async function complaintCase(
   dataOf(
     await api.as.CG.POST('/api/v1/cases/{caseId}/tasks/{taskId}/submit', {
       ...task,
-      body: { report: '已清理', evidence: [{ file: `sha256:${photo}`, note: '整改后' }] },
+      body: { report: '已清理', evidence: files.map((file) => ({ file: `sha256:${file}`, note: '整改后' })) },
     }),
   );
   dataOf(await api.as.office.POST('/api/v1/cases/{caseId}/tasks/{taskId}/verify', { ...task, body: { decision: 'accept' } }));
