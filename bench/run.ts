@@ -1,8 +1,9 @@
 /**
  * `npm run bench`: drives cases through duban's whole lifecycle on the Temporal dev server and,
  * in the same run, a minimal baseline workflow with the same number of updates and activities.
- * Prints throughput and command latency of both and their ratio. Figures go to
- * docs/benchmarks.md with the machine and the date.
+ * Prints throughput and command latency of both and their ratio. The other scenarios (bench/*.ts)
+ * measure their own baselines the same way; `bulletin` needs no Temporal server and runs first.
+ * Figures go to docs/benchmarks.md with the machine and the date.
  */
 import fs from 'node:fs';
 import os from 'node:os';
