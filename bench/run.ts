@@ -1,8 +1,9 @@
 /**
  * `npm run bench`: drives cases through duban's whole lifecycle on the Temporal dev server and,
  * in the same run, a minimal baseline workflow with the same number of updates and activities.
- * Prints throughput and command latency of both and their ratio. Figures go to
- * docs/benchmarks.md with the machine and the date.
+ * Prints throughput and command latency of both and their ratio. The other scenarios (bench/*.ts)
+ * measure their own baselines the same way; `bulletin` needs no Temporal server and runs first.
+ * Figures go to docs/benchmarks.md with the machine and the date.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -21,6 +22,7 @@ import { createDubanWorker } from '../worker/worker';
 import { baselineStartedUpdate, baselineStepUpdate, type baselineWorkflow } from './baseline.workflow';
 import { fmt, pool, quantile, timed } from './stats';
 import { runApiScenario, printHttp } from './api';
+import { printBulletin, runBulletinScenario } from './bulletin';
 import { runNoticesScenario } from './notices';
 import { runBaselineTimers, runDubanTimers, type TimerFigures } from './timers';
 
@@ -47,7 +49,9 @@ function summarise(name: string, cases: number, startedAt: number, latencies: nu
 
 async function main(): Promise<void> {
   const options = new Command('bench')
-    .option('--scenario <names>', 'lifecycle, api, notices, timers (comma-separated)', 'lifecycle,api,notices,timers')
+    .option('--scenario <names>', 'lifecycle, api, notices, timers, bulletin (comma-separated)', 'lifecycle,api,notices,timers,bulletin')
+    .option('--bulletin-cases <n>', 'cases in the year of the bulletin scenario', (v) => Number.parseInt(v, 10), 100_000)
+    .option('--bulletin-rounds <n>', 'runs of each bulletin job and of its baseline, alternating', (v) => Number.parseInt(v, 10), 3)
     .option('--notices <n>', 'notices in the outbox for the notices scenario', (v) => Number.parseInt(v, 10), 2_000)
     .option('--api-cases <n>', 'cases in the read model for the API scenario', (v) => Number.parseInt(v, 10), 100_000)
     .option('--api-commands <n>', 'commands in the API scenario', (v) => Number.parseInt(v, 10), 300)
@@ -56,8 +60,40 @@ async function main(): Promise<void> {
     .option('--timer-tasks <list>', 'open tasks per timer run (comma-separated)', '1000,10000')
     .option('--port <n>', 'dev server port', (v) => Number.parseInt(v, 10), 17233)
     .parse()
-    .opts<{ scenario: string; notices: number; cases: number; concurrency: number; timerTasks: string; port: number; apiCases: number; apiCommands: number }>();
+    .opts<{
+      scenario: string;
+      notices: number;
+      cases: number;
+      concurrency: number;
+      timerTasks: string;
+      port: number;
+      apiCases: number;
+      apiCommands: number;
+      bulletinCases: number;
+      bulletinRounds: number;
+    }>();
   const scenarios = new Set(options.scenario.split(','));
+  const machine = `${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`;
+
+  // The bulletin scenario reads the read model only: no Temporal server for it.
+  if (scenarios.delete('bulletin')) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'duban-bench-'));
+    const load = () => os.loadavg().map((l) => l.toFixed(1)).join(' ');
+    const loadBefore = load();
+    try {
+      const { seeded, rows } = await runBulletinScenario({ dir, cases: options.bulletinCases, rounds: options.bulletinRounds });
+      printBulletin(
+        `bulletin: a year of ${options.bulletinCases} cases; median of ${options.bulletinRounds} rounds, each run a fresh process; ` +
+          `load average ${loadBefore} before, ${load()} after; ${machine}`,
+        seeded,
+        rows,
+      );
+      console.log(JSON.stringify({ scenario: 'bulletin', date: new Date().toISOString(), machine, load: { before: loadBefore, after: load() }, seeded, rows }));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    if (scenarios.size === 0) return;
+  }
 
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'duban-bench-'));
@@ -141,7 +177,6 @@ async function main(): Promise<void> {
     return summarise(name, options.cases, startedAt, latencies);
   };
 
-  const machine = `${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`;
   try {
     if (scenarios.has('lifecycle')) {
       const baseline = await scenario('baseline workflow', baselineCase);
