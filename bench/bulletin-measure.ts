@@ -88,7 +88,7 @@ async function run(db: Db, job: MeasureJob): Promise<Record<string, number>> {
       return { ranked: draft.document.ranking.length, items: draft.document.items.length, tasksAssigned: draft.document.summary.tasksAssigned };
     }
     case 'scorecard': {
-      const scorecards = createScorecardService({ db, indicators, rulesFor: bulletins.rulesFor });
+      const scorecards = createScorecardService({ db, indicators, rules: bulletins.listRules });
       const card = await scorecards.scorecard({ from: job.range.from, to: job.range.to, by: job.by }, office);
       return {
         departments: card.departments.length,

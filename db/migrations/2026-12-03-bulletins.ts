@@ -92,9 +92,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     SELECT 'iv_' || lower(hex(randomblob(6))), escalation_key, case_id, task_id, department_code, 'pending', at
     FROM escalations WHERE level = 4`.execute(db);
   await db.schema.createIndex('escalations_at').on('escalations').columns(['at']).execute();
+  // Cases opened and closed in a bulletin's period are counted from the audit trail by action and time.
+  await db.schema.createIndex('events_action_at').on('events').columns(['action', 'at']).execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
+  await db.schema.dropIndex('events_action_at').ifExists().execute();
   await db.schema.dropIndex('escalations_at').ifExists().execute();
   await db.schema.dropTable('interviews').ifExists().execute();
   await db.schema.dropTable('bulletins').ifExists().execute();
