@@ -1,6 +1,5 @@
-import { DateTime } from 'luxon';
+import { DateTime, IANAZone } from 'luxon';
 import type { LocalDate, WorkingCalendar } from './calendar';
-import { formatInstant } from './time';
 import type { DepartmentIndicators, FollowUpCounts, Period, Ratio, RungCounts } from './indicator.types';
 
 /**
@@ -198,11 +197,22 @@ const dayMs = 86_400_000;
  */
 class WorkingDays {
   private readonly working = new Map<number, boolean>();
-  constructor(private readonly calendar: WorkingCalendar) {}
+  /** The zone's UTC offset in minutes per quarter hour (zones change offset only on quarter hours). */
+  private readonly offsets = new Map<number, number>();
+  private readonly zone: IANAZone;
+  constructor(private readonly calendar: WorkingCalendar) {
+    this.zone = IANAZone.create(calendar.zone);
+  }
 
   /** The local date of an instant, as a day number (days since 1970-01-01). */
   dayOf(at: number): number {
-    return Math.floor(Date.parse(formatInstant(new Date(at).toISOString(), this.calendar.zone).slice(0, 10)) / dayMs);
+    const quarter = Math.floor(at / 900_000);
+    let offset = this.offsets.get(quarter);
+    if (offset === undefined) {
+      offset = this.zone.offset(at);
+      this.offsets.set(quarter, offset);
+    }
+    return Math.floor((at + offset * 60_000) / dayMs);
   }
 
   private isWorking(day: number): boolean {
