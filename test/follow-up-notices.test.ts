@@ -137,6 +137,7 @@ describe('the follow-up tells the complainant and the office', () => {
     const { caseId, trackingCode } = await closedComplaintCase(contact);
     expect(mailsTo('lisi@example.org')).toHaveLength(0);
 
+    // ("pavement" holds "en", the complainant's language: no contact data, so the answer is taken.)
     await service.answerCase(caseId, office, { answer: 'The stalls are gone and the pavement is clear again.' });
     await settled(caseId);
     const { followUp } = await service.getCase(caseId);
