@@ -50,7 +50,8 @@ export const complainantRecipientName = '投诉人 / complainant';
 
 /**
  * The people that hold a role for a notice: department roles in `department`, the responsible
- * person of `taskId` (or the department's liaison when it has none), the office's lead and clerks.
+ * person of `taskId` (or the department's liaison when it has none), the office's lead and clerks,
+ * and the complainant of `caseId` (from its complaint; nobody when it left no contact data).
  */
 export interface NoticeDirectory {
   recipients(role: NoticeRole, scope: { department: string | null; taskId: string | null; caseId: string | null }): Promise<NoticeRecipient[]>;
