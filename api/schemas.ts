@@ -298,7 +298,9 @@ export const publicComplaintSchema = complaintFields
 
 export const officeComplaintSchema = complaintFields
   .extend({
-    contact: z.object({ name: z.string().optional(), phone: z.string().optional(), email: z.string().optional() }).nullable(),
+    contact: z
+      .object({ name: z.string().optional(), phone: z.string().optional(), email: z.string().optional(), language: z.enum(languages).optional() })
+      .nullable(),
     channel: z.string(),
     serviceCode: z.string().nullable(),
     evidence: z.array(z.object({ url: z.string(), note: z.string().optional() })),

@@ -314,7 +314,7 @@ export interface DeliveryTable {
   /** A short id derived from the key, for people and URLs: `dl_…`. */
   id: string;
   notice_key: string;
-  /** person | webhook */
+  /** person | complainant (recipient_id: the case, whose complaint has the address) | webhook */
   recipient_kind: string;
   recipient_id: string;
   recipient_name: string;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { departmentCodeSchema, departmentListSchema, dueDateSchema, locationSchema, phoneSchema, severities } from './case.schema';
+import { languages } from './person.schema';
 import { emailSchema, httpUrlSchema, text } from './text';
 
 const trimmed = (_min: 1, max: number) => text(max);
@@ -12,7 +13,13 @@ export const complaintInputSchema = z
     category: trimmed(1, 64).optional(),
     location: locationSchema.optional(),
     contact: z
-      .object({ name: trimmed(1, 100).optional(), phone: phoneSchema.optional(), email: emailSchema.optional() })
+      .object({
+        name: trimmed(1, 100).optional(),
+        phone: phoneSchema.optional(),
+        email: emailSchema.optional(),
+        /** The language the complainant is written to in (the answer's notice); zh-CN when not given. */
+        language: z.enum(languages).optional(),
+      })
       .strict()
       .optional(),
     evidence: z

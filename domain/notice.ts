@@ -19,6 +19,8 @@ export const noticeKinds = [
   'withdrawal', // 撤销: the office withdrew the task (or the whole case): stop work
   'named_responsible', // 指定责任人: a person was named responsible for a task
   'resumption', // 恢复计时: a suspended task's clock runs again, with its new deadlines
+  'answer', // 答复: the office answered a complaint; its complainant is asked to rate it (回访)
+  'rating_dissatisfied', // 不满意: the complainant is not satisfied with the answer, awaiting the office's decision
   'alert', // to the office: a notice found nobody to go to
   'digest', // 每日汇总: a department's open tasks
 ] as const;
@@ -27,9 +29,11 @@ export type NoticeKind = (typeof noticeKinds)[number];
 /**
  * Who a notice is for. `responsible` is the task's responsible person (责任人), or the department's
  * liaison when it has none; `head`, `deputy` (分管领导) and `liaison` hold those roles in the task's
- * department; `office_lead` and `office_clerk` are the office's own people.
+ * department; `office_lead` and `office_clerk` are the office's own people; `complainant` is whoever
+ * filed the complaint the case came from, reached at the contact data of that complaint as it is
+ * when the notice is sent.
  */
-export const noticeRoles = ['responsible', 'head', 'deputy', 'liaison', 'office_lead', 'office_clerk'] as const;
+export const noticeRoles = ['responsible', 'head', 'deputy', 'liaison', 'office_lead', 'office_clerk', 'complainant'] as const;
 export type NoticeRole = (typeof noticeRoles)[number];
 
 /** What an event gives: a notice of a kind, for roles, urgent or not. */
@@ -70,7 +74,22 @@ const byAction: Partial<Record<EventAction, (payload: Readonly<Record<string, un
   'task.extension_requested': () => rule('request', ['office_clerk']),
   'task.transfer_requested': () => rule('request', ['office_clerk']),
   'case.closed': () => rule('closure', ['responsible']),
+  'case.answered': () => rule('answer', ['complainant']),
+  // 满意 and 基本满意 end the follow-up and ask nobody to act; an expired window neither.
+  'case.rated': (p) => (p.rating === 'dissatisfied' ? rule('rating_dissatisfied', ['office_clerk']) : null),
 };
+
+/**
+ * Kinds that are the office's and the complainant's business, never a department's: the
+ * complainant's contact data, tracking code and own words travel in them. They go to the office's
+ * people and the office's own webhook subscribers only, whatever departments the case has.
+ */
+const officeOnlyKinds: ReadonlySet<NoticeKind> = new Set<NoticeKind>(['answer', 'rating_dissatisfied']);
+
+/** Whether a kind of notice stays with the office (and the complainant): no department, nor its webhook, receives it. */
+export function isOfficeOnly(kind: NoticeKind): boolean {
+  return officeOnlyKinds.has(kind);
+}
 
 /** The notice an event gives, or null when it asks nobody to act. */
 export function noticeFor(event: Pick<DomainEvent, 'action' | 'payload'>): NoticeRule | null {

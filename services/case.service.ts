@@ -465,8 +465,10 @@ export function createCaseService(deps: CaseServiceDeps) {
       const { found } = await requireCase(caseId, by);
       const complaint = found.complaintCode ? await findComplaint(deps.db, found.complaintCode) : undefined;
       const contact = complaint ? (JSON.parse(complaint.contact) as Record<string, string | undefined> | null) : null;
+      // The language the complainant chose is no secret (and "en" is in many a word).
       const leaked = Object.entries(contact ?? {}).filter(
-        ([, value]) => typeof value === 'string' && value.trim().length >= 2 && parsed.answer.includes(value.trim()),
+        ([field, value]) =>
+          field !== 'language' && typeof value === 'string' && value.trim().length >= 2 && parsed.answer.includes(value.trim()),
       );
       if (leaked.length > 0) {
         throw new DomainError(

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { DateTime } from 'luxon';
 import type { Insertable } from 'kysely';
-import { type NoticeKind, type NoticeRole, type QuietHours, sendableAt } from '../domain/notice';
+import { isOfficeOnly, type NoticeKind, type NoticeRole, type QuietHours, sendableAt } from '../domain/notice';
 import { type EventAction, eventPayloadSchemas } from '../domain/event';
 import { formatInstant, presentInstants } from '../domain/time';
 import type { Db, Executor } from '../db/database';
@@ -36,12 +36,25 @@ export interface NoticeRecipient {
   readonly email: string | null;
 }
 
+/** The complainant of a case opened from a complaint, as that complaint has them now (the office's eyes only). */
+export interface Complainant {
+  /** The complainant's key to their complaint: the tracking page and the rating are reached with it. */
+  readonly trackingCode: string;
+  readonly email: string | null;
+  readonly phone: string | null;
+  readonly language: NoticeLanguage;
+}
+
+/** How a complainant is named on the timeline and in the deliveries: never by their name, address or code. */
+export const complainantRecipientName = '投诉人 / complainant';
+
 /**
  * The people that hold a role for a notice: department roles in `department`, the responsible
- * person of `taskId` (or the department's liaison when it has none), the office's lead and clerks.
+ * person of `taskId` (or the department's liaison when it has none), the office's lead and clerks,
+ * and the complainant of `caseId` (from its complaint; nobody when it left no contact data).
  */
 export interface NoticeDirectory {
-  recipients(role: NoticeRole, scope: { department: string | null; taskId: string | null }): Promise<NoticeRecipient[]>;
+  recipients(role: NoticeRole, scope: { department: string | null; taskId: string | null; caseId: string | null }): Promise<NoticeRecipient[]>;
   /** Where the notice is about: names, titles and deadlines the templates show. */
   context(notice: NoticeRow): Promise<NoticeContext>;
   /**
@@ -62,6 +75,8 @@ export interface NoticeContext {
   readonly rectificationDueAt: string | null;
   /** The department a task was transferred to, by name. */
   readonly toDepartmentName: string | null;
+  /** For a notice to the complainant: who they are now (never stored with the notice). */
+  readonly complainant: Complainant | null;
 }
 
 export interface DispatcherDeps {
@@ -133,6 +148,7 @@ const roleNames: Record<NoticeRole, string> = {
   liaison: '联络员 / liaison',
   office_lead: '督办机构负责人 / office lead',
   office_clerk: '督办机构经办人 / office clerk',
+  complainant: complainantRecipientName,
 };
 
 /**
@@ -158,15 +174,31 @@ export function createNoticeDispatcher(deps: DispatcherDeps) {
     }
     const context = await deps.directory.context(notice);
     const roles = JSON.parse(notice.roles) as NoticeRole[];
-    const scopes = notice.task_id || notice.department_code
-      ? [{ department: notice.department_code, taskId: notice.task_id }]
-      : context.departments.map((d) => ({ department: d.department, taskId: d.taskId }));
+    // A notice that is the office's (and the complainant's) business goes to the office only: not
+    // to the case's departments, nor to their webhook subscribers.
+    const scopes = isOfficeOnly(notice.kind as NoticeKind)
+      ? [{ department: null, taskId: null }]
+      : notice.task_id || notice.department_code
+        ? [{ department: notice.department_code, taskId: notice.task_id }]
+        : context.departments.map((d) => ({ department: d.department, taskId: d.taskId }));
     const rows: Insertable<DeliveryTable>[] = [];
     const alerts = new Map<string, { department: string | null; roles: NoticeRole[] }>();
     const planned = new Set<string>();
+    // A complainant who left no contact data is not reached at all, nor is the office alerted
+    // (it has nothing to add): the tracking page remains their way.
+    let complainant: NoticeRecipient | null = null;
     for (const scope of scopes) {
       for (const role of roles) {
-        const people = await deps.directory.recipients(role, scope);
+        const people = await deps.directory.recipients(role, { ...scope, caseId: notice.case_id });
+        if (role === 'complainant') {
+          complainant = people[0] ?? null;
+          if (complainant?.email) {
+            const key = `${notice.notice_key}:${complainant.id}:email`;
+            planned.add(key);
+            rows.push(delivery(notice, key, 'complainant', complainant.id, complainant.name, role, 'email', complainant.email, complainant.language, at));
+          }
+          continue;
+        }
         const reachable = people.filter((p) => p.email !== null);
         if (reachable.length === 0) {
           const unit = scope.department ?? 'office';
@@ -181,12 +213,15 @@ export function createNoticeDispatcher(deps: DispatcherDeps) {
           rows.push(delivery(notice, key, 'person', person.id, person.name, role, 'email', person.email!, person.language, at));
         }
       }
+      // The office's subscribers (an SMS gateway) reach a complainant who left contact data, in
+      // their language; one who left none, nobody reaches.
+      if (roles.includes('complainant') && complainant === null) continue;
       // An alert is the office's business: it goes to the office's subscribers, not the department's.
       for (const subscriber of await subscribersFor(deps.db, notice.kind === 'alert' ? null : scope.department)) {
         const key = `${notice.notice_key}:${subscriber.id}:webhook`;
         if (planned.has(key)) continue;
         planned.add(key);
-        rows.push(delivery(notice, key, 'webhook', subscriber.id, subscriber.name, null, 'webhook', subscriber.url, 'zh-CN', at));
+        rows.push(delivery(notice, key, 'webhook', subscriber.id, subscriber.name, null, 'webhook', subscriber.url, complainant?.language ?? 'zh-CN', at));
       }
     }
     await deps.db.transaction().execute(async (trx) => {
@@ -256,7 +291,8 @@ export function createNoticeDispatcher(deps: DispatcherDeps) {
           at: formatInstant(notice.event_at, deps.timeZone),
           subject: rendered.subject,
           text: rendered.text,
-          data,
+          // The office's own system texts the complainant: it gets their phone number, read now.
+          data: context.complainant ? { ...data, complainant: { phone: context.complainant.phone } } : data,
         },
       });
     }
@@ -290,7 +326,18 @@ export function createNoticeDispatcher(deps: DispatcherDeps) {
       recipientName: row.recipient_name,
       urgent: notice.urgent === 1,
       link: deps.publicUrl && notice.case_id ? `${deps.publicUrl}/api/v1/cases/${notice.case_id}` : null,
+      ...(context.complainant ? complainantLinks(context.complainant.trackingCode) : {}),
     };
+  }
+
+  /**
+   * What a complainant needs to follow and rate: the tracking code, the public tracking page (the
+   * link of the notice, in place of the case's, which needs a token) and where a rating is posted.
+   */
+  function complainantLinks(trackingCode: string) {
+    // Without a public address, the path still says where to go; the link (a button) needs the address.
+    const trackingUrl = `${deps.publicUrl ?? ''}/api/v1/complaints/${trackingCode}`;
+    return { trackingCode, trackingUrl, ratingUrl: `${trackingUrl}/rating`, link: deps.publicUrl ? trackingUrl : null, linkKind: 'tracking' };
   }
 
   /**
@@ -517,7 +564,7 @@ export function deliveryId(key: string): string {
 function delivery(
   notice: NoticeRow,
   key: string,
-  kind: 'person' | 'webhook',
+  kind: 'person' | 'complainant' | 'webhook',
   id: string,
   name: string,
   role: NoticeRole | null,

@@ -19,6 +19,8 @@ const footers: Record<NoticeLanguage, string> = {
   en: 'Sent by duban, the supervision system. Please do not reply to this message.',
 };
 const linkTexts: Record<NoticeLanguage, string> = { 'zh-CN': '查看案件', en: 'Open the case' };
+/** A complainant's link is their tracking page, not the case (which needs a token). */
+const trackingLinkTexts: Record<NoticeLanguage, string> = { 'zh-CN': '查看办理情况并评价', en: 'Follow your complaint and rate the answer' };
 
 /** What each kind of notice is called, for people (an alert names the kind it could not deliver). */
 export const noticeKindLabels: Record<NoticeKind, Record<NoticeLanguage, string>> = {
@@ -34,6 +36,8 @@ export const noticeKindLabels: Record<NoticeKind, Record<NoticeLanguage, string>
   withdrawal: { 'zh-CN': '撤销', en: 'withdrawal' },
   named_responsible: { 'zh-CN': '指定责任人', en: 'responsible person' },
   resumption: { 'zh-CN': '恢复计时', en: 'resumption' },
+  answer: { 'zh-CN': '投诉答复', en: 'answer to a complaint' },
+  rating_dissatisfied: { 'zh-CN': '回访不满意', en: 'dissatisfied rating' },
   alert: { 'zh-CN': '提示', en: 'alert' },
   digest: { 'zh-CN': '每日汇总', en: 'daily digest' },
 };
@@ -64,16 +68,17 @@ export function createNoticeRenderer(options: { templatesDir?: string } = {}) {
       const [subject = '', ...rest] = written.split('\n');
       const body = rest.join('\n').trim();
       const link = data.link ?? null;
+      const linkText = (data.linkKind === 'tracking' ? trackingLinkTexts : linkTexts)[language];
       const paragraphs = body.split('\n').filter((line) => line.trim() !== '');
       return {
         subject: subject.trim(),
-        text: `${body}\n${link ? `\n${linkTexts[language]}: ${link}\n` : ''}\n-- \n${footers[language]}\n`,
+        text: `${body}\n${link ? `\n${linkText}: ${link}\n` : ''}\n-- \n${footers[language]}\n`,
         html: html.render('./layout', {
           lang: language,
           subject: subject.trim(),
           paragraphs,
           link,
-          linkText: linkTexts[language],
+          linkText,
           footer: footers[language],
           urgent: data.urgent ?? false,
         }),

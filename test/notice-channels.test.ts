@@ -37,6 +37,10 @@ const sample = {
   address: '人民路 88 号',
   toDepartmentName: '区市场监管局',
   forKindLabel: '交办',
+  answer: '摊点已清理，恢复通行。',
+  followUpDueAt: '2026-12-08T23:59:59.999+08:00',
+  trackingCode: 'TS-7K3MQ-9Q2PX',
+  ratingUrl: 'https://duban.example.gov.cn/api/v1/complaints/TS-7K3MQ-9Q2PX/rating',
   link: 'https://duban.example.gov.cn/cases/DB-2026-000123',
 };
 
@@ -75,6 +79,14 @@ describe('notices: templates and channels, against a real SMTP server and a real
     // A transfer granted names the department that takes over; one refused, the comment.
     expect(renderer.render('transfer_decision', 'zh-CN', sample).text).toContain('改由区市场监管局办理，贵单位的任务就此结束');
     expect(renderer.render('transfer_decision', 'en', { ...sample, granted: false }).text).toContain("The office's comment: 仍有摊点 & 杂物");
+    // The complainant's answer: the answer, the code, the window and how to rate, with their tracking page as the link.
+    const answer = renderer.render('answer', 'zh-CN', { ...sample, link: 'https://duban.example.gov.cn/api/v1/complaints/TS-7K3MQ-9Q2PX', linkKind: 'tracking' });
+    expect(answer.text).toContain('摊点已清理，恢复通行。\n您的查询码：TS-7K3MQ-9Q2PX');
+    expect(answer.text).toContain('请于 2026-12-08T23:59:59.999+08:00 前评价办理结果');
+    expect(answer.text).toContain('向 https://duban.example.gov.cn/api/v1/complaints/TS-7K3MQ-9Q2PX/rating 提交（POST）');
+    expect(answer.text).toContain('查看办理情况并评价: https://duban.example.gov.cn/api/v1/complaints/TS-7K3MQ-9Q2PX');
+    expect(answer.html).toContain('>查看办理情况并评价</a>');
+    expect(renderer.render('rating_dissatisfied', 'en', sample).text).toContain("The complainant's reason: 需协调");
     // An alert about a digest (no case) says so without a case id.
     expect(renderer.render('alert', 'zh-CN', { ...sample, caseId: null, forKindLabel: '每日汇总' }).subject).toBe('【提示】「每日汇总」通知无人可送');
   });
