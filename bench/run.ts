@@ -59,8 +59,10 @@ async function main(): Promise<void> {
     .option('--concurrency <n>', 'cases in flight at once', (v) => Number.parseInt(v, 10), 16)
     .option('--timer-tasks <list>', 'open tasks per timer run (comma-separated)', '1000,10000')
     .option('--port <n>', 'dev server port', (v) => Number.parseInt(v, 10), 17233)
+    .option('--temporal-sqlite-sync <level>', "the dev server's SQLite synchronous level in WAL mode: full or normal", 'full')
     .parse()
     .opts<{
+      temporalSqliteSync: string;
       scenario: string;
       notices: number;
       cases: number;
@@ -107,6 +109,7 @@ async function main(): Promise<void> {
     uiPort: options.port + 1000,
     namespace: 'default',
     logger,
+    sqliteSync: options.temporalSqliteSync === 'normal' ? 'normal' : 'full',
   });
   const db = openDatabase(path.join(dir, 'duban.sqlite'));
   await migrateToLatest(db);

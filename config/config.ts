@@ -22,6 +22,7 @@ const envSchema = z.object({
   DUBAN_TASK_QUEUE: z.string().min(1).default('duban'),
   DUBAN_TEMPORAL_PORT: port.default(7233),
   DUBAN_TEMPORAL_UI_PORT: port.default(8233),
+  DUBAN_TEMPORAL_SQLITE_SYNC: z.enum(['full', 'normal']).default('full'),
   DUBAN_TIMEZONE: z
     .string()
     .refine((zone) => IANAZone.isValidZone(zone), 'an IANA time zone, e.g. Asia/Shanghai')
@@ -80,6 +81,8 @@ export interface Config {
   /** Ports of the local dev server (gRPC and web UI), when duban runs it. */
   readonly devServerPort: number;
   readonly devServerUiPort: number;
+  /** The embedded server's SQLite synchronous level (WAL): full survives power loss, normal a crash. */
+  readonly devServerSqliteSync: 'full' | 'normal';
   /** The office's time zone: deadlines and displayed times follow it. */
   readonly timeZone: string;
   /** Where the HTTP API listens. */
@@ -140,6 +143,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     taskQueue: e.DUBAN_TASK_QUEUE,
     devServerPort: e.DUBAN_TEMPORAL_PORT,
     devServerUiPort: e.DUBAN_TEMPORAL_UI_PORT,
+    devServerSqliteSync: e.DUBAN_TEMPORAL_SQLITE_SYNC,
     timeZone: e.DUBAN_TIMEZONE,
     apiHost: e.DUBAN_API_HOST,
     apiPort: e.DUBAN_API_PORT,

@@ -16,6 +16,11 @@ export interface DevServerOptions {
   readonly logger: Logger;
   /** How long to wait for the frontend to answer. */
   readonly startTimeoutMs?: number;
+  /**
+   * SQLite's synchronous level for the server's file, in WAL mode: `full` (the default) makes
+   * every acknowledged write survive a power loss; `normal` survives a crash of the process only.
+   */
+  readonly sqliteSync?: 'full' | 'normal';
 }
 
 export interface DevServer {
@@ -125,6 +130,13 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     String(options.uiPort),
     '--db-filename',
     path.join(options.dataDir, 'temporal.sqlite'),
+    // Write-ahead logging: readers and the writer no longer block each other, and a commit is one
+    // append (docs/architecture.md, "The embedded Temporal server"). A file made in the rollback
+    // journal mode is converted when it is opened; the mode is kept in the file.
+    '--sqlite-pragma',
+    'journal_mode=wal',
+    '--sqlite-pragma',
+    `synchronous=${(options.sqliteSync ?? 'full').toUpperCase()}`,
     '--log-format',
     'json',
     '--log-level',

@@ -45,6 +45,7 @@ async function main(): Promise<void> {
       uiPort: config.devServerUiPort,
       namespace: config.temporalNamespace,
       logger,
+      sqliteSync: config.devServerSqliteSync,
     });
     address = devServer.address;
   }
