@@ -413,14 +413,13 @@ export function createBulletinService(deps: { db: Db; zone: string; indicators: 
       if (existing) return toView(existing);
       let document = JSON.parse(published.document) as BulletinDocument;
       let proposed = JSON.parse(published.proposed_items) as BulletinItem[];
-      let decisions = JSON.parse(published.decisions) as StoredDecision[];
+      const decisions = JSON.parse(published.decisions) as StoredDecision[];
       if (refresh) {
         const fresh = await compose({ from: published.period_from, to: published.period_to });
         proposed = fresh.proposed;
         document = { ...fresh.document, items: decidedItems(proposed, decisions) };
       }
       document = { ...document, number: null, publishedAt: null, version: published.version + 1, correctionReason: reason };
-      decisions = [...decisions];
       const at = now().toISOString();
       const row = await insertBulletin(db, {
         id: newBulletinId(),
