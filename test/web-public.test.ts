@@ -133,8 +133,13 @@ describe('the public pages', () => {
       body: { title: '人民路占道经营', category: '市容秩序', severity: 'general', leadDepartment: 'CG' },
     });
     const caseId = dataOf(converted).case!.id;
-    await page.reload();
-    expect(await statusOf(page)).toBe('in_progress');
+    // htmx loaded (its integrity hash matched) refreshes the status in place, as its polling does.
+    await page.evaluate(() => {
+      const htmx = (globalThis as unknown as { htmx: { ajax: (verb: string, path: string, o: unknown) => Promise<void> } }).htmx;
+      const here = (globalThis as unknown as { location: { pathname: string } }).location.pathname;
+      return htmx.ajax('GET', here, { target: '#live', select: '#live', swap: 'outerHTML' });
+    });
+    await expect.poll(() => statusOf(page)).toBe('in_progress');
     expect(await page.locator('#progress li').evaluateAll((items) => items.map((li) => li.getAttribute('data-step')))).toEqual(['received', 'accepted']);
 
     // The department rectifies with an after-photo; the office accepts; the case closes.
