@@ -20,7 +20,7 @@ const restricted = (message, extraPatterns = []) => [
 export default tseslint.config(
   // test/generated/ is openapi-typescript's output (scripts/generate-api-types.ts): its style is the
   // generator's; the tests that use it are linted and type-checked against it.
-  { ignores: ['docs/examples/**', 'dist/**', 'node_modules/**', 'data/**', 'bin/**', '*.mjs', '*.mts', 'test/generated/**'] },
+  { ignores: ['docs/examples/**', 'dist/**', 'node_modules/**', 'data/**', 'bin/**', '*.mjs', '*.mts', 'test/generated/**', 'web/assets/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -37,7 +37,7 @@ export default tseslint.config(
   },
   {
     // Fastify plugins and route handlers are async by contract, awaiting or not.
-    files: ['api/**/*.ts'],
+    files: ['api/**/*.ts', 'web/**/*.ts'],
     rules: { '@typescript-eslint/require-await': 'off' },
   },
   {

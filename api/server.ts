@@ -23,6 +23,8 @@ import { createBulletinService } from '../services/bulletin.service';
 import { createEscalationService } from '../services/escalation.service';
 import { EvidenceStore, maxEvidenceBytes } from '../services/evidence.store';
 import { createTokenService } from '../services/token.service';
+import { createFormTokenService } from '../services/form-token.service';
+import { webPages } from '../web/plugin';
 import { installAuthentication } from './auth';
 import { installContract } from './contract';
 import { errorResponse, frameworkErrorBody, installErrorHandling, pathOf } from './errors';
@@ -140,9 +142,10 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     graceMs: options.evidenceGraceMs ?? 72 * hour,
   });
   let secretKey: string | undefined;
+  const installationKey = () => (secretKey ??= loadSecretKey({ configured: options.secretKey, dataDir: options.dataDir }));
   const notices = createNoticeService({
     db: options.db,
-    secretKey: () => (secretKey ??= loadSecretKey({ configured: options.secretKey, dataDir: options.dataDir })),
+    secretKey: installationKey,
     wake: wakeNotices,
   });
   const indicators = createIndicatorService({
@@ -216,6 +219,17 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   );
   await app.register(open311Routes({ complaints, timeZone: options.timeZone, startedAt: new Date().toISOString(), publicUrl: options.publicUrl }));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  // The web pages (web/): HTML for people, hidden from the OpenAPI document, over the same services.
+  await app.register(
+    webPages({
+      complaints,
+      evidence,
+      formTokens: createFormTokenService({ db: options.db, secretKey: installationKey }),
+      timeZone: options.timeZone,
+      officeName: options.officeName ?? '督查督办办公室',
+      publicUrl: options.publicUrl,
+    }),
+  );
 
   // Uploads that no case came to refer to are removed after their grace period, in the background.
   const collect = async () => {

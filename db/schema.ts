@@ -256,6 +256,10 @@ export interface EvidenceUploadTable {
 /** Which cases refer to a file: who may see the case may download the file. */
 export interface EvidenceRefTable {
   sha256: string;
+  /**
+   * A case id, or the tracking code (TS-…) of the complaint a public photo came with: the office
+   * may download that one, no department's task ever matches it, and the clean-up keeps it.
+   */
   case_id: string;
 }
 

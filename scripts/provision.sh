@@ -5,7 +5,10 @@
 #   - the Temporal CLI (`temporal server start-dev`), built by `go install` of a pinned release;
 #   - the Temporal Java time-skipping test server, resolved from Maven Central, with a launcher
 #     that takes the port as its first argument (as the TypeScript SDK's testing package runs it);
-#   - schemathesis and the georeport Open311 client, each in a venv from PyPI (for the API tests).
+#   - schemathesis and the georeport Open311 client, each in a venv from PyPI (for the API tests);
+# and, system-wide, Debian's `chromium` and `fonts-noto-cjk` packages (apt-get) for the browser
+# tests of the web pages (playwright-core drives /usr/bin/chromium; no browser is ever downloaded
+# from elsewhere).
 # Used by `npm start`, `npm test`, `npm run bench` and .ci/run. With --json it prints the paths;
 # with --no-npm it leaves node_modules alone (for a running process that only needs the binaries).
 set -euo pipefail
@@ -118,12 +121,29 @@ install_venv() {
 [[ -x "$st" ]] || install_venv "$st_dir" "schemathesis==$SCHEMATHESIS_VERSION"
 [[ -x "$gr_python" ]] || install_venv "$gr_dir" "georeport==$GEOREPORT_VERSION"
 
+# Debian's chromium for the browser tests, and CJK fonts so that its pages and screenshots show
+# Chinese; apt lists are refreshed only when older than a day.
+cjk_font=/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
+if [[ ! -x /usr/bin/chromium || ! -f "$cjk_font" ]]; then
+  command -v apt-get >/dev/null || { log "apt-get is required to install chromium (browser tests)"; exit 1; }
+  sudo_cmd=()
+  [[ "$(id -u)" -eq 0 ]] || sudo_cmd=(sudo -n)
+  log "installing Debian's chromium and fonts-noto-cjk with apt-get (once per machine)"
+  if [[ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -mmin -1440 -print -quit 2>/dev/null)" ]]; then
+    "${sudo_cmd[@]}" apt-get update -qq >&2
+  fi
+  # Quiet: only errors reach the log (dpkg's progress would drown it).
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends -o Dpkg::Use-Pty=0 \
+    chromium fonts-noto-cjk >/dev/null
+fi
+
 if $json; then
-  printf '{"temporalCli":"%s","testServer":"%s","schemathesis":"%s","georeportPython":"%s","temporalCliVersion":"%s","testServerVersion":"%s"}\n' \
-    "$cli" "$ts_launcher" "$st" "$gr_python" "$TEMPORAL_CLI_VERSION" "$TEST_SERVER_VERSION"
+  printf '{"temporalCli":"%s","testServer":"%s","schemathesis":"%s","georeportPython":"%s","temporalCliVersion":"%s","testServerVersion":"%s","chromium":"%s"}\n' \
+    "$cli" "$ts_launcher" "$st" "$gr_python" "$TEMPORAL_CLI_VERSION" "$TEST_SERVER_VERSION" /usr/bin/chromium
 else
   log "Temporal CLI $TEMPORAL_CLI_VERSION: $cli"
   log "Temporal test server $TEST_SERVER_VERSION: $ts_launcher"
   log "schemathesis $SCHEMATHESIS_VERSION: $st"
   log "georeport $GEOREPORT_VERSION: $gr_python"
+  log "chromium: /usr/bin/chromium"
 fi

@@ -1,7 +1,8 @@
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { DomainError } from '../domain/errors';
 import type { Db } from '../db/database';
 import {
+  addEvidenceRefs,
   deleteUnreferencedFiles,
   type FileViewer,
   fileVisibleTo,
@@ -12,6 +13,10 @@ import {
   uploadedBytesSince,
 } from '../db/evidence.repository';
 import { type EvidenceStore, type FileResolver, type StoredFile, UploadQuotaExceeded } from './evidence.store';
+import { stripPhotoMetadata } from './public-photo';
+
+/** The uploader the public's photos are recorded under: one daily quota for all of them. */
+export const publicUploader = 'public:web';
 
 export interface EvidenceServiceDeps {
   readonly db: Db;
@@ -55,7 +60,7 @@ export function createEvidenceService(deps: EvidenceServiceDeps) {
     }
   }
 
-  return {
+  const service = {
     /**
      * Stores one uploaded file for `uploader`; throws UploadQuotaExceeded past the quota. One
      * upload at a time per uploader (in this process), so that parallel uploads cannot each spend
@@ -125,6 +130,26 @@ export function createEvidenceService(deps: EvidenceServiceDeps) {
       for (const sha256 of gone) if (!(await findEvidenceFile(deps.db, sha256))) await deps.store.remove(sha256);
       return gone.length;
     },
+
+    /**
+     * Stores the `index`-th photo of a public complaint: its metadata (EXIF GPS and all) stripped
+     * first, so that the bytes stored are the only ones anyone can download; named `photo-<n>`
+     * (never the sender's file name); within the public's shared daily quota.
+     */
+    async uploadPublicPhoto(original: Buffer, index: number, field: string): Promise<StoredFile> {
+      const stripped = await stripPhotoMetadata(original, field);
+      return service.upload(publicUploader, Readable.from([stripped.bytes]), `photo-${index + 1}.${stripped.extension}`, field);
+    },
+
+    /**
+     * Records that the complaint `trackingCode` refers to public photos: they are kept (the
+     * clean-up leaves referred files alone) and the office may download them; a department sees
+     * them only once a case of its refers to them.
+     */
+    async referFromComplaint(trackingCode: string, sha256s: readonly string[]): Promise<void> {
+      await addEvidenceRefs(deps.db, sha256s.map((sha256) => ({ sha256, caseId: trackingCode })));
+    },
   };
+  return service;
 }
 export type EvidenceService = ReturnType<typeof createEvidenceService>;
