@@ -6,20 +6,22 @@
 #   - the Temporal Java time-skipping test server, resolved from Maven Central, with a launcher
 #     that takes the port as its first argument (as the TypeScript SDK's testing package runs it);
 #   - schemathesis and the georeport Open311 client, each in a venv from PyPI (for the API tests);
-# and, system-wide, Debian's `chromium` and `fonts-noto-cjk` packages (apt-get) for the browser
-# tests of the web pages (playwright-core drives /usr/bin/chromium; no browser is ever downloaded
-# from elsewhere).
+# and, with --browser (the tests: `npm test`, .ci/run), system-wide, Debian's `chromium` and
+# `fonts-noto-cjk` packages (apt-get) for the browser tests of the web pages (playwright-core drives
+# /usr/bin/chromium; no browser is ever downloaded from elsewhere). `npm start` needs no browser.
 # Used by `npm start`, `npm test`, `npm run bench` and .ci/run. With --json it prints the paths;
 # with --no-npm it leaves node_modules alone (for a running process that only needs the binaries).
 set -euo pipefail
 
 json=false
 npm_deps=true
+browser=false
 for arg in "$@"; do
   case "$arg" in
     --json) json=true ;;
     --no-npm) npm_deps=false ;;
-    *) echo "usage: provision.sh [--json] [--no-npm]" >&2; exit 2 ;;
+    --browser) browser=true ;;
+    *) echo "usage: provision.sh [--json] [--no-npm] [--browser]" >&2; exit 2 ;;
   esac
 done
 
@@ -124,7 +126,7 @@ install_venv() {
 # Debian's chromium for the browser tests, and CJK fonts so that its pages and screenshots show
 # Chinese; apt lists are refreshed only when older than a day.
 cjk_font=/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
-if [[ ! -x /usr/bin/chromium || ! -f "$cjk_font" ]]; then
+if $browser && [[ ! -x /usr/bin/chromium || ! -f "$cjk_font" ]]; then
   command -v apt-get >/dev/null || { log "apt-get is required to install chromium (browser tests)"; exit 1; }
   sudo_cmd=()
   [[ "$(id -u)" -eq 0 ]] || sudo_cmd=(sudo -n)
@@ -145,5 +147,5 @@ else
   log "Temporal test server $TEST_SERVER_VERSION: $ts_launcher"
   log "schemathesis $SCHEMATHESIS_VERSION: $st"
   log "georeport $GEOREPORT_VERSION: $gr_python"
-  log "chromium: /usr/bin/chromium"
+  if [[ -x /usr/bin/chromium ]]; then log "chromium: /usr/bin/chromium"; fi
 fi
