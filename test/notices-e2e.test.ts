@@ -90,8 +90,14 @@ describe('notices survive a worker killed mid-round', () => {
     }
     const deliveries = () => db.selectFrom('deliveries').select(['id', 'delivery_key', 'channel', 'status', 'claim_id']).execute();
 
-    // Mid-round: some mail has arrived, some is claimed and waiting, when the worker dies.
+    // Mid-round: some mail has arrived, some is claimed and waiting, when the worker dies. (On a
+    // loaded machine a round may sit between two batches when the tenth mail arrives: wait for
+    // the moment a round holds claims, then kill at once.)
     await mailbox.waitFor(10, 60_000);
+    for (const until = Date.now() + 60_000; Date.now() < until; ) {
+      if ((await deliveries()).some((d) => d.status === 'sending')) break;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
     await kill(worker!, 'SIGKILL');
     const atKill = await deliveries();
     const arrivedAtKill = mailbox.received.length;
