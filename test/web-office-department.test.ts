@@ -1,4 +1,5 @@
 import type { BrowserContext, Page } from 'playwright-core';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPeopleService } from '../services/people.service';
 import { createTokenService } from '../services/token.service';
@@ -24,16 +25,25 @@ async function events(caseId: string, action: string): Promise<{ payload: string
   return api.db.selectFrom('events').select('payload').where('case_id', '=', caseId).where('action', '=', action).execute();
 }
 
+async function fileCount(): Promise<number> {
+  const row = await api.db.selectFrom('evidence_files').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
 async function signIn(page: Page, token: string): Promise<void> {
   await page.goto(`${api.url}/signin`);
   await page.locator('#token').fill(token);
   await Promise.all([page.waitForURL((url) => !url.pathname.startsWith('/signin')), page.locator('form[action="/signin"] button[type=submit]').click()]);
 }
 
-/** A photo the evidence store accepts (its type is sniffed from the content). */
-const photo = (name: string) => ({ name, mimeType: 'image/png', buffer: pngBytes });
+/** A photo the evidence store accepts (its type is sniffed from the content), each name its own picture. */
+const photos = new Map<string, Buffer>();
+const photo = (name: string) => ({ name, mimeType: 'image/png', buffer: photos.get(name) ?? pngBytes });
 
 beforeAll(async () => {
+  for (const [name, background] of [['after.png', '#2e86de'], ['night.png', '#222f3e']] as const) {
+    photos.set(name, await sharp({ create: { width: 32, height: 24, channels: 3, background } }).png().toBuffer());
+  }
   api = await startApiStack();
   browser = await launchBrowser();
 });
@@ -113,6 +123,12 @@ describe('the office and the departments in the browser', () => {
     expect(Buffer.from(await file.body()).equals(pngBytes)).toBe(true);
     await expectAccessible(officePage);
     expect((await events(caseId, 'case.opened')).length).toBe(1);
+
+    // The dashboard counts the new task: open, by status and by department.
+    await officePage.goto(`${api.url}/office`);
+    expect(await officePage.locator('#open-count').textContent()).toBe('1');
+    expect(await officePage.locator('#overdue-count').textContent()).toBe('0');
+    expect(await officePage.locator('#departments tr[data-department="CG"] td').first().textContent()).toBe('1');
   });
 
   it('the department CG signs in on a phone, finds the task in its inbox and acknowledges it', async () => {
@@ -136,24 +152,35 @@ describe('the office and the departments in the browser', () => {
   });
 
   it('shows an error at its field (a rectification without a report) and stores nothing', async () => {
+    const uploads = await fileCount();
     await cgPage.getByLabel('整改后照片').setInputFiles([photo('after.png')]);
     await Promise.all([cgPage.waitForLoadState(), cgPage.getByRole('button', { name: '提交整改', exact: true }).click()]);
     await expect.poll(() => cgPage.locator('#submit-report-error').count()).toBe(1);
     expect(await cgPage.getAttribute('#submit-report', 'aria-invalid')).toBe('true');
     expect(await cgPage.locator('#task-status').getAttribute('data-status')).toBe('acknowledged');
     expect(await events(caseId, 'task.submitted')).toHaveLength(0);
+    expect(await fileCount()).toBe(uploads);
     await expectAccessible(cgPage);
   });
 
   it('a double-clicked submit with a photo acts once', async () => {
     await cgPage.getByLabel('整改情况报告').fill('已清理摊位，恢复通行');
     await cgPage.getByLabel('整改后照片').setInputFiles([photo('after.png')]);
+    const submitForm = cgPage.locator('form[action$="/submit"]');
+    const sent = { _csrf: await submitForm.locator('input[name=_csrf]').inputValue(), formToken: await submitForm.locator('input[name=formToken]').inputValue() };
     const button = cgPage.getByRole('button', { name: '提交整改', exact: true });
     await Promise.all([cgPage.waitForURL(`**/cases/${caseId}**`), button.dblclick()]);
     await expect.poll(() => cgPage.locator('#task-status').getAttribute('data-status')).toBe('submitted');
     expect(await events(caseId, 'task.submitted')).toHaveLength(1);
     expect(await cgPage.locator('#last-report').textContent()).toContain('已清理摊位');
-    // The form's token, sent again as it was, does nothing more.
+    // The form's token, sent again, does nothing more: the answer is where the first one went.
+    const taskId = (await api.db.selectFrom('tasks').select('id').where('case_id', '=', caseId).executeTakeFirstOrThrow()).id;
+    const again = await cgPage.request.post(`${api.url}/cases/${caseId}/tasks/${taskId}/submit`, {
+      form: { ...sent, report: '再交一次' },
+      maxRedirects: 0,
+    });
+    expect(again.status()).toBe(303);
+    expect(again.headers().location).toBe(`/cases/${caseId}#task-${taskId}`);
     expect(await events(caseId, 'task.submitted')).toHaveLength(1);
   });
 
