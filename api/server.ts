@@ -24,7 +24,9 @@ import { createEscalationService } from '../services/escalation.service';
 import { EvidenceStore, maxEvidenceBytes } from '../services/evidence.store';
 import { createTokenService } from '../services/token.service';
 import { createFormTokenService } from '../services/form-token.service';
+import { createWorkbenchService } from '../services/workbench.service';
 import { webPages } from '../web/plugin';
+import { createSessions } from '../web/session';
 import { installAuthentication } from './auth';
 import { installContract } from './contract';
 import { errorResponse, frameworkErrorBody, installErrorHandling, pathOf } from './errors';
@@ -225,6 +227,11 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       complaints,
       evidence,
       formTokens: createFormTokenService({ db: options.db, secretKey: installationKey }),
+      sessions: createSessions({ secretKey: installationKey, tokens }),
+      cases,
+      people,
+      departments,
+      workbench: createWorkbenchService({ db: options.db, notices }),
       timeZone: options.timeZone,
       officeName: options.officeName ?? '督查督办办公室',
       publicUrl: options.publicUrl,

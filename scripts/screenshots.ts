@@ -71,3 +71,47 @@ it('writes a screenshot of each public page', async () => {
   await shoot(wide, 'web-track-desktop');
   await desktop.close();
 });
+
+it("writes a screenshot of each staff page: the office's (desktop) and a department's (phone)", async () => {
+  const signIn = async (page: Page, token: string) => {
+    await page.goto(`${api.url}/signin`);
+    await page.locator('#token').fill(token);
+    await Promise.all([page.waitForURL((url) => !url.pathname.startsWith('/signin')), page.locator('form[action="/signin"] button[type=submit]').click()]);
+  };
+  const picture = (background: string) => sharp({ create: { width: 640, height: 480, channels: 3, background } }).jpeg().toBuffer();
+
+  const desktop = await browser.browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN' });
+  const office = await desktop.newPage();
+  await office.goto(`${api.url}/signin`);
+  await shoot(office, 'web-signin-desktop');
+  await signIn(office, api.tokens.office);
+  await office.goto(`${api.url}/cases/new`);
+  await shoot(office, 'web-case-new-desktop');
+  await office.getByLabel('标题').fill('人民路 12 号占道经营');
+  await office.getByLabel('情况说明').fill('夜间摊位堵住人行道，行人只能走机动车道。');
+  await office.getByLabel('类别').selectOption('市容秩序');
+  await office.getByLabel('牵头单位').selectOption('CG');
+  await office.getByLabel('地点').fill('人民路 12 号');
+  await office.getByLabel('现场照片（可多张）').setInputFiles([{ name: 'before.jpg', mimeType: 'image/jpeg', buffer: await picture('#b33939') }]);
+  await Promise.all([office.waitForURL(/\/cases\/DB-/), office.locator('form[action="/cases/new"] button[type=submit]').click()]);
+  const caseUrl = office.url();
+
+  const phone = await browser.phone();
+  const cg = await phone.newPage();
+  await signIn(cg, api.tokens.CG);
+  await shoot(cg, 'web-inbox-phone');
+  await cg.goto(caseUrl);
+  await shoot(cg, 'web-task-phone');
+  await Promise.all([cg.waitForURL(`${caseUrl}**`), cg.locator('form[action$="/acknowledge"] button[type=submit]').click()]);
+  await cg.getByLabel('整改情况报告').fill('已清理摊位，恢复通行。');
+  await cg.getByLabel('整改后照片').setInputFiles([{ name: 'after.jpg', mimeType: 'image/jpeg', buffer: await picture('#5d8a66') }]);
+  await Promise.all([cg.waitForURL(`${caseUrl}**`), cg.locator('form[action$="/submit"] button[type=submit]').click()]);
+  await shoot(cg, 'web-task-submitted-phone');
+  await phone.close();
+
+  await office.goto(caseUrl);
+  await shoot(office, 'web-case-verify-desktop');
+  await office.goto(`${api.url}/office`);
+  await shoot(office, 'web-office-desktop');
+  await desktop.close();
+});

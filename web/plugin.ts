@@ -2,20 +2,35 @@ import cookie from '@fastify/cookie';
 import csrf from '@fastify/csrf-protection';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError } from '../api/errors';
+import type { CaseService } from '../services/case.service';
 import type { ComplaintService } from '../services/complaint.service';
+import type { DepartmentService } from '../services/department.service';
 import type { EvidenceService } from '../services/evidence.service';
 import type { FormTokenService } from '../services/form-token.service';
+import type { PeopleService } from '../services/people.service';
+import type { WorkbenchService } from '../services/workbench.service';
 import { installPageAssets } from './assets';
 import { loadCatalogues } from './i18n';
 import { pageContext, type PageSite, sendPage } from './render';
 import { languageRoutes } from './routes/language';
+import { caseRoutes } from './routes/cases';
+import { inboxRoutes } from './routes/inbox';
+import { officeRoutes } from './routes/office';
 import { reportRoutes } from './routes/report';
+import { signInRoutes } from './routes/signin';
 import { trackRoutes } from './routes/track';
+import type { Sessions } from './session';
 
 export interface WebDeps {
   readonly complaints: ComplaintService;
   readonly evidence: EvidenceService;
   readonly formTokens: FormTokenService;
+  /** The staff's pages: sessions by API token, cases and tasks, people, the read views. */
+  readonly sessions: Sessions;
+  readonly cases: CaseService;
+  readonly people: PeopleService;
+  readonly departments: DepartmentService;
+  readonly workbench: WorkbenchService;
   readonly timeZone: string;
   readonly officeName: string;
   /** Where the public reaches the pages; https there makes every cookie Secure. */
@@ -81,5 +96,9 @@ export function webPages(deps: WebDeps) {
     await app.register(languageRoutes(kit));
     await app.register(reportRoutes(kit, deps));
     await app.register(trackRoutes(kit, deps));
+    await app.register(signInRoutes(kit, deps));
+    await app.register(inboxRoutes(kit, deps));
+    await app.register(officeRoutes(kit, deps));
+    await app.register(caseRoutes(kit, deps));
   };
 }

@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { projectRoot } from '../scripts/binaries';
 import type { PageAssets } from './assets';
 import { displayInstant, languageOf, type PageLanguage, translator, type Translate } from './i18n';
+import type { WebUser } from './session';
 
 let engine: Eta | undefined;
 
@@ -25,6 +26,8 @@ export interface PageContext {
   readonly otherLang: PageLanguage;
   /** An instant shown in the office's zone. */
   readonly when: (iso: string) => { iso: string; text: string };
+  /** The signed-in user of a staff page (the header shows their links and the sign-out button). */
+  readonly user: WebUser | undefined;
 }
 
 export interface PageSite {
@@ -47,12 +50,15 @@ export function pageContext(site: PageSite, request: FastifyRequest): PageContex
     otherLang,
     switchHref: `/lang/${otherLang}?next=${encodeURIComponent(here)}`,
     when: (iso) => displayInstant(iso, site.timeZone),
+    user: request.webUser,
   };
 }
 
 /** Renders `view` (a template under templates/web) with the page context and sends it as HTML. */
 export function sendPage(reply: FastifyReply, context: PageContext, view: string, data: Record<string, unknown>, status = 200): FastifyReply {
-  const html = eta().render(`./${view}`, { ...data, page: context });
+  // A signed-in user's header carries the sign-out form, with its CSRF token.
+  const signOutCsrf = context.user ? reply.generateCsrf() : undefined;
+  const html = eta().render(`./${view}`, { ...data, page: context, signOutCsrf });
   return reply
     .code(status)
     .type('text/html; charset=utf-8')
