@@ -232,6 +232,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       people,
       departments,
       workbench: createWorkbenchService({ db: options.db, notices }),
+      tokens,
       timeZone: options.timeZone,
       officeName: options.officeName ?? '督查督办办公室',
       publicUrl: options.publicUrl,

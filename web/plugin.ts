@@ -8,12 +8,15 @@ import type { DepartmentService } from '../services/department.service';
 import type { EvidenceService } from '../services/evidence.service';
 import type { FormTokenService } from '../services/form-token.service';
 import type { PeopleService } from '../services/people.service';
+import type { TokenService } from '../services/token.service';
 import type { WorkbenchService } from '../services/workbench.service';
 import { installPageAssets } from './assets';
 import { loadCatalogues } from './i18n';
 import { pageContext, type PageSite, sendPage } from './render';
 import { languageRoutes } from './routes/language';
 import { caseRoutes } from './routes/cases';
+import { complaintRoutes } from './routes/complaints';
+import { directoryRoutes } from './routes/directory';
 import { inboxRoutes } from './routes/inbox';
 import { officeRoutes } from './routes/office';
 import { reportRoutes } from './routes/report';
@@ -31,6 +34,8 @@ export interface WebDeps {
   readonly people: PeopleService;
   readonly departments: DepartmentService;
   readonly workbench: WorkbenchService;
+  /** The office's token pages (list, create, revoke). */
+  readonly tokens: TokenService;
   readonly timeZone: string;
   readonly officeName: string;
   /** Where the public reaches the pages; https there makes every cookie Secure. */
@@ -100,5 +105,7 @@ export function webPages(deps: WebDeps) {
     await app.register(inboxRoutes(kit, deps));
     await app.register(officeRoutes(kit, deps));
     await app.register(caseRoutes(kit, deps));
+    await app.register(complaintRoutes(kit, deps));
+    await app.register(directoryRoutes(kit, deps));
   };
 }

@@ -157,3 +157,50 @@ export function notFoundPage(kit: PageKit, request: FastifyRequest, reply: Fasti
   const context = pageContext(kit.site, request);
   return sendPage(reply, context, 'error', { message: context.t('staff.notFound'), back: context.user?.role === 'office' ? '/office' : '/inbox' }, 404);
 }
+
+/** The signed-in office user of an office page; a department gets a 404 (as if the page did not exist), the public the sign-in page. */
+export async function requireOffice(kit: PageKit, deps: WebDeps, request: FastifyRequest, reply: FastifyReply): Promise<WebUser | undefined> {
+  const user = await requireUser(kit, deps, request, reply);
+  if (!user) return undefined;
+  if (user.role !== 'office') {
+    notFoundPage(kit, request, reply);
+    return undefined;
+  }
+  return user;
+}
+
+/** A refused form of a page listing several: which one, what was typed, the errors at its fields. */
+export interface FailedForm {
+  readonly id: string;
+  readonly values: Record<string, string>;
+  readonly lists: Record<string, string[]>;
+  readonly errors: FieldErrors;
+}
+
+/**
+ * A form of the office's pages, sent once: the office only (404 for a department), the CSRF
+ * check, then `act` through actOnce (its answer: where to go next); a refusal shows the page again
+ * (`show`) with the errors at the form's fields and what was typed.
+ */
+export async function officeCommand(
+  kit: PageKit,
+  deps: WebDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  options: {
+    readonly formId: string;
+    readonly known: readonly string[];
+    readonly back: string;
+    readonly act: (form: StaffForm, user: WebUser) => Promise<string>;
+    readonly show: (user: WebUser, failed: FailedForm, status: number) => Promise<FastifyReply>;
+  },
+): Promise<FastifyReply> {
+  const form = await readStaffForm(request);
+  const user = await requireOffice(kit, deps, request, reply);
+  if (!user) return reply;
+  const context = pageContext(kit.site, request);
+  if (!(await kit.csrfValid(request))) return sendPage(reply, context, 'error', { message: context.t('error.csrf'), back: options.back }, 403);
+  const sent = await actOnce(deps, user, form, options.known, context.lang, context.t, () => options.act(form, user));
+  if (sent.kind === 'done') return reply.redirect(sent.location, 303);
+  return options.show(user, { id: options.formId, values: form.values, lists: form.lists, errors: sent.errors }, sent.status);
+}

@@ -25,6 +25,43 @@ const departmentActions = {
 type DepartmentAction = keyof typeof departmentActions;
 const isDepartmentAction = (value: string): value is DepartmentAction => Object.hasOwn(departmentActions, value);
 
+/** What the office decides on a task from the case page, and the fields of each form. */
+export const officeTaskActions = {
+  verify: ['decision', 'comment'],
+  extensionDecision: ['decision', 'workingDays', 'comment'],
+  transferDecision: ['decision', 'toDepartment', 'comment'],
+  reassign: ['toDepartment', 'reason'],
+  suspend: ['reason'],
+  resume: ['comment'],
+} as const;
+type OfficeTaskAction = keyof typeof officeTaskActions;
+const isOfficeTaskAction = (value: string): value is OfficeTaskAction => Object.hasOwn(officeTaskActions, value);
+
+/**
+ * Which decisions the office may take on a task now, from its status and pending requests (the
+ * workflow's rules decide in the end): verification of a submission, the pending extension or
+ * transfer request, reassignment, suspension or resumption of its clock.
+ */
+export function officeActionsFor(task: TaskView, caseStatus: string): Exclude<OfficeTaskAction, 'verify'>[] {
+  if (caseStatus !== 'open' || isTaskFinished(task.status)) return [];
+  const actions: Exclude<OfficeTaskAction, 'verify'>[] = [];
+  if (task.pendingExtension) actions.push('extensionDecision');
+  if (task.pendingTransfer) actions.push('transferDecision');
+  else actions.push('reassign');
+  actions.push(task.suspension ? 'resume' : 'suspend');
+  return actions;
+}
+
+/** A refusal whose paths name the command's fields, renamed to the form's (`reason` → `comment`). */
+function renamed(error: unknown, from: string, to: string): unknown {
+  if (!(error instanceof DomainError)) return error;
+  return new DomainError(
+    error.code,
+    error.message,
+    error.details.map((d) => (d.path === from ? { ...d, path: to } : d)),
+  );
+}
+
 /** A piece of evidence as a page shows it: a picture (from /files/…) or a link. */
 export interface ShownEvidence {
   readonly href: string;
@@ -126,7 +163,10 @@ export function caseRoutes(kit: PageKit, deps: WebDeps) {
         owedDeadline,
         now: new Date().toISOString(),
       };
-      if (user.role === 'office') return sendPage(reply, context, 'case', common, status);
+      if (user.role === 'office') {
+        const others = departments.filter((d) => d.active).map((d) => ({ value: d.code, label: `${d.name} (${d.code})` }));
+        return sendPage(reply, context, 'case', { ...common, officeActionsFor, others }, status);
+      }
       const task = ownTask(record, user.department!);
       if (!task) return notFoundPage(kit, request, reply);
       const people = (await deps.people.listDepartmentPeople(user.department!, actorOfUser(user))).filter((p) => p.active);
@@ -169,6 +209,42 @@ export function caseRoutes(kit: PageKit, deps: WebDeps) {
         case 'transfer':
           await deps.cases.requestTransfer(caseId, actor, { reason: v.reason ?? '', suggestedDepartment: given('suggestedDepartment') }, target);
           return;
+        case 'extensionDecision': {
+          const days = given('workingDays');
+          const decision = v.decision === 'approve' || v.decision === 'deny' ? v.decision : undefined;
+          if (!decision) throw new DomainError('invalid_input', '请选择审批结论 / choose approve or deny', [{ path: 'decision', message: '请选择 / choose one' }]);
+          const input =
+            decision === 'approve'
+              ? { decision, ...(days === undefined ? {} : { workingDays: Number(days) }), ...(given('comment') ? { comment: given('comment') } : {}) }
+              : { decision, ...(given('comment') ? { comment: given('comment') } : {}) };
+          await deps.cases.decideExtension(caseId, actor, input, target);
+          return;
+        }
+        case 'transferDecision': {
+          if (v.decision === 'reject') {
+            await deps.cases.rejectTransfer(caseId, actor, { comment: v.comment ?? '' }, target);
+            return;
+          }
+          if (v.decision !== 'transfer') throw new DomainError('invalid_input', '请选择转办结论 / choose transfer or reject', [{ path: 'decision', message: '请选择 / choose one' }]);
+          try {
+            await deps.cases.reassignTask(caseId, actor, { taskId, toDepartment: v.toDepartment ?? '', reason: v.comment ?? '' });
+          } catch (error) {
+            throw renamed(error, 'reason', 'comment');
+          }
+          return;
+        }
+        case 'reassign':
+          await deps.cases.reassignTask(caseId, actor, { taskId, toDepartment: v.toDepartment ?? '', reason: v.reason ?? '' });
+          return;
+        case 'suspend':
+          await deps.cases.suspendTask(caseId, actor, { reason: v.reason ?? '' }, target);
+          return;
+        case 'resume':
+          await deps.cases.resumeTask(caseId, actor, given('comment') ? { comment: given('comment') } : {}, target);
+          return;
+        case 'withdraw':
+          await deps.cases.withdrawCase(caseId, actor, { reason: v.reason ?? '' });
+          return;
         case 'verify': {
           const decision = v.decision === 'accept' || v.decision === 'reject' ? v.decision : undefined;
           if (!decision) throw new DomainError('invalid_input', '请选择核查结论 / choose accept or reject', [{ path: 'decision', message: '请选择 / choose one' }]);
@@ -189,11 +265,11 @@ export function caseRoutes(kit: PageKit, deps: WebDeps) {
         const { id, taskId, action } = request.params;
         if (!(await kit.csrfValid(request))) return sendPage(reply, context, 'error', { message: context.t('error.csrf'), back: `/cases/${id}` }, 403);
         // Office-only commands do not exist for a department, nor a department's for the office.
-        const allowed = user.role === 'office' ? action === 'verify' : isDepartmentAction(action);
+        const allowed = user.role === 'office' ? isOfficeTaskAction(action) : isDepartmentAction(action);
         const record = allowed ? await load(id, user) : undefined;
         const task = record?.tasks.find((t) => t.id === taskId);
         if (!record || !task || (user.role === 'department' && task.department !== user.department)) return notFoundPage(kit, request, reply);
-        const known: readonly string[] = action === 'verify' ? ['decision', 'comment'] : departmentActions[action as DepartmentAction];
+        const known: readonly string[] = isOfficeTaskAction(action) ? officeTaskActions[action] : departmentActions[action as DepartmentAction];
         const sent = await actOnce(deps, user, form, known, context.lang, context.t, async () => {
           await commandOf(action, form, user, id, taskId);
           return `/cases/${id}#task-${taskId}`;
@@ -203,6 +279,25 @@ export function caseRoutes(kit: PageKit, deps: WebDeps) {
         return showCase(request, reply, user, fresh, { action, taskId, values: form.values, errors: sent.errors }, sent.status);
       },
     );
+
+    /** 撤销: the office withdraws the whole case, with a reason. */
+    app.post<{ Params: { id: string } }>('/cases/:id/withdraw', { schema: { hide: true } }, async (request, reply) => {
+      const form = await readStaffForm(request);
+      const user = await requireUser(kit, deps, request, reply);
+      if (!user) return reply;
+      const context = pageContext(kit.site, request);
+      const { id } = request.params;
+      if (!(await kit.csrfValid(request))) return sendPage(reply, context, 'error', { message: context.t('error.csrf'), back: `/cases/${id}` }, 403);
+      const record = user.role === 'office' ? await load(id, user) : undefined;
+      if (!record) return notFoundPage(kit, request, reply);
+      const sent = await actOnce(deps, user, form, ['reason'], context.lang, context.t, async () => {
+        await commandOf('withdraw', form, user, id, '');
+        return `/cases/${id}`;
+      });
+      if (sent.kind === 'done') return reply.redirect(sent.location, 303);
+      const fresh = (await load(id, user)) ?? record;
+      return showCase(request, reply, user, fresh, { action: 'withdraw', taskId: '', values: form.values, errors: sent.errors }, sent.status);
+    });
 
     /** An evidence file, to those who may download it through the API (its uploader, those who see a case referring to it). */
     app.get<{ Params: { sha256: string } }>('/files/:sha256', { schema: { hide: true } }, async (request, reply) => {
