@@ -233,6 +233,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       departments,
       workbench: createWorkbenchService({ db: options.db, notices }),
       tokens,
+      bulletins,
+      bulletinDrafts: { client: options.client, taskQueue: options.taskQueue, periodKind: options.bulletinPeriod ?? 'week' },
       timeZone: options.timeZone,
       officeName: options.officeName ?? '督查督办办公室',
       publicUrl: options.publicUrl,

@@ -32,12 +32,15 @@ async function events(caseId: string, action: string): Promise<{ payload: string
   return api.db.selectFrom('events').select('payload').where('case_id', '=', caseId).where('action', '=', action).execute();
 }
 
+const openedCases: string[] = [];
+
 async function openCase(title: string): Promise<string> {
   const opened = await api.call('POST', '/api/v1/cases', {
     token: api.tokens.office,
     body: { title, category: '市容秩序', severity: 'general', source: 'inspection', leadDepartment: 'CG' },
   });
   expect(opened.status).toBe(201);
+  openedCases.push(opened.body.caseId as string);
   return opened.body.caseId as string;
 }
 
@@ -148,6 +151,59 @@ describe("the office's pages in the browser", () => {
     await jd.close();
   });
 
+  it('drafts a bulletin now, takes out and adds items with reasons, approves it: the public list shows it', async () => {
+    const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toLocaleDateString('en-CA', { timeZone: 'Asia/Shanghai' });
+    await page.goto(`${api.url}/office/bulletins`);
+    await expectAccessible(page);
+    // A period that ends before it starts is refused at the end date, the dates kept.
+    await page.locator('#draft-from').fill(day(0));
+    await page.locator('#draft-to').fill(day(-7));
+    await send(page, 'draft');
+    await expect(page.locator('#draft-to-error').textContent()).resolves.toBeTruthy();
+    await expect(page.locator('#draft-from').inputValue()).resolves.toBe(day(0));
+    await page.locator('#draft-from').fill(day(-7));
+    await page.locator('#draft-to').fill(day(0));
+    await send(page, 'draft');
+    expect(new URL(page.url()).pathname).toMatch(/^\/office\/bulletins\/bl_[0-9a-f]{12}$/);
+    const id = new URL(page.url()).pathname.split('/')[3]!;
+    await expect(page.locator('#bulletin-status').getAttribute('data-status')).resolves.toBe('draft');
+    const title = (await page.locator('h1').textContent())!;
+
+    const [first, second] = openedCases as [string, string];
+    const add = async (kind: string, caseId: string, reason: string) => {
+      await page.locator(`#add input[name=kind][value=${kind}]`).check();
+      await page.locator('#add-caseId').fill(caseId);
+      await page.locator('#add-summary').fill(`${caseId} 办理情况`);
+      await page.locator('#add-reason').fill(reason);
+      await send(page, 'add');
+    };
+    // Without a reason: refused at the reason field, the case kept.
+    await add('criticism', first, '');
+    await expect(page.locator('#add-reason-error').textContent()).resolves.toBeTruthy();
+    await expect(page.locator('#add-caseId').inputValue()).resolves.toBe(first);
+    await add('criticism', first, '逾期未签收');
+    await add('exposure', second, '典型问题');
+    await expect(page.locator(`[data-item="criticism:${first}"]`).count()).resolves.toBe(1);
+    await expectAccessible(page);
+    const removal = `#remove-criticism_${first}`;
+    await page.locator(`${removal}-reason`).fill('情况已核实，不予通报');
+    await send(page, `remove-criticism_${first}`);
+    await expect(page.locator(`[data-item="criticism:${first}"]`).count()).resolves.toBe(0);
+    await expect(page.locator(`[data-item="exposure:${second}"]`).count()).resolves.toBe(1);
+    await expect(page.locator('#decisions').textContent()).resolves.toContain('情况已核实，不予通报');
+
+    await send(page, 'approve');
+    await expect(page.locator('#bulletin-status').getAttribute('data-status')).resolves.toBe('published');
+    await expect(page.locator('#correct').count()).resolves.toBe(1);
+    const published = await api.call('GET', `/api/v1/bulletins/${id}`);
+    expect(published.status).toBe(200);
+    expect(published.body.document.items.map((i: { id: string }) => i.id)).toEqual([`exposure:${second}`]);
+    await page.goto(`${api.url}/bulletins`);
+    await expect(page.locator(`a[href^="/bulletins/${id}"]`).count()).resolves.toBeGreaterThan(0);
+    expect(await page.content()).toContain(published.body.number as string);
+    expect(published.body.document.title).toBe(title);
+  });
+
   it('adds a department and a person with a role', async () => {
     await page.goto(`${api.url}/office/departments`);
     await expectAccessible(page);
@@ -198,7 +254,7 @@ describe("the office's pages in the browser", () => {
     const sj = await browser.browser.newContext();
     const sjPage = await sj.newPage();
     await signIn(sjPage, api.tokens.SJ);
-    for (const path of ['/office/complaints', '/office/departments', '/office/people', '/office/people?department=CG', '/office/tokens']) {
+    for (const path of ['/office/complaints', '/office/bulletins', '/office/departments', '/office/people', '/office/people?department=CG', '/office/tokens']) {
       const response = await sjPage.goto(`${api.url}${path}`);
       expect(response?.status(), path).toBe(404);
     }

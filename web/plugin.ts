@@ -2,6 +2,8 @@ import cookie from '@fastify/cookie';
 import csrf from '@fastify/csrf-protection';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError } from '../api/errors';
+import type { Client } from '@temporalio/client';
+import type { BulletinService } from '../services/bulletin.service';
 import type { CaseService } from '../services/case.service';
 import type { ComplaintService } from '../services/complaint.service';
 import type { DepartmentService } from '../services/department.service';
@@ -14,6 +16,7 @@ import { installPageAssets } from './assets';
 import { loadCatalogues } from './i18n';
 import { pageContext, type PageSite, sendPage } from './render';
 import { languageRoutes } from './routes/language';
+import { bulletinRoutes } from './routes/bulletins';
 import { caseRoutes } from './routes/cases';
 import { complaintRoutes } from './routes/complaints';
 import { directoryRoutes } from './routes/directory';
@@ -36,6 +39,10 @@ export interface WebDeps {
   readonly workbench: WorkbenchService;
   /** The office's token pages (list, create, revoke). */
   readonly tokens: TokenService;
+  /** The office's bulletin pages: drafts, decisions, approval. */
+  readonly bulletins: BulletinService;
+  /** "Draft now" runs the bulletinDraftWorkflow, as POST /api/v1/bulletins does. */
+  readonly bulletinDrafts: { readonly client: Client; readonly taskQueue: string; readonly periodKind: 'week' | 'month' };
   readonly timeZone: string;
   readonly officeName: string;
   /** Where the public reaches the pages; https there makes every cookie Secure. */
@@ -107,5 +114,6 @@ export function webPages(deps: WebDeps) {
     await app.register(caseRoutes(kit, deps));
     await app.register(complaintRoutes(kit, deps));
     await app.register(directoryRoutes(kit, deps));
+    await app.register(bulletinRoutes(kit, deps));
   };
 }
