@@ -1,4 +1,5 @@
 import type { BrowserContext, Page } from 'playwright-core';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiStack, startApiStack } from './support/api';
 import { launchBrowser, seriousViolations, type TestBrowser } from './support/browser';
@@ -68,11 +69,26 @@ describe("the office's pages in the browser", () => {
   });
 
   it('triages complaints: converts one into a case, dismisses another as its duplicate', async () => {
-    const first = await api.call('POST', '/api/v1/complaints', { body: { description: '人行道上堆满了建筑垃圾', contact: { phone: '13800138000' } } });
+    // The first through the public's form, with a photo (stored stripped), the second through the API.
+    const visitor = await browser.phone();
+    const form = await visitor.newPage();
+    await form.goto(`${api.url}/report`);
+    await form.getByLabel('问题描述').fill('人行道上堆满了建筑垃圾');
+    await form.getByLabel('照片（可多张）').setInputFiles([{ name: 'IMG_0002.png', mimeType: 'image/png', buffer: await sharp({ create: { width: 32, height: 24, channels: 3, background: '#8e44ad' } }).png().toBuffer() }]);
+    await form.locator('#phone').fill('13800138000');
+    await Promise.all([form.waitForURL(/\/report\/filed\/TS-/), form.getByRole('button', { name: '提交' }).click()]);
+    const a = (await form.textContent('#tracking-code'))!.trim();
+    await visitor.close();
     const second = await api.call('POST', '/api/v1/complaints', { body: { description: '同一处建筑垃圾还在' } });
-    const [a, b] = [first.body.trackingCode as string, second.body.trackingCode as string];
+    const b = second.body.trackingCode as string;
     await page.goto(`${api.url}/office/complaints`);
     await expect(page.locator(`[data-code="${a}"] .contact`).textContent()).resolves.toContain('13800138000');
+    // The office sees the complaint's photo, served through /files/.
+    const src = (await page.locator(`[data-code="${a}"] .photos img`).getAttribute('src'))!;
+    expect(src).toMatch(/^\/files\/[0-9a-f]{64}$/);
+    const photo = await page.request.get(`${api.url}${src}`);
+    expect(photo.status()).toBe(200);
+    expect(photo.headers()['content-type']).toBe('image/png');
     await expectAccessible(page);
 
     // Converting without a title is refused at the title field, the other values kept.
@@ -149,6 +165,39 @@ describe("the office's pages in the browser", () => {
     await jdPage.goto(`${api.url}/inbox`);
     await expect(jdPage.locator(`[data-case="${caseId}"]`).count()).resolves.toBe(1);
     await jd.close();
+  });
+
+  it("decides a department's transfer requests (rejected at the comment field without one), and withdraws a case", async () => {
+    const caseId = await openCase('转办与撤销');
+    const taskId = `${caseId}-T1`;
+    const request = () => api.call('POST', `/api/v1/cases/${caseId}/tasks/${taskId}/transfer-request`, { token: api.tokens.CG, body: { reason: '不属于本局', suggestedDepartment: 'SJ' } });
+    expect((await request()).status).toBe(200);
+    await page.goto(`${api.url}/cases/${caseId}`);
+    await expect(page.locator(`#reassign-${taskId}`).count()).resolves.toBe(0);
+    await expect(page.locator(`#transferDecision-${taskId}-toDepartment`).inputValue()).resolves.toBe('SJ');
+    await page.locator(`#transferDecision-${taskId} input[value=reject]`).check();
+    await send(page, `transferDecision-${taskId}`);
+    await expect(page.locator(`#transferDecision-${taskId}-comment-error`).textContent()).resolves.toBeTruthy();
+    await expect(page.locator(`#transferDecision-${taskId} input[value=reject]`).isChecked()).resolves.toBe(true);
+    await page.locator(`#transferDecision-${taskId}-comment`).fill('属于本局职责');
+    await send(page, `transferDecision-${taskId}`);
+    await expect(page.locator(`#transferDecision-${taskId}`).count()).resolves.toBe(0);
+    expect(await events(caseId, 'task.transfer_rejected')).toHaveLength(1);
+
+    expect((await request()).status).toBe(200);
+    await page.reload();
+    await page.locator(`#transferDecision-${taskId} input[value=transfer]`).check();
+    await page.locator(`#transferDecision-${taskId}-comment`).fill('转市场监管局办理');
+    await send(page, `transferDecision-${taskId}`);
+    const record = await api.call('GET', `/api/v1/cases/${caseId}`, { token: api.tokens.office });
+    expect(record.body.tasks.map((t: { department: string; status: string }) => `${t.department}:${t.status}`)).toEqual(['CG:transferred', 'SJ:assigned']);
+
+    await send(page, 'withdraw');
+    await expect(page.locator('#withdraw-reason-error').textContent()).resolves.toBeTruthy();
+    await page.locator('#withdraw-reason').fill('重复立案');
+    await send(page, 'withdraw');
+    await expect(page.locator('#case-status').getAttribute('data-status')).resolves.toBe('withdrawn');
+    await expect(page.locator('#withdraw').count()).resolves.toBe(0);
   });
 
   it('drafts a bulletin now, takes out and adds items with reasons, approves it: the public list shows it', async () => {
