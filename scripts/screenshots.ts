@@ -115,3 +115,37 @@ it("writes a screenshot of each staff page: the office's (desktop) and a departm
   await shoot(office, 'web-office-desktop');
   await desktop.close();
 });
+
+it("writes a screenshot of the office's other pages: triage, a bulletin draft, people, tokens (desktop)", async () => {
+  const desktop = await browser.browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN' });
+  const office = await desktop.newPage();
+  await office.goto(`${api.url}/signin`);
+  await office.locator('#token').fill(api.tokens.office);
+  await Promise.all([office.waitForURL((url) => !url.pathname.startsWith('/signin')), office.locator('form[action="/signin"] button[type=submit]').click()]);
+  await api.call('POST', '/api/v1/complaints', {
+    body: { description: '解放路菜场门口污水外溢，气味很大', category: '环境卫生', location: { address: '解放路 88 号' }, contact: { name: '李女士', phone: '13900139000' } },
+  });
+  await office.goto(`${api.url}/office/complaints`);
+  await shoot(office, 'web-office-complaints-desktop');
+
+  const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toLocaleDateString('en-CA', { timeZone: 'Asia/Shanghai' });
+  await office.goto(`${api.url}/office/bulletins`);
+  await office.locator('#draft-from').fill(day(-7));
+  await office.locator('#draft-to').fill(day(0));
+  await Promise.all([office.waitForURL(/\/office\/bulletins\/bl_/), office.locator('#draft button[type=submit]').click()]);
+  const cases = dataOf(await api.as.office.GET('/api/v1/cases'));
+  const caseId = cases.items[0]?.id;
+  if (caseId) {
+    await office.locator('#add input[name=kind][value=notable_closure]').check();
+    await office.locator('#add-caseId').fill(caseId);
+    await office.locator('#add-summary').fill('当日清理占道摊位，恢复人行道通行。');
+    await office.locator('#add-reason').fill('整改迅速，效果明显');
+    await Promise.all([office.waitForNavigation(), office.locator('#add button[type=submit]').click()]);
+  }
+  await shoot(office, 'web-office-bulletin-desktop');
+  await office.goto(`${api.url}/office/people?department=CG`);
+  await shoot(office, 'web-office-people-desktop');
+  await office.goto(`${api.url}/office/tokens`);
+  await shoot(office, 'web-office-tokens-desktop');
+  await desktop.close();
+});
