@@ -195,9 +195,10 @@ export async function officeCommand(
     readonly show: (user: WebUser, failed: FailedForm, status: number) => Promise<FastifyReply>;
   },
 ): Promise<FastifyReply> {
-  const form = await readStaffForm(request);
+  // Who asks first: nobody unknown makes the server read (and hold) a body.
   const user = await requireOffice(kit, deps, request, reply);
   if (!user) return reply;
+  const form = await readStaffForm(request);
   const context = pageContext(kit.site, request);
   if (!(await kit.csrfValid(request))) return sendPage(reply, context, 'error', { message: context.t('error.csrf'), back: options.back }, 403);
   const sent = await actOnce(deps, user, form, options.known, context.lang, context.t, () => options.act(form, user));

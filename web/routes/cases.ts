@@ -258,9 +258,10 @@ export function caseRoutes(kit: PageKit, deps: WebDeps) {
       '/cases/:id/tasks/:taskId/:action',
       { schema: { hide: true } },
       async (request, reply) => {
-        const form = await readStaffForm(request);
+        // Who asks first: nobody unknown makes the server read (and hold) a body.
         const user = await requireUser(kit, deps, request, reply);
         if (!user) return reply;
+        const form = await readStaffForm(request);
         const context = pageContext(kit.site, request);
         const { id, taskId, action } = request.params;
         if (!(await kit.csrfValid(request))) return sendPage(reply, context, 'error', { message: context.t('error.csrf'), back: `/cases/${id}` }, 403);
@@ -282,9 +283,10 @@ export function caseRoutes(kit: PageKit, deps: WebDeps) {
 
     /** 撤销: the office withdraws the whole case, with a reason. */
     app.post<{ Params: { id: string } }>('/cases/:id/withdraw', { schema: { hide: true } }, async (request, reply) => {
-      const form = await readStaffForm(request);
+      // Who asks first: nobody unknown makes the server read (and hold) a body.
       const user = await requireUser(kit, deps, request, reply);
       if (!user) return reply;
+      const form = await readStaffForm(request);
       const context = pageContext(kit.site, request);
       const { id } = request.params;
       if (!(await kit.csrfValid(request))) return sendPage(reply, context, 'error', { message: context.t('error.csrf'), back: `/cases/${id}` }, 403);
@@ -317,7 +319,7 @@ export function caseRoutes(kit: PageKit, deps: WebDeps) {
         .header('x-content-type-options', 'nosniff')
         .header('content-security-policy', "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox")
         .header('content-disposition', `inline; filename*=UTF-8''${encodeURIComponent(found.file.name)}`)
-        .header('cache-control', 'private, max-age=86400')
+        .header('cache-control', 'private, no-cache')
         .send(fs.createReadStream(found.path));
     });
   };

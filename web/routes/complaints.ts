@@ -16,10 +16,11 @@ const caseIdPattern = /^DB-\d{4}-\d{6,}$/;
 
 /**
  * The reason a dismissal as a duplicate records (the public reads it on the tracking page): the
- * complaint or case it repeats, named in both languages, then the office's own words if any.
+ * case it repeats, or only that it repeats another complaint, then the office's own words if any.
+ * Never the other complaint's tracking code: that code is its complainant's only credential.
  */
-export function duplicateReason(of: string, reason: string): string {
-  const head = `重复投诉，同 ${of} / duplicate of ${of}`;
+export function duplicateReason(caseId: string | null, reason: string): string {
+  const head = caseId ? `重复投诉，同案件 ${caseId} / duplicate of case ${caseId}` : '重复投诉 / a duplicate of another complaint';
   return reason.trim() === '' ? head : `${head}: ${reason.trim()}`;
 }
 
@@ -61,12 +62,12 @@ export function complaintRoutes(kit: PageKit, deps: WebDeps) {
     });
 
     /** A complaint the office may triage (404 otherwise, as the API answers an unknown code). */
-    const exists = async (code: string) => {
+    /** The complaint `code` as the office sees it, or undefined when there is none. */
+    const complaintOf = async (code: string) => {
       try {
-        await deps.complaints.officeView(code);
-        return true;
+        return await deps.complaints.officeView(code);
       } catch (error) {
-        if (error instanceof DomainError && error.code === 'not_found') return false;
+        if (error instanceof DomainError && error.code === 'not_found') return undefined;
         throw error;
       }
     };
@@ -97,23 +98,28 @@ export function complaintRoutes(kit: PageKit, deps: WebDeps) {
         return '/office/complaints';
       }
       // The complaint or case it repeats must exist (and be another one).
-      const known =
-        of !== code &&
-        (caseIdPattern.test(of)
-          ? await deps.cases.getCase(of, actorOfUser(user)).then(
-              () => true,
-              (error: unknown) => {
-                if (error instanceof DomainError && error.code === 'not_found') return false;
-                throw error;
-              },
-            )
-          : await exists(of));
+      let known = false;
+      let caseId: string | null = null;
+      if (of !== code && caseIdPattern.test(of)) {
+        known = await deps.cases.getCase(of, actorOfUser(user)).then(
+          () => true,
+          (error: unknown) => {
+            if (error instanceof DomainError && error.code === 'not_found') return false;
+            throw error;
+          },
+        );
+        caseId = of;
+      } else if (of !== code) {
+        const other = await complaintOf(of);
+        known = other !== undefined;
+        caseId = other?.case?.id ?? null;
+      }
       if (!known) {
         throw new DomainError('invalid_input', `没有投诉或案件 ${of} / no other complaint or case ${of}`, [
           { path: 'duplicateOf', message: `没有其他投诉或案件 ${of} / no other complaint or case ${of}` },
         ]);
       }
-      await deps.complaints.dismiss(code, { reason: duplicateReason(of, reason) });
+      await deps.complaints.dismiss(code, { reason: duplicateReason(caseId, reason) });
       return '/office/complaints';
     };
 
@@ -128,7 +134,7 @@ export function complaintRoutes(kit: PageKit, deps: WebDeps) {
         known: action === 'convert' ? convertFields : dismissFields,
         back: '/office/complaints',
         act: async (form, user) => {
-          if (!(await exists(code))) throw new DomainError('invalid_state', `没有投诉 ${code} / no complaint ${code}`);
+          if (!(await complaintOf(code))) throw new DomainError('invalid_state', `没有投诉 ${code} / no complaint ${code}`);
           return action === 'convert' ? convert(code, form, user) : dismiss(code, form, user);
         },
         show: (user, failed, status) => show(request, reply, user, failed, status),

@@ -146,9 +146,10 @@ export function directoryRoutes(kit: PageKit, deps: WebDeps) {
     });
     // The new token is shown once, in the answer to the form (never again: only its hash is kept).
     app.post('/office/tokens', { schema: { hide: true } }, async (request, reply) => {
-      const form = await readStaffForm(request);
+      // Who asks first: nobody unknown makes the server read (and hold) a body.
       const user = await requireOffice(kit, deps, request, reply);
       if (!user) return reply;
+      const form = await readStaffForm(request);
       const context = pageContext(kit.site, request);
       if (!(await kit.csrfValid(request))) return sendPage(reply, context, 'error', { message: context.t('error.csrf'), back: '/office/tokens' }, 403);
       let created: { id: string; token: string; name: string } | undefined;

@@ -103,9 +103,10 @@ export function officeRoutes(kit: PageKit, deps: WebDeps) {
     });
 
     app.post('/cases/new', { schema: { hide: true } }, async (request, reply) => {
-      const form = await readStaffForm(request);
+      // Who asks first: nobody unknown makes the server read (and hold) a body.
       const user = await officeUser(request, reply);
       if (!user) return reply;
+      const form = await readStaffForm(request);
       const context = pageContext(kit.site, request);
       if (!(await kit.csrfValid(request))) return sendPage(reply, context, 'error', { message: context.t('error.csrf'), back: '/cases/new' }, 403);
       const cooperating = form.lists.cooperatingDepartments ?? [];
