@@ -1,15 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import fs from 'node:fs';
 import { complaintConversionSchema, complaintDismissalSchema, complaintInputSchema } from '../../domain/complaint.schema';
 import { rateInputSchema } from '../../domain/follow-up';
 import type { EvidenceService } from '../../services/evidence.service';
-import { allowedMediaTypes } from '../../services/evidence.store';
-import { HttpError } from '../errors';
 import { answerPhotoName, type ComplaintService, trackingCodePattern } from '../../services/complaint.service';
 import { actorOf, requireOffice } from '../auth';
 import { idempotencyHeaders } from '../idempotency';
+import { sendStoredFile, storedFileContent } from './evidence';
 import { officeComplaintSchema, publicComplaintSchema } from '../schemas';
 
 export const trackingCodeSchema = z.string().regex(trackingCodePattern).describe('tracking code, e.g. TS-7K3MQ-9Q2PX');
@@ -81,7 +79,7 @@ export function complaintRoutes(deps: { complaints: ComplaintService; evidence: 
           response: {
             200: {
               description: 'the photo, in the media type sniffed at upload',
-              content: Object.fromEntries([...allowedMediaTypes].map((type) => [type, { schema: z.string().describe('the file') }])),
+              content: storedFileContent,
             },
           },
         },
@@ -89,19 +87,10 @@ export function complaintRoutes(deps: { complaints: ComplaintService; evidence: 
       async (request, reply) => {
         const shown = await deps.complaints.answerPhotos(request.params.trackingCode);
         const { file, path } = await deps.evidence.downloadShown(request.params.sha256, shown);
-        const stream = fs.createReadStream(path);
-        await new Promise<void>((resolve, reject) => {
-          stream.once('open', () => resolve());
-          stream.once('error', (error) =>
-            reject((error as NodeJS.ErrnoException).code === 'ENOENT' ? new HttpError('not_found', `没有文件 / no file ${file.sha256}`) : error),
-          );
+        return sendStoredFile(reply, file, path, {
+          disposition: `inline; filename="${answerPhotoName(shown.indexOf(file.sha256), file.mediaType)}"`,
+          cacheControl: 'private, max-age=3600',
         });
-        return reply
-          .type(file.mediaType)
-          .header('x-content-type-options', 'nosniff')
-          .header('content-disposition', `inline; filename="${answerPhotoName(shown.indexOf(file.sha256), file.mediaType)}"`)
-          .header('cache-control', 'private, max-age=3600')
-          .send(stream as unknown as string);
       },
     );
     app.get(

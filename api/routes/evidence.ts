@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { MultipartFile } from '@fastify/multipart';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { FileViewer } from '../../db/evidence.repository';
@@ -91,30 +91,49 @@ export function evidenceRoutes(deps: { evidence: EvidenceService }) {
           response: {
             200: {
               description: 'the file, in the media type sniffed at upload',
-              content: Object.fromEntries([...allowedMediaTypes].map((type) => [type, { schema: z.string().describe('the file') }])),
+              content: storedFileContent,
             },
           },
         },
       },
       async (request, reply) => {
         const { file, path } = await deps.evidence.download(fileViewerOf(requireToken(request)), request.params.sha256);
-        const stream = fs.createReadStream(path);
-        // Opened before answering, so that bytes gone from the disk are a 404, not a broken 200.
-        await new Promise<void>((resolve, reject) => {
-          stream.once('open', () => resolve());
-          stream.once('error', (error) =>
-            reject((error as NodeJS.ErrnoException).code === 'ENOENT' ? new HttpError('not_found', `没有文件 / no file ${file.sha256}`) : error),
-          );
+        return sendStoredFile(reply, file, path, {
+          disposition: `inline; filename*=UTF-8''${encodeURIComponent(file.name)}`,
+          cacheControl: 'private, max-age=86400, immutable',
         });
-        return reply
-          .type(file.mediaType)
-          .header('x-content-type-options', 'nosniff')
-          .header('content-disposition', `inline; filename*=UTF-8''${encodeURIComponent(file.name)}`)
-          .header('cache-control', 'private, max-age=86400, immutable')
-          .send(stream as unknown as string);
       },
     );
   };
+}
+
+/** Every media type a stored file may be served in (the types accepted at upload). */
+export const storedFileContent = Object.fromEntries([...allowedMediaTypes].map((type) => [type, { schema: z.string().describe('the file') }]));
+
+/**
+ * Sends a stored file at `path` in its sniffed media type, never to be sniffed again by the
+ * browser. The file is opened before answering, so that bytes gone from the disk are a 404, not a
+ * broken 200.
+ */
+export async function sendStoredFile(
+  reply: FastifyReply,
+  file: { sha256: string; mediaType: string },
+  path: string,
+  headers: { disposition: string; cacheControl: string },
+): Promise<FastifyReply> {
+  const stream = fs.createReadStream(path);
+  await new Promise<void>((resolve, reject) => {
+    stream.once('open', () => resolve());
+    stream.once('error', (error) =>
+      reject((error as NodeJS.ErrnoException).code === 'ENOENT' ? new HttpError('not_found', `没有文件 / no file ${file.sha256}`) : error),
+    );
+  });
+  return reply
+    .type(file.mediaType)
+    .header('x-content-type-options', 'nosniff')
+    .header('content-disposition', headers.disposition)
+    .header('cache-control', headers.cacheControl)
+    .send(stream);
 }
 
 /** A failure of the request's own multipart body: its status if it has one (413 …), else a 400. */

@@ -6,7 +6,8 @@ import { UploadQuotaExceeded } from '../../services/evidence.store';
 import type { PageKit, WebDeps } from '../plugin';
 import { pageContext, sendPage } from '../render';
 import { actorOfUser, type WebUser } from '../session';
-import { errorsOf, type FieldErrors, filesOf, formOf, notFoundPage, readStaffForm, requireUser, storePhotos } from '../staff';
+import { givenOf, locationOfForm } from '../form-values';
+import { errorsOf, type FieldErrors, filesOf, formOf, readStaffForm, requireOffice, storePhotos } from '../staff';
 import { reportCategories } from './report';
 
 /** The fields of the form that opens a case, as the page names them. */
@@ -26,14 +27,8 @@ const caseFields = [
 
 /** The case the form describes, as POST /api/v1/cases takes it (without its photos). */
 export function caseOfForm(values: Record<string, string>, cooperating: readonly string[]): Record<string, unknown> {
-  const given = (name: string) => {
-    const value = values[name]?.trim();
-    return value ? value : undefined;
-  };
-  const lat = Number(given('lat'));
-  const lng = Number(given('lng'));
-  const point = given('lat') !== undefined && given('lng') !== undefined && Number.isFinite(lat) && Number.isFinite(lng) ? { lat, lng } : undefined;
-  const address = given('address') ?? (point ? `${point.lat.toFixed(6)}, ${point.lng.toFixed(6)}` : undefined);
+  const given = givenOf(values);
+  const location = locationOfForm(given);
   return {
     title: values.title ?? '',
     description: values.description ?? '',
@@ -42,7 +37,7 @@ export function caseOfForm(values: Record<string, string>, cooperating: readonly
     source: values.source ?? '',
     leadDepartment: values.leadDepartment ?? '',
     cooperatingDepartments: cooperating.filter((c) => c !== '' && c !== values.leadDepartment),
-    ...(address ? { location: { address, ...(point ?? {}) } } : {}),
+    ...(location ? { location } : {}),
     ...(given('dueDate') ? { dueDate: given('dueDate') } : {}),
   };
 }
@@ -53,15 +48,7 @@ export function caseOfForm(values: Record<string, string>, cooperating: readonly
  */
 export function officeRoutes(kit: PageKit, deps: WebDeps) {
   return async (app: FastifyInstance): Promise<void> => {
-    const officeUser = async (request: FastifyRequest, reply: FastifyReply): Promise<WebUser | undefined> => {
-      const user = await requireUser(kit, deps, request, reply);
-      if (!user) return undefined;
-      if (user.role !== 'office') {
-        notFoundPage(kit, request, reply);
-        return undefined;
-      }
-      return user;
-    };
+    const officeUser = (request: FastifyRequest, reply: FastifyReply) => requireOffice(kit, deps, request, reply);
 
     app.get('/office', { schema: { hide: true } }, async (request, reply) => {
       if (!(await officeUser(request, reply))) return reply;

@@ -5,6 +5,7 @@ import { fieldIssues } from '../../domain/validation';
 import { trackingCodePattern } from '../../services/complaint.service';
 import { UploadQuotaExceeded } from '../../services/evidence.store';
 import { maxPublicPhotoBytes, maxPublicPhotos } from '../../services/public-photo';
+import { givenOf, locationOfForm } from '../form-values';
 import { inLanguage, type PageLanguage } from '../i18n';
 import type { PageKit, WebDeps } from '../plugin';
 import { type PageContext, pageContext, sendPage } from '../render';
@@ -31,14 +32,8 @@ function fieldOf(path: string): string {
 
 /** The complaint the form's values describe, as POST /api/v1/complaints takes it (without evidence). */
 export function complaintOfForm(values: FormValues, lang: PageLanguage): Record<string, unknown> {
-  const given = (name: keyof FormValues) => {
-    const value = values[name]?.trim();
-    return value ? value : undefined;
-  };
-  const lat = Number(given('lat'));
-  const lng = Number(given('lng'));
-  const point = given('lat') !== undefined && given('lng') !== undefined && Number.isFinite(lat) && Number.isFinite(lng) ? { lat, lng } : undefined;
-  const address = given('address') ?? (point ? `${point.lat.toFixed(6)}, ${point.lng.toFixed(6)}` : undefined);
+  const given = givenOf(values);
+  const location = locationOfForm(given);
   const contact = { name: given('name'), phone: given('phone'), email: given('email') };
   const hasContact = Object.values(contact).some((v) => v !== undefined);
   return {
@@ -46,7 +41,7 @@ export function complaintOfForm(values: FormValues, lang: PageLanguage): Record<
     description: values.description ?? '',
     ...(given('title') ? { title: given('title') } : {}),
     ...(given('category') ? { category: given('category') } : {}),
-    ...(address ? { location: { address, ...(point ?? {}) } } : {}),
+    ...(location ? { location } : {}),
     ...(hasContact ? { contact: { ...JSON.parse(JSON.stringify(contact)), language: lang } } : {}),
   };
 }
