@@ -56,7 +56,11 @@ export function operationsCommands({ program, context }: CliEnv): void {
       const to = path.resolve(o.to);
       // The running process holds its worker still while it copies; nothing running: copy as is.
       const answer = await requestControl(controlSocketPath(config.dataDir), { op: 'backup', to });
-      if (answer && !answer.ok) throw new Error(`备份失败 / backup failed: ${answer.error}`);
+      if (answer && !answer.ok) {
+        // A refusal keeps its code (and exit status) across the socket.
+        if (answer.code) throw new DomainError(answer.code, answer.error);
+        throw new Error(`备份失败 / backup failed: ${answer.error}`);
+      }
       if (answer) {
         print({ backup: to, ...answer.manifest });
         return;

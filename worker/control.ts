@@ -3,6 +3,7 @@ import net from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
 import type { Logger } from 'pino';
+import { DomainError, type ErrorCode } from '../domain/errors';
 import type { BackupManifest } from '../services/backup.service';
 
 /**
@@ -18,7 +19,9 @@ export function controlSocketPath(dataDir: string): string {
 export type ControlRequest = { readonly op: 'backup'; readonly to: string };
 
 /** The answer: one JSON line. */
-export type ControlResponse = { readonly ok: true; readonly manifest: BackupManifest } | { readonly ok: false; readonly error: string };
+export type ControlResponse =
+  | { readonly ok: true; readonly manifest: BackupManifest }
+  | { readonly ok: false; readonly error: string; readonly code?: ErrorCode };
 
 export interface ControlHandlers {
   backup(to: string): Promise<BackupManifest>;
@@ -52,7 +55,7 @@ export async function serveControl(file: string, handlers: ControlHandlers, logg
         (manifest) => reply({ ok: true, manifest }),
         (error: unknown) => {
           logger.warn({ err: error }, 'backup failed');
-          reply({ ok: false, error: (error as Error).message });
+          reply({ ok: false, error: (error as Error).message, ...(error instanceof DomainError ? { code: error.code } : {}) });
         },
       );
     });
