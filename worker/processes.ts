@@ -127,6 +127,10 @@ export async function runProcess(roles: ProcessRoles, config: Readonly<Config>, 
             calendarFile: config.calendarFile,
             fileLogger: logger.child({ component: 'config-files' }),
             maxCachedWorkflows: config.maxCachedWorkflows,
+            // Twice a local activity's start-to-close: a read-model write under way when the worker
+            // stops (Ctrl-C, or a backup's pause) finishes, and its workflow task completes, rather
+            // than being cancelled (docs/architecture.md, "Backup and restore"). Bounds the pause.
+            shutdownGraceMs: 20_000,
             wakeNotices,
             notices: {
               mail,
