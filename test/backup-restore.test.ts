@@ -125,6 +125,14 @@ describe('duban backup and duban restore', () => {
   it('restores into a fresh directory only, where the read model agrees with the workflows and every case can finish', async () => {
     await kill(running!, 'SIGINT');
     running = undefined;
+    // With nothing running, the files are copied as they are.
+    const offline = await runCli(['backup', '--to', path.join(root, 'offline')], original);
+    expect(offline.stderr).toBe('');
+    expect(JSON.parse(offline.stdout)).toMatchObject({ online: false, readModel: { cases: 5 }, evidence: { files: 1 } });
+    // Not for an external cluster: the two databases could not be copied at one moment.
+    const external = await runCli(['backup', '--to', path.join(root, 'external')], { ...original, TEMPORAL_ADDRESS: '127.0.0.1:1' });
+    expect(external.code).toBe(5);
+    expect(fs.existsSync(path.join(root, 'external'))).toBe(false);
     const backupDir = path.join(root, 'backup');
     const restore = await runCli(['restore', '--from', backupDir], restored);
     expect(restore.stderr).toBe('');
