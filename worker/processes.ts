@@ -211,12 +211,14 @@ export async function runProcess(roles: ProcessRoles, config: Readonly<Config>, 
     // that runs it can (docs/architecture.md, "Backup and restore").
     if (devServer && runner) {
       const workerRunner = runner;
-      const control = await serveControl(
-        controlSocketPath(config.dataDir),
-        { backup: (to) => backupData(dataLocations(config), to, { quiesce: (fn) => workerRunner.whilePaused(fn) }) },
-        logger,
-      );
-      closing.unshift(() => control.close());
+      const socket = controlSocketPath(config.dataDir);
+      try {
+        const control = await serveControl(socket, { backup: (to) => backupData(dataLocations(config), to, { quiesce: (fn) => workerRunner.whilePaused(fn) }) }, logger);
+        closing.unshift(() => control.close());
+      } catch (error) {
+        // Everything else works without it; only `duban backup` cannot reach this process.
+        logger.warn({ err: error, socket }, 'control socket not served: duban backup will refuse while this process runs');
+      }
     }
 
     process.removeListener('SIGINT', earlyStop);
