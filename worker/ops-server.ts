@@ -55,7 +55,12 @@ export async function startOpsServer(options: OpsServerOptions): Promise<{ reado
   options.logger.info({ metrics: `${url}/metrics`, readiness: `${url}/readyz` }, 'operations endpoint ready');
   return {
     url,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // A scraper's kept-alive connection must not hold the process open.
+        server.closeAllConnections();
+      }),
   };
 }
 
