@@ -120,7 +120,7 @@ describe('duban backup and duban restore', () => {
     const again = await runCli(['backup', '--to', backupDir], original);
     expect(again.code).toBe(2);
     expect(fs.existsSync(path.join(backupDir, 'manifest.json'))).toBe(true);
-  }, 600_000);
+  }, 900_000);
 
   it('restores into a fresh directory only, where the read model agrees with the workflows and every case can finish', async () => {
     await kill(running!, 'SIGINT');
@@ -205,5 +205,5 @@ describe('duban backup and duban restore', () => {
         expect(count('task.submitted', task.id)).toBe(task.submissionCount);
       }
     }
-  }, 600_000);
+  }, 900_000);
 });
