@@ -82,6 +82,19 @@ export interface ApiOptions {
   readonly bodyLimit?: number;
   /** The working calendar's overrides file (as the worker reads it), for the indicators' working days. */
   readonly calendarFile?: string | undefined;
+  /** Where evidence is stored (a directory every API process shares); default: `evidence` in the data directory. */
+  readonly evidenceDir?: string | undefined;
+  /** Told of every response (operations metrics): method, route pattern, status and seconds taken. */
+  readonly onResponse?: ((sample: ResponseSample) => void) | undefined;
+}
+
+/** One answered request, as the metrics count it. */
+export interface ResponseSample {
+  readonly method: string;
+  /** The route's pattern (`/cases/:id`), or null for a request no route matched. */
+  readonly route: string | null;
+  readonly status: number;
+  readonly seconds: number;
 }
 
 const hour = 3_600_000;
@@ -128,6 +141,12 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   // JSON (and, for Open311 and uploads, forms and multipart) only: anything else is a 415.
   app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);
+  const { onResponse } = options;
+  if (onResponse) {
+    app.addHook('onResponse', async (request, reply) => {
+      onResponse({ method: request.method, route: request.routeOptions.url ?? null, status: reply.statusCode, seconds: reply.elapsedTime / 1000 });
+    });
+  }
   app.setSerializerCompiler(zonedSerializerCompiler(options.timeZone));
 
   const tokens = createTokenService({ db: options.db });
@@ -139,7 +158,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   const people = createPeopleService({ db: options.db, onDirectoryChange: wakeNotices });
   const evidence = createEvidenceService({
     db: options.db,
-    store: EvidenceStore.inDataDir(options.dataDir),
+    store: options.evidenceDir ? new EvidenceStore(options.evidenceDir) : EvidenceStore.inDataDir(options.dataDir),
     quotaBytes: options.uploadQuotaBytes ?? 500 * 1024 * 1024,
     graceMs: options.evidenceGraceMs ?? 72 * hour,
   });

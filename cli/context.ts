@@ -21,6 +21,7 @@ import { EvidenceStore, type FileResolver, maxEvidenceBytes } from '../services/
 import { createNoticeService, type NoticeService } from '../services/notice.service';
 import { noticeWaker } from '../services/notice.wake';
 import { loadSecretKey } from '../services/secret-key';
+import { configuredTemporalAddress, temporalConnectionOptions } from '../worker/temporal-connection';
 
 /** What commands need, opened on first use: the read model, and Temporal only when asked. */
 export class CliContext {
@@ -41,9 +42,9 @@ export class CliContext {
   /** A Temporal client, connected on first use. */
   async client(): Promise<Client> {
     if (!this.connection) {
-      const address = this.config.temporalAddress ?? `127.0.0.1:${this.config.devServerPort}`;
+      const address = configuredTemporalAddress(this.config);
       try {
-        this.connection = await Connection.connect({ address, connectTimeout: 5000 });
+        this.connection = await Connection.connect({ ...temporalConnectionOptions(this.config, address), connectTimeout: 5000 });
       } catch (error) {
         throw new Error(
           `无法连接 Temporal / cannot reach Temporal at ${address} (is \`npm start\` running?): ${(error as Error).message}`,
@@ -101,7 +102,7 @@ export class CliContext {
 
   /** Local files named as evidence, stored under the data directory. */
   async files(): Promise<FileResolver> {
-    return localFiles(EvidenceStore.inDataDir(this.config.dataDir), await this.db());
+    return localFiles(new EvidenceStore(this.config.evidenceDir), await this.db());
   }
 
   async close(): Promise<void> {

@@ -12,6 +12,7 @@ import { caseCommands } from './case';
 import { CliContext, type CliEnv } from './context';
 import { departmentCommands } from './department';
 import { notificationCommands } from './notifications';
+import { operationsCommands } from './operations';
 import { personCommands } from './person';
 import { policyCommands } from './policy';
 import { scorecardCommands } from './scorecard';
@@ -41,6 +42,7 @@ export function buildProgram(context: () => CliContext): Command {
   notificationCommands(env);
   scorecardCommands(env);
   bulletinCommands(env);
+  operationsCommands(env);
   return program;
 }
 

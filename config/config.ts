@@ -7,8 +7,12 @@ import type { SmtpSettings } from '../services/mail.channel';
 
 const port = z.coerce.number().int().min(1).max(65535);
 
+const hostPort = z.string().regex(/^[^\s:]+:\d+$/, 'host:port, e.g. 127.0.0.1:9464');
+
 const envSchema = z.object({
   DUBAN_DATA_DIR: z.string().min(1).default('./data'),
+  // Evidence on a directory all API processes share (NFS, a cluster file system); default: <data>/evidence.
+  DUBAN_EVIDENCE_DIR: z.string().min(1).optional(),
   DATABASE_URL: z
     .string()
     .min(1)
@@ -19,6 +23,14 @@ const envSchema = z.object({
     .regex(/^[^\s:]+:\d+$/, 'host:port, e.g. 127.0.0.1:7233')
     .optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  // An external cluster over TLS: a client certificate and key (mTLS), a CA for a private server
+  // certificate, or only TEMPORAL_TLS=true (system roots, e.g. Temporal Cloud with an API key).
+  TEMPORAL_TLS: z.enum(['true', 'false']).optional(),
+  TEMPORAL_TLS_CERT: z.string().min(1).optional(),
+  TEMPORAL_TLS_KEY: z.string().min(1).optional(),
+  TEMPORAL_TLS_CA: z.string().min(1).optional(),
+  TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
+  TEMPORAL_API_KEY: z.string().min(1).optional(),
   DUBAN_TASK_QUEUE: z.string().min(1).default('duban'),
   DUBAN_TEMPORAL_PORT: port.default(7233),
   DUBAN_TEMPORAL_UI_PORT: port.default(8233),
@@ -65,6 +77,10 @@ const envSchema = z.object({
     .optional(),
   DUBAN_BULLETIN_PERIOD: z.enum(['week', 'month']).default('week'),
   DUBAN_OFFICE_NAME: z.string().min(1).max(100).default('督查督办办公室'),
+  // Operations: duban's own Prometheus endpoint (and /readyz of a worker process), and the
+  // Temporal SDK's worker metrics; host:port each, unset for none.
+  DUBAN_METRICS_ADDRESS: hostPort.optional(),
+  DUBAN_TEMPORAL_METRICS_ADDRESS: hostPort.optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
@@ -74,9 +90,15 @@ export interface Config {
   readonly dataDir: string;
   /** The SQLite read model. */
   readonly databaseFile: string;
+  /** Stored evidence files (content-addressed); shared by every API process. */
+  readonly evidenceDir: string;
   /** An existing Temporal frontend; when unset, `npm start` runs a local dev server. */
   readonly temporalAddress: string | undefined;
   readonly temporalNamespace: string;
+  /** TLS towards an external cluster (file paths; read when connecting), or undefined for plain gRPC. */
+  readonly temporalTls: TemporalTlsFiles | undefined;
+  /** An API key sent as the bearer token of every Temporal call (Temporal Cloud, or a cluster's authorizer). */
+  readonly temporalApiKey: string | undefined;
   readonly taskQueue: string;
   /** Ports of the local dev server (gRPC and web UI), when duban runs it. */
   readonly devServerPort: number;
@@ -119,8 +141,23 @@ export interface Config {
   readonly bulletinPeriod: 'week' | 'month';
   /** The office's name, at the top of its public pages. */
   readonly officeName: string;
+  /** Where duban's own Prometheus metrics (and a worker process's /readyz) are served; undefined: nowhere. */
+  readonly metricsAddress: string | undefined;
+  /** Where the Temporal SDK exports the worker's Prometheus metrics; undefined: not exported. */
+  readonly temporalMetricsAddress: string | undefined;
   /** Signs webhooks (per subscriber, derived); from DUBAN_SECRET_KEY, else a key file in the data directory. */
   readonly secretKey: string | undefined;
+}
+
+/** TLS for the Temporal connection, as files (PEM). */
+export interface TemporalTlsFiles {
+  /** Client certificate and key for mutual TLS; both or neither. */
+  readonly certFile: string | undefined;
+  readonly keyFile: string | undefined;
+  /** CA that signed the server's certificate; unset: the system's roots. */
+  readonly caFile: string | undefined;
+  /** The name the server's certificate carries, when it differs from the address's host. */
+  readonly serverName: string | undefined;
 }
 
 /** The configuration from `env`; throws one error that names every bad variable. */
@@ -131,6 +168,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     throw new Error(`invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  if ((e.TEMPORAL_TLS_CERT === undefined) !== (e.TEMPORAL_TLS_KEY === undefined)) {
+    throw new Error('invalid configuration:\n  TEMPORAL_TLS_CERT / TEMPORAL_TLS_KEY: give both (the client certificate and its key) or neither');
+  }
+  const tlsWanted =
+    e.TEMPORAL_TLS === 'true' || (e.TEMPORAL_TLS !== 'false' && (e.TEMPORAL_TLS_CERT ?? e.TEMPORAL_TLS_CA ?? e.TEMPORAL_TLS_SERVER_NAME) !== undefined);
+  if (tlsWanted && e.TEMPORAL_ADDRESS === undefined) {
+    throw new Error('invalid configuration:\n  TEMPORAL_ADDRESS: TLS options are for an external cluster; set its address (host:port)');
+  }
   const dataDir = path.resolve(e.DUBAN_DATA_DIR);
   const databaseFile = e.DATABASE_URL
     ? path.resolve(e.DATABASE_URL.replace(/^(sqlite|file):(\/\/)?/, ''))
@@ -138,8 +183,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   return Object.freeze({
     dataDir,
     databaseFile,
+    evidenceDir: path.resolve(e.DUBAN_EVIDENCE_DIR ?? path.join(dataDir, 'evidence')),
     temporalAddress: e.TEMPORAL_ADDRESS,
     temporalNamespace: e.TEMPORAL_NAMESPACE,
+    temporalTls: tlsWanted
+      ? Object.freeze({
+          certFile: e.TEMPORAL_TLS_CERT && path.resolve(e.TEMPORAL_TLS_CERT),
+          keyFile: e.TEMPORAL_TLS_KEY && path.resolve(e.TEMPORAL_TLS_KEY),
+          caFile: e.TEMPORAL_TLS_CA && path.resolve(e.TEMPORAL_TLS_CA),
+          serverName: e.TEMPORAL_TLS_SERVER_NAME,
+        })
+      : undefined,
+    temporalApiKey: e.TEMPORAL_API_KEY,
     taskQueue: e.DUBAN_TASK_QUEUE,
     devServerPort: e.DUBAN_TEMPORAL_PORT,
     devServerUiPort: e.DUBAN_TEMPORAL_UI_PORT,
@@ -170,6 +225,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
         }
       : undefined,
     secretKey: e.DUBAN_SECRET_KEY,
+    metricsAddress: e.DUBAN_METRICS_ADDRESS,
+    temporalMetricsAddress: e.DUBAN_TEMPORAL_METRICS_ADDRESS,
     bulletinSchedule:
       e.DUBAN_BULLETIN_CRON === 'off' ? null : { cron: e.DUBAN_BULLETIN_CRON.trim(), zone: e.DUBAN_BULLETIN_ZONE ?? e.DUBAN_TIMEZONE },
     bulletinPeriod: e.DUBAN_BULLETIN_PERIOD,

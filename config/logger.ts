@@ -17,10 +17,15 @@ const temporalLevels: Record<Config['logLevel'], LogLevel> = {
   silent: 'ERROR',
 };
 
-/** Routes the Temporal SDK's own logs (worker, workflows, activities) into `logger`. */
-export function installTemporalLogging(logger: Logger, level: Config['logLevel']): void {
+/**
+ * Routes the Temporal SDK's own logs (worker, workflows, activities) into `logger`, and exports
+ * the SDK's worker metrics to Prometheus at `metricsAddress` (host:port) when given. Call it before
+ * any connection to Temporal is made.
+ */
+export function installTemporalLogging(logger: Logger, level: Config['logLevel'], metricsAddress?: string): void {
   const child = logger.child({ component: 'temporal' });
   Runtime.install({
+    ...(metricsAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsAddress } } } } : {}),
     logger: new DefaultLogger(temporalLevels[level], (entry) => {
       const { message, meta } = entry;
       const method = entry.level === 'TRACE' ? 'trace' : (entry.level.toLowerCase() as 'debug' | 'info' | 'warn' | 'error');

@@ -108,6 +108,11 @@ async function waitUntilServing(address: string, namespace: string, child: Child
   throw new Error(`Temporal dev server did not answer on ${address} within ${timeoutMs} ms: ${String(lastError)}`);
 }
 
+/** The embedded server's SQLite file in `dataDir` (what a backup copies). */
+export function temporalDatabaseFile(dataDir: string): string {
+  return path.join(dataDir, 'temporal.sqlite');
+}
+
 /**
  * Starts `temporal server start-dev` on 127.0.0.1 with its state in `<dataDir>/temporal.sqlite`.
  * It runs in its own process group so that a Ctrl-C reaches duban first, which stops the worker
@@ -129,7 +134,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     '--ui-port',
     String(options.uiPort),
     '--db-filename',
-    path.join(options.dataDir, 'temporal.sqlite'),
+    temporalDatabaseFile(options.dataDir),
     // Write-ahead logging: readers and the writer no longer block each other, and a commit is one
     // append (docs/architecture.md, "The embedded Temporal server"). A file made in the rollback
     // journal mode is converted when it is opened; the mode is kept in the file.

@@ -11,6 +11,11 @@ export interface DubanWorkerOptions extends ActivityDeps {
   readonly workflowBundle?: string;
   /** Workflows kept in memory between tasks; the SDK's default (by heap size) when unset. */
   readonly maxCachedWorkflows?: number;
+  /**
+   * How long a shutdown lets running activities finish before cancelling them; the SDK's default
+   * (none) when unset. Local activities cancelled mid-write would fail their workflow task.
+   */
+  readonly shutdownGraceMs?: number;
 }
 
 /** The worker that runs duban's workflows and activities on one task queue. */
@@ -25,5 +30,6 @@ export async function createDubanWorker(options: DubanWorkerOptions): Promise<Wo
       : { workflowsPath: require.resolve('../workflows') }),
     activities: createActivities(options),
     ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
+    ...(options.shutdownGraceMs !== undefined ? { shutdownGraceTime: options.shutdownGraceMs } : {}),
   });
 }

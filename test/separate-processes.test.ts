@@ -1,0 +1,144 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { projectRoot } from '../scripts/binaries';
+import { type DevServer, startDevServer } from '../worker/dev-server';
+import { cli, freePort, kill } from './support/processes';
+
+/** Starts `duban <role>` (the built CLI); resolves once its log says it runs. */
+function startRole(role: 'worker' | 'api', env: NodeJS.ProcessEnv): Promise<ChildProcess> {
+  const ready = role === 'worker' ? 'duban worker running' : 'duban API running';
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(projectRoot(), 'bin', 'duban.js'), role], {
+      env: { ...process.env, ...env },
+      cwd: projectRoot(),
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let log = '';
+    const onExit = (code: number | null) => reject(new Error(`duban ${role} exited with ${code}:\n${log}`));
+    child.stderr?.on('data', (chunk: Buffer) => {
+      log += chunk.toString('utf8');
+      if (log.includes(ready)) {
+        child.removeListener('exit', onExit);
+        resolve(child);
+      }
+    });
+    child.once('exit', onExit);
+  });
+}
+
+const png = Buffer.from(
+  '89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8ffff3f0005fe02fea7d6a4720000000049454e44ae426082',
+  'hex',
+);
+
+/**
+ * `duban worker` and `duban api` as processes of their own: two workers and two API processes on
+ * one Temporal server and one read model, evidence on one shared directory; a worker stopped
+ * mid-run leaves the other doing the work.
+ */
+describe('separate worker and API processes against one cluster', () => {
+  let dir: string;
+  let server: DevServer;
+  let base: NodeJS.ProcessEnv;
+  const workers: { child: ChildProcess; ops: string }[] = [];
+  const apis: { child: ChildProcess; url: string; ops: string }[] = [];
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'duban-processes-'));
+    const port = await freePort();
+    server = await startDevServer({
+      cli: inject('temporalCli'),
+      dataDir: path.join(dir, 'temporal'),
+      port,
+      uiPort: await freePort(),
+      namespace: 'default',
+      logger: pino({ level: 'silent' }),
+    });
+    base = {
+      TEMPORAL_ADDRESS: server.address,
+      DUBAN_DATA_DIR: path.join(dir, 'data'),
+      DUBAN_EVIDENCE_DIR: path.join(dir, 'shared-evidence'),
+      DUBAN_TASK_QUEUE: `processes-${port}`,
+      DUBAN_BULLETIN_CRON: 'off',
+      LOG_LEVEL: 'info',
+    };
+    for (let i = 0; i < 2; i++) {
+      const ops = `127.0.0.1:${await freePort()}`;
+      workers.push({ child: await startRole('worker', { ...base, DUBAN_METRICS_ADDRESS: ops }), ops });
+    }
+    for (let i = 0; i < 2; i++) {
+      const apiPort = await freePort();
+      const ops = `127.0.0.1:${await freePort()}`;
+      apis.push({ child: await startRole('api', { ...base, DUBAN_API_PORT: String(apiPort), DUBAN_METRICS_ADDRESS: ops }), url: `http://127.0.0.1:${apiPort}`, ops });
+    }
+  }, 600_000);
+
+  afterAll(async () => {
+    for (const p of [...workers, ...apis]) await kill(p.child, 'SIGTERM');
+    await server?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const call = async (api: { url: string }, method: string, url: string, token: string, body?: unknown) => {
+    const response = await fetch(`${api.url}${url}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+
+  it('serves cases through either API, worked by either worker, and goes on when one worker stops', async () => {
+    await cli(['department', 'add', '--code', 'CG', '--name', '区城管局'], base);
+    const office = (JSON.parse(await cli(['token', 'create', '--role', 'office', '--name', '督办'], base)) as { token: string }).token;
+    const cg = (JSON.parse(await cli(['token', 'create', '--role', 'department', '--dept', 'CG', '--name', '城管'], base)) as { token: string }).token;
+
+    // Readiness of each role: the API's own /readyz, and the operations endpoints.
+    for (const api of apis) {
+      expect((await fetch(`${api.url}/readyz`)).status).toBe(200);
+      const ops = (await (await fetch(`http://${api.ops}/readyz`)).json()) as { checks: Record<string, unknown> };
+      expect(Object.keys(ops.checks).sort()).toEqual(['database', 'temporal']);
+    }
+    for (const worker of workers) {
+      expect(await (await fetch(`http://${worker.ops}/readyz`)).json()).toEqual({
+        status: 'ready',
+        checks: { database: { ok: true }, temporal: { ok: true }, worker: { ok: true } },
+      });
+    }
+
+    const request = { title: '人民路占道经营', category: '市容秩序', severity: 'serious', source: 'inspection', leadDepartment: 'CG', location: { address: '人民路 88 号' } };
+    const opened = await call(apis[0]!, 'POST', '/api/v1/cases', office, request);
+    expect(opened.status).toBe(201);
+    const caseId = opened.body.caseId as string;
+    const taskId = (opened.body.tasks as { taskId: string }[])[0]!.taskId;
+    expect((await call(apis[1]!, 'POST', `/api/v1/cases/${caseId}/tasks/${taskId}/acknowledge`, cg, {})).status).toBe(200);
+
+    // Evidence uploaded through one API process is served by the other.
+    const form = new FormData();
+    form.append('file', new Blob([png], { type: 'image/png' }), 'after.png');
+    const uploaded = await fetch(`${apis[0]!.url}/api/v1/evidence`, { method: 'POST', headers: { authorization: `Bearer ${cg}` }, body: form });
+    expect(uploaded.status).toBe(201);
+    const [stored] = (await uploaded.json()) as { file: string; sha256: string }[];
+    const downloaded = await fetch(`${apis[1]!.url}/api/v1/evidence/${stored!.sha256}`, { headers: { authorization: `Bearer ${cg}` } });
+    expect(downloaded.status).toBe(200);
+    expect(Buffer.from(await downloaded.arrayBuffer())).toEqual(png);
+    expect(fs.existsSync(path.join(base.DUBAN_EVIDENCE_DIR!, stored!.sha256.slice(0, 2), stored!.sha256))).toBe(true);
+
+    // One worker stops; the other does the rest.
+    await kill(workers[0]!.child, 'SIGTERM');
+    const submitted = await call(apis[1]!, 'POST', `/api/v1/cases/${caseId}/tasks/${taskId}/submit`, cg, { report: '已清理', evidence: [{ file: stored!.file }] });
+    expect(submitted.status).toBe(200);
+    expect(submitted.body.status).toBe('submitted');
+    const accepted = await call(apis[0]!, 'POST', `/api/v1/cases/${caseId}/tasks/${taskId}/verify`, office, { decision: 'accept' });
+    expect(accepted.status).toBe(200);
+
+    const metrics = await (await fetch(`http://${apis[1]!.ops}/metrics`)).text();
+    expect(metrics).toMatch(/^duban_http_requests_total\{method="POST",route="\/api\/v1\/cases\/:caseId\/tasks\/:taskId\/submit",status="200"\} 1$/m);
+    expect(metrics).not.toMatch(/^duban_worker_polling/m);
+    expect(await (await fetch(`http://${workers[1]!.ops}/metrics`)).text()).toMatch(/^duban_worker_polling 1$/m);
+  }, 600_000);
+});
