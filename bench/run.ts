@@ -271,11 +271,12 @@ async function main(): Promise<void> {
       let startRate = 15;
       for (const tasks of options.timerTasks.split(',').map(Number)) {
         const leadSeconds = Math.round((tasks / startRate) * 1.3 + 60);
-        const duban = await runDubanTimers({ client, address: server.address, dir, db, tasks, concurrency: 32, leadSeconds });
+        const duban = await runDubanTimers({ client, address: server.address, serverPid, dir, db, tasks, concurrency: 32, leadSeconds });
         startRate = duban.plannedPerSecond;
         const baseline = await runBaselineTimers({
           client,
           address: server.address,
+          serverPid,
           tasks,
           concurrency: 32,
           leadSeconds: Math.round(tasks / 100 + 45),
@@ -283,13 +284,17 @@ async function main(): Promise<void> {
         rows.push(baseline, duban);
       }
       console.log(`\ntimers: N open tasks with pending timers, 1,000 of them due at one minute; ${machine}`);
-      console.log('scenario                        tasks  measured  starts/s  idle RSS MiB  peak RSS MiB  late p50 ms  late p99 ms  recorded p50 ms  recorded p99 ms  drain s');
+      console.log(
+        'scenario                        tasks  measured  starts/s  idle RSS MiB  peak RSS MiB  late p50 ms  late p99 ms  recorded p50 ms  recorded p99 ms  drain s' +
+          '  worker CPU ms/firing  server CPU ms/firing',
+      );
       for (const r of rows) {
         console.log(
           `${r.name.padEnd(30)} ${String(r.tasks).padStart(6)}  ${String(r.measured).padStart(8)}  ${fmt(r.startPerSecond).padStart(8)}  ` +
             `${fmt(r.idleRssMiB ?? Number.NaN, 0).padStart(12)}  ${fmt(r.peakRssMiB ?? Number.NaN, 0).padStart(12)}  ` +
             `${fmt(r.latenessP50Ms, 0).padStart(11)}  ${fmt(r.latenessP99Ms, 0).padStart(11)}  ${fmt(r.recordedP50Ms, 0).padStart(15)}  ` +
-            `${fmt(r.recordedP99Ms, 0).padStart(15)}  ${fmt(r.drainSeconds).padStart(7)}`,
+            `${fmt(r.recordedP99Ms, 0).padStart(15)}  ${fmt(r.drainSeconds).padStart(7)}  ${fmt(r.workerCpuMsPerFiring ?? Number.NaN).padStart(20)}  ` +
+            `${fmt(r.serverCpuMsPerFiring ?? Number.NaN).padStart(20)}`,
         );
       }
       console.log(JSON.stringify({ scenario: 'timers', date: new Date().toISOString(), machine, rows }));
