@@ -23,6 +23,11 @@ export interface ComputedDeadlines {
   readonly limits: TaskLimits;
   /** What falls due first for a task with these deadlines (absent in results recorded before). */
   readonly firstAlarm?: Alarm | null;
+  /**
+   * Every reminder and rung of a task with these deadlines under the policy in force, which a new
+   * task takes as its plan instead of planning again (absent in results recorded before).
+   */
+  readonly alarms?: Alarm[];
 }
 
 const limitsOf = (policy: Policy): TaskLimits => ({
@@ -79,8 +84,8 @@ export function createDeadlineActivities(deps: { calendar: CalendarSource; polic
         { deadline: 'acknowledgement', from: input.assignedAt, to: ackDueAt },
         { deadline: 'rectification', from: input.assignedAt, to: rectificationDueAt },
       ]);
-      const [firstAlarm] = planAlarms({ assignedAt: input.assignedAt, ackDueAt, rectificationDueAt }, policy, calendar);
-      return { ackDueAt, rectificationDueAt, limits: limitsOf(policy), firstAlarm: firstAlarm ?? null };
+      const alarms = planAlarms({ assignedAt: input.assignedAt, ackDueAt, rectificationDueAt }, policy, calendar);
+      return { ackDueAt, rectificationDueAt, limits: limitsOf(policy), firstAlarm: alarms[0] ?? null, alarms };
     },
 
     /** Every reminder and rung of a task under the policy in force, and the policy's limits. */

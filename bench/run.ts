@@ -33,9 +33,35 @@ interface Figures {
   casesPerSecond: number;
   commandP50Ms: number;
   commandP99Ms: number;
+  /**
+   * CPU time per case, ms: of this process (the workers and the clients) and of the dev server.
+   * Unlike cases/s it hardly depends on what else the machine runs at the time.
+   */
+  workerCpuMsPerCase: number;
+  serverCpuMsPerCase: number;
 }
 
-function summarise(name: string, cases: number, startedAt: number, latencies: number[]): Figures {
+/** CPU time used so far, ms: this process's, and the process `pid`'s (NaN when unreadable). */
+function cpuMs(pid: number | undefined): { self: number; server: number } {
+  const { user, system } = process.cpuUsage();
+  let server = Number.NaN;
+  try {
+    // /proc/<pid>/stat: utime and stime are fields 14 and 15, in clock ticks (100 a second on Linux).
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    server = (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    // Not Linux, or no such process: the server's share stays unknown.
+  }
+  return { self: (user + system) / 1000, server };
+}
+
+function summarise(
+  name: string,
+  cases: number,
+  startedAt: number,
+  latencies: number[],
+  cpu: { self: number; server: number },
+): Figures {
   const seconds = (performance.now() - startedAt) / 1000;
   return {
     name,
@@ -44,6 +70,8 @@ function summarise(name: string, cases: number, startedAt: number, latencies: nu
     casesPerSecond: cases / seconds,
     commandP50Ms: quantile(latencies, 0.5),
     commandP99Ms: quantile(latencies, 0.99),
+    workerCpuMsPerCase: cpu.self / cases,
+    serverCpuMsPerCase: cpu.server / cases,
   };
 }
 
@@ -172,12 +200,24 @@ async function main(): Promise<void> {
     await handle.result();
   };
 
+  const serverPid = (() => {
+    try {
+      return Number(fs.readFileSync(path.join(dir, 'temporal', 'temporal-dev-server.pid'), 'utf8').trim());
+    } catch {
+      return undefined;
+    }
+  })();
   const scenario = async (name: string, runCase: (latencies: number[]) => Promise<void>): Promise<Figures> => {
     await pool(Math.min(20, options.cases), options.concurrency, () => runCase([])); // warm-up
     const latencies: number[] = [];
+    const cpuBefore = cpuMs(serverPid);
     const startedAt = performance.now();
     await pool(options.cases, options.concurrency, () => runCase(latencies));
-    return summarise(name, options.cases, startedAt, latencies);
+    const cpuAfter = cpuMs(serverPid);
+    return summarise(name, options.cases, startedAt, latencies, {
+      self: cpuAfter.self - cpuBefore.self,
+      server: cpuAfter.server - cpuBefore.server,
+    });
   };
 
   try {
@@ -186,13 +226,18 @@ async function main(): Promise<void> {
       const duban = await scenario('duban case lifecycle', dubanCase);
       const rows = [baseline, duban];
       console.log(`\nlifecycle: ${options.cases} cases, ${options.concurrency} in flight, ${machine}`);
-      console.log('scenario                 cases/s   command p50 ms   command p99 ms');
+      console.log('scenario                 cases/s   command p50 ms   command p99 ms   worker CPU ms/case   server CPU ms/case');
       for (const r of rows) {
-        console.log(`${r.name.padEnd(24)} ${fmt(r.casesPerSecond).padStart(7)}   ${fmt(r.commandP50Ms).padStart(14)}   ${fmt(r.commandP99Ms).padStart(14)}`);
+        console.log(
+          `${r.name.padEnd(24)} ${fmt(r.casesPerSecond).padStart(7)}   ${fmt(r.commandP50Ms).padStart(14)}   ${fmt(r.commandP99Ms).padStart(14)}` +
+            `   ${fmt(r.workerCpuMsPerCase).padStart(18)}   ${fmt(r.serverCpuMsPerCase).padStart(18)}`,
+        );
       }
+      const cpuPerCase = (r: Figures) => r.workerCpuMsPerCase + r.serverCpuMsPerCase;
       console.log(
         `ratio duban/baseline: throughput ${fmt(duban.casesPerSecond / baseline.casesPerSecond, 2)}x, ` +
-          `p50 ${fmt(duban.commandP50Ms / baseline.commandP50Ms, 2)}x, p99 ${fmt(duban.commandP99Ms / baseline.commandP99Ms, 2)}x`,
+          `p50 ${fmt(duban.commandP50Ms / baseline.commandP50Ms, 2)}x, p99 ${fmt(duban.commandP99Ms / baseline.commandP99Ms, 2)}x; ` +
+          `throughput on CPU alone (baseline CPU per case / duban's) ${fmt(cpuPerCase(baseline) / cpuPerCase(duban), 2)}x`,
       );
       console.log(JSON.stringify({ scenario: 'lifecycle', date: new Date().toISOString(), machine, options, rows }));
     }
@@ -226,11 +271,12 @@ async function main(): Promise<void> {
       let startRate = 15;
       for (const tasks of options.timerTasks.split(',').map(Number)) {
         const leadSeconds = Math.round((tasks / startRate) * 1.3 + 60);
-        const duban = await runDubanTimers({ client, address: server.address, dir, db, tasks, concurrency: 32, leadSeconds });
+        const duban = await runDubanTimers({ client, address: server.address, serverPid, dir, db, tasks, concurrency: 32, leadSeconds });
         startRate = duban.plannedPerSecond;
         const baseline = await runBaselineTimers({
           client,
           address: server.address,
+          serverPid,
           tasks,
           concurrency: 32,
           leadSeconds: Math.round(tasks / 100 + 45),
@@ -238,13 +284,17 @@ async function main(): Promise<void> {
         rows.push(baseline, duban);
       }
       console.log(`\ntimers: N open tasks with pending timers, 1,000 of them due at one minute; ${machine}`);
-      console.log('scenario                        tasks  measured  starts/s  idle RSS MiB  peak RSS MiB  late p50 ms  late p99 ms  recorded p50 ms  recorded p99 ms  drain s');
+      console.log(
+        'scenario                        tasks  measured  starts/s  idle RSS MiB  peak RSS MiB  late p50 ms  late p99 ms  recorded p50 ms  recorded p99 ms  drain s' +
+          '  worker CPU ms/firing  server CPU ms/firing',
+      );
       for (const r of rows) {
         console.log(
           `${r.name.padEnd(30)} ${String(r.tasks).padStart(6)}  ${String(r.measured).padStart(8)}  ${fmt(r.startPerSecond).padStart(8)}  ` +
             `${fmt(r.idleRssMiB ?? Number.NaN, 0).padStart(12)}  ${fmt(r.peakRssMiB ?? Number.NaN, 0).padStart(12)}  ` +
             `${fmt(r.latenessP50Ms, 0).padStart(11)}  ${fmt(r.latenessP99Ms, 0).padStart(11)}  ${fmt(r.recordedP50Ms, 0).padStart(15)}  ` +
-            `${fmt(r.recordedP99Ms, 0).padStart(15)}  ${fmt(r.drainSeconds).padStart(7)}`,
+            `${fmt(r.recordedP99Ms, 0).padStart(15)}  ${fmt(r.drainSeconds).padStart(7)}  ${fmt(r.workerCpuMsPerFiring ?? Number.NaN).padStart(20)}  ` +
+            `${fmt(r.serverCpuMsPerFiring ?? Number.NaN).padStart(20)}`,
         );
       }
       console.log(JSON.stringify({ scenario: 'timers', date: new Date().toISOString(), machine, rows }));

@@ -45,6 +45,23 @@ export interface TimerFigures {
   recordedP99Ms: number;
   /** From the planned instant until the last firing was recorded, s. */
   drainSeconds: number;
+  /**
+   * CPU time per firing, ms, from just before the fire minute until the last firing was recorded:
+   * of the worker (duban's own process; the bench process for the baseline) and of the dev server.
+   */
+  workerCpuMsPerFiring?: number;
+  serverCpuMsPerFiring?: number;
+}
+
+/** CPU time process `pid` has used, ms (utime + stime of /proc/<pid>/stat); NaN when unreadable. */
+export function processCpuMs(pid: number | undefined): number {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // Clock ticks, 100 a second on Linux.
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 const zone = 'Asia/Shanghai';
@@ -102,6 +119,8 @@ async function waitUntil(done: () => Promise<boolean>, timeoutMs: number): Promi
 export async function runDubanTimers(options: {
   client: Client;
   address: string;
+  /** The dev server's process, whose CPU time the run reports. */
+  serverPid?: number | undefined;
   dir: string;
   db: Db;
   tasks: number;
@@ -194,6 +213,7 @@ export async function runDubanTimers(options: {
     await waitUntil(async () => (await planned()) >= tasks || Date.now() > at.toMillis(), Math.max(0, at.toMillis() - Date.now()) + 60_000);
     const plannedPerSecond = (await planned()) / ((performance.now() - startAt) / 1000);
     const idle = Date.now() < at.toMillis() ? rssMiB(worker.pid!) : null;
+    const cpuBefore = { worker: processCpuMs(worker.pid), server: processCpuMs(options.serverPid) };
 
     await waitUntil(async () => {
       const row = await db
@@ -204,6 +224,10 @@ export async function runDubanTimers(options: {
         .executeTakeFirstOrThrow();
       return Number(row.n) >= firing;
     }, Math.max(0, at.toMillis() - Date.now()) + 30 * 60_000);
+    const cpu = {
+      workerCpuMsPerFiring: (processCpuMs(worker.pid) - cpuBefore.worker) / firing,
+      serverCpuMsPerFiring: (processCpuMs(options.serverPid) - cpuBefore.server) / firing,
+    };
 
     const rows = await db
       .selectFrom('events')
@@ -223,6 +247,7 @@ export async function runDubanTimers(options: {
       idleRssMiB: idle?.rss ?? null,
       peakRssMiB: Math.max(peak, rssMiB(worker.pid!)?.peak ?? 0),
       ...latenessFigures(lateness, recorded),
+      ...cpu,
     };
   } finally {
     clearInterval(sampler);
@@ -235,6 +260,7 @@ export async function runDubanTimers(options: {
 export async function runBaselineTimers(options: {
   client: Client;
   address: string;
+  serverPid?: number | undefined;
   tasks: number;
   concurrency: number;
   leadSeconds: number;
@@ -267,7 +293,17 @@ export async function runBaselineTimers(options: {
       });
     });
     const startPerSecond = tasks / ((performance.now() - startAt) / 1000);
+    const self = () => {
+      const { user, system } = process.cpuUsage();
+      return (user + system) / 1000;
+    };
+    const cpuBefore = { worker: self(), server: processCpuMs(options.serverPid) };
     await waitUntil(() => Promise.resolve(fired.length >= firingTasks(tasks)), Math.max(0, at.toMillis() - Date.now()) + 30 * 60_000);
+    const firing = firingTasks(tasks);
+    const cpu = {
+      workerCpuMsPerFiring: (self() - cpuBefore.worker) / firing,
+      serverCpuMsPerFiring: (processCpuMs(options.serverPid) - cpuBefore.server) / firing,
+    };
     const measured = fired.filter((f) => !f.startedLate);
     const lateness = measured.map((f) => f.lateness);
     const recorded = measured.map((f) => f.recorded);
@@ -280,6 +316,7 @@ export async function runBaselineTimers(options: {
       idleRssMiB: null,
       peakRssMiB: null,
       ...latenessFigures(lateness, recorded),
+      ...cpu,
     };
   } finally {
     worker.shutdown();

@@ -59,7 +59,7 @@ import {
   suspendTaskUpdate,
   type TaskSnapshot,
 } from '../workflows/messages';
-import { caseWorkflow } from '../workflows/case.workflow';
+import { caseStartAttributes, caseWorkflow } from '../workflows/case.workflow';
 import { type FileResolver, resolveEvidence } from './evidence.store';
 import { createPeopleService, type ResponsiblePersonView } from './people.service';
 import { domainErrorFrom } from './temporal-errors';
@@ -327,6 +327,8 @@ export function createCaseService(deps: CaseServiceDeps) {
         workflowId: caseId,
         taskQueue: deps.taskQueue,
         args: [{ details, openedBy, ...(named.length > 0 ? { responsiblePersons } : {}) }],
+        // Indexed from the start, so that the case does not upsert them as its first act.
+        typedSearchAttributes: caseStartAttributes(details),
         // A retried open joins the running case; a finished case is never started again.
         workflowIdConflictPolicy: 'USE_EXISTING',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',

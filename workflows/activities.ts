@@ -17,10 +17,10 @@ const localReadModel = proxyLocalActivities<ReadModelActivities>({ startToCloseT
  * The read-model writer. Its writes are idempotent, so it runs as a local activity in the worker:
  * one workflow task per change instead of a round trip through the server's activity queue, and
  * if the worker dies mid-write the write simply runs again. Runs started before keep their
- * scheduled activities.
+ * scheduled activities. `known` says a later patch that implies this one is in force (no marker then).
  */
-export function readModel(): ReadModelActivities {
-  return patched('local-read-model') ? localReadModel : remoteReadModel;
+export function readModel(known = false): ReadModelActivities {
+  return known || patched('local-read-model') ? localReadModel : remoteReadModel;
 }
 
 const remoteDeadlines = proxyActivities<DeadlineActivities>(options);
@@ -30,7 +30,8 @@ const localDeadlines = proxyLocalActivities<DeadlineActivities>({ startToCloseTi
  * Deadline arithmetic on the working calendar and the policy in force. It only reads, so it runs
  * as a local activity in the worker, without a round trip through the server (a timer that wakes
  * a task re-plans at once); runs started before that change keep their scheduled activities.
+ * `known` says a later patch that implies this one is in force (no marker then).
  */
-export function deadlines(): DeadlineActivities {
-  return patched('local-deadline-activities') ? localDeadlines : remoteDeadlines;
+export function deadlines(known = false): DeadlineActivities {
+  return known || patched('local-deadline-activities') ? localDeadlines : remoteDeadlines;
 }

@@ -11,6 +11,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { SearchAttributePair } from '@temporalio/common';
 import { z } from 'zod';
 import type { ComputedDeadlines } from '../activities/deadline.activities';
 import type { Alarm } from '../domain/alarm.plan';
@@ -114,6 +115,27 @@ const serialisedCommandsPatch = 'serialised-case-commands';
  */
 const followUpPatch = 'complaint-follow-up';
 
+/**
+ * From this change on, a case writes a shorter history (each patch costs a marker and an upsert
+ * of TemporalChangeVersion, each upsert a visibility write on the server): this one patch stands
+ * for every earlier one (deadlines, serialised commands, follow-up, local activities, closing
+ * apart); the search attributes its starter set are not upserted again; and each task is started
+ * with its search attributes and the plan of its alarms, so that it neither upserts nor plans at
+ * its start.
+ */
+export const leanCasePatch = 'lean-case-history';
+
+/** The search attributes a case starts with: its status and the departments of its opening. */
+export function caseStartAttributes(details: {
+  leadDepartment: string;
+  cooperatingDepartments?: readonly string[] | undefined;
+}): SearchAttributePair[] {
+  return [
+    { key: statusSearchAttribute, value: 'open' },
+    { key: departmentsSearchAttribute, value: [details.leadDepartment, ...(details.cooperatingDepartments ?? [])] },
+  ];
+}
+
 /** The failure type of a signal to a workflow that has already ended. */
 const endedTaskFailureType = 'ExternalWorkflowExecutionNotFound';
 
@@ -125,6 +147,7 @@ const nowIso = (): string => new Date().toISOString();
  * task is accepted, or ends when the office withdraws it.
  */
 export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseOutcome> {
+  const lean = patched(leanCasePatch);
   const caseId = workflowInfo().workflowId;
   const responsiblePersons = failOnDomainError(() =>
     input.responsiblePersons ? parseInput(responsiblePersonsInput, input.responsiblePersons, 'responsiblePersons') : undefined,
@@ -139,7 +162,7 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseOutcom
     }),
   );
   let state: CaseState = opened.state;
-  const journal = new Journal(caseId, caseId);
+  const journal = new Journal(caseId, caseId, undefined, lean);
   const children = new Map<string, ChildWorkflowHandle<typeof taskWorkflow>>();
   const results: Promise<void>[] = [];
   /** The evidence of every accepted submission: the after-photos an answer may show. */
@@ -147,13 +170,22 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseOutcom
   let taskFailure: unknown;
   let tasksStarted = false;
 
-  upsertSearchAttributes([
-    { key: statusSearchAttribute, value: state.status },
-    { key: departmentsSearchAttribute, value: state.tasks.map((t) => t.departmentCode) },
-  ]);
+  const startAttributes = workflowInfo().typedSearchAttributes;
+  const indexedAtStart =
+    lean &&
+    startAttributes.get(statusSearchAttribute) === state.status &&
+    JSON.stringify(startAttributes.get(departmentsSearchAttribute)) === JSON.stringify(state.tasks.map((t) => t.departmentCode));
+  if (!indexedAtStart) {
+    upsertSearchAttributes([
+      { key: statusSearchAttribute, value: state.status },
+      { key: departmentsSearchAttribute, value: state.tasks.map((t) => t.departmentCode) },
+    ]);
+  }
 
   /** What falls due first for each new task, recorded with its assignment and passed to it. */
   const firstAlarms = new Map<string, Alarm | null>();
+  /** Every alarm of each new task (lean runs), passed to it as its plan. */
+  const plans = new Map<string, Alarm[]>();
   let indexedStatus = state.status;
   const record = async (events: readonly DomainEvent[], next: CaseState, tasks: readonly TaskState[] = []) => {
     if (next.status !== indexedStatus) {
@@ -169,7 +201,7 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseOutcom
 
   /** Deadlines for tasks assigned now; a past explicit due date gives way to the policy window. */
   const deadlinesFor = async (assignedAt: string): Promise<ComputedDeadlines> =>
-    deadlines().computeDeadlines({
+    deadlines(lean).computeDeadlines({
       assignedAt,
       severity: state.details.severity,
       category: state.details.category,
@@ -183,6 +215,7 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseOutcom
     responsiblePerson: ResponsiblePerson | null = null,
   ): TaskState => {
     if (due?.firstAlarm !== undefined) firstAlarms.set(ref.taskId, due.firstAlarm);
+    if (lean && due?.alarms !== undefined) plans.set(ref.taskId, due.alarms);
     return newTask({
       taskId: ref.taskId,
       caseId,
@@ -223,9 +256,19 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseOutcom
             ? { ackDueAt: task.ackDueAt, rectificationDueAt: task.rectificationDueAt, limits: task.limits }
             : {}),
           ...(firstAlarms.has(task.taskId) ? { next: firstAlarms.get(task.taskId) } : {}),
+          ...(plans.has(task.taskId) ? { plan: plans.get(task.taskId) } : {}),
           ...(task.responsiblePerson ? { responsiblePerson: task.responsiblePerson } : {}),
         },
       ],
+      // The task finds them set and does not upsert them itself.
+      ...(lean
+        ? {
+            typedSearchAttributes: [
+              { key: statusSearchAttribute, value: task.status },
+              { key: departmentsSearchAttribute, value: [task.departmentCode] },
+            ],
+          }
+        : {}),
       // Tasks end with their case, even if the case is terminated by an operator.
       parentClosePolicy: 'REQUEST_CANCEL',
     });
@@ -384,7 +427,7 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseOutcom
     withdrawCaseUpdate,
     (command: Command<WithdrawInput>) => {
       const parsed = parseCommand(withdrawInputSchema, command, 'withdraw');
-      return patched(serialisedCommandsPatch) ? withdrawSerially(parsed) : withdrawInterleaved(parsed);
+      return lean || patched(serialisedCommandsPatch) ? withdrawSerially(parsed) : withdrawInterleaved(parsed);
     },
     {
       validator: (command: Command<WithdrawInput>) =>
@@ -395,7 +438,7 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseOutcom
     reassignTaskUpdate,
     (command: Command<ReassignInput>) => {
       const parsed = parseCommand(reassignInputSchema, command, 'reassign');
-      return patched(serialisedCommandsPatch) ? reassignSerially(parsed) : reassignInterleaved(parsed);
+      return lean || patched(serialisedCommandsPatch) ? reassignSerially(parsed) : reassignInterleaved(parsed);
     },
     {
       validator: (command: Command<ReassignInput>) =>
@@ -417,7 +460,7 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseOutcom
         const parsed = parseCommand(answerInputSchema, command, 'answer');
         const at = nowIso();
         failOnDomainError(() => checkAnswer(state, parsed.actor, parsed, acceptedEvidence));
-        const window = await deadlines().followUpWindow({ answeredAt: at });
+        const window = await deadlines(lean).followUpWindow({ answeredAt: at });
         const decision = failOnDomainError(() => answerCase(state, parsed, acceptedEvidence, at, window));
         state = decision.state;
         await record(decision.events, state);
@@ -464,7 +507,7 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseOutcom
         const department = parsed.department ?? currentLead();
         const ref: CaseTaskRef = { taskId: taskIdFor(caseId, state.tasks.length + 1), departmentCode: department, role: 'lead', outcome: null };
         // Fresh deadlines from the policy: the case's own due date belongs to the first round.
-        const due = await deadlines().computeDeadlines({
+        const due = await deadlines(lean).computeDeadlines({
           assignedAt,
           severity: state.details.severity,
           category: state.details.category,
@@ -496,7 +539,7 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseOutcom
   );
 
   // The opening and every assignment are recorded together, before any task starts.
-  const due = patched(deadlinesPatch) ? await deadlinesFor(state.openedAt) : null;
+  const due = lean || patched(deadlinesPatch) ? await deadlinesFor(state.openedAt) : null;
   // Only the tasks of the opening get the persons named with it; a replacement starts without one.
   const initialTasks = state.tasks.map((ref) =>
     taskFor(ref, state.openedAt, due, responsiblePersons?.[ref.departmentCode] ?? null),
@@ -532,7 +575,7 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseOutcom
 
   // 答复 → 回访 → 重办: a case from a complaint waits, once closed, for the office's answer and the
   // complainant's rating; an upheld 不满意 reopens it, and each closing starts a new round.
-  if (state.status === 'closed' && state.details.complaintCode !== undefined && patched(followUpPatch)) {
+  if (state.status === 'closed' && state.details.complaintCode !== undefined && (lean || patched(followUpPatch))) {
     for (;;) {
       state = startFollowUp(state);
       await record([], state);
@@ -558,6 +601,6 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseOutcom
     }
   }
   // A command refused meanwhile (the case has ended) writes nothing, so the wait is one timer.
-  if (patched(closeApartPatch)) await quietBeforeClosing(journal);
+  if (lean || patched(closeApartPatch)) await quietBeforeClosing(journal);
   return { caseId, status: state.status };
 }

@@ -23,6 +23,8 @@ export class Journal {
     private readonly workflowId: string,
     private readonly caseId: string,
     position: JournalPosition = { sequence: 0, writes: 0 },
+    /** Writes as local activities without asking (a patch implying 'local-read-model' is in force). */
+    private readonly local = false,
   ) {
     this.sequence = position.sequence;
     this.writes = position.writes;
@@ -43,6 +45,6 @@ export class Journal {
   }
 
   async record(input: RecordEventsInput): Promise<void> {
-    await readModel().recordEvents(input);
+    await readModel(this.local).recordEvents(input);
   }
 }

@@ -1,10 +1,12 @@
 import {
   allHandlersFinished,
+  CancellationScope,
   condition,
   continueAsNew,
   log,
   patched,
   setHandler,
+  sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -84,6 +86,12 @@ export interface TaskWorkflowInput {
   readonly responsiblePerson?: ResponsiblePerson;
   /** What falls due first, as the case recorded it with the assignment (so it is not written again). */
   readonly next?: Alarm | null;
+  /**
+   * Every reminder and rung, as the case planned them with the deadlines (so a new task does not
+   * plan again before its first wake-up); absent from cases opened before, and never carried
+   * across continue-as-new.
+   */
+  readonly plan?: readonly Alarm[];
   /** The state carried over from the previous run when the task continued as new. */
   readonly resume?: { readonly state: TaskState; readonly journal: JournalPosition };
   /** Continue as new once the history holds this many events (default 2,000). */
@@ -111,12 +119,23 @@ const nowIso = (): string => new Date().toISOString();
 const serialisedCommandsPatch = 'serialised-task-commands';
 
 /**
+ * From this change on, a task writes a shorter history (each patch costs a marker and an upsert of
+ * TemporalChangeVersion, each upsert a visibility write on the server): this one patch stands for
+ * every earlier one (serialised commands, local activities, closing apart), the search attributes
+ * the case set at the start are not upserted again, the plan the case made with the deadlines is
+ * taken instead of planning again at the start, and the timer runs on through a change that leaves
+ * the next alarm where it was (instead of being cancelled and started again).
+ */
+export const leanTaskPatch = 'lean-task-history';
+
+/**
  * One department's task in a case. Commands arrive as updates (rules: domain/task.machine.ts),
  * and durable timers fire the reminders and the escalation ladder planned from the task's
  * deadlines (domain/alarm.plan.ts). Every change is journaled to the read model before the
  * update answers. The history stays bounded: the task continues as new when it grows long.
  */
 export async function taskWorkflow(input: TaskWorkflowInput): Promise<TaskOutcome> {
+  const lean = patched(leanTaskPatch);
   let state: TaskState = input.resume
     ? continuedTask(input.resume.state)
     : newTask({
@@ -127,22 +146,30 @@ export async function taskWorkflow(input: TaskWorkflowInput): Promise<TaskOutcom
         responsiblePerson: input.responsiblePerson ?? null,
       });
   // The case workflow recorded the assignment as version 0 of this task's row.
-  const journal = new Journal(workflowInfo().workflowId, input.caseId, input.resume?.journal);
-  let plan: Alarm[] = [];
-  let plannedFor: string | null = null;
+  const journal = new Journal(workflowInfo().workflowId, input.caseId, input.resume?.journal, lean);
+  const deadlineKey = (s: TaskState) => `${s.assignedAt}|${s.ackDueAt}|${s.rectificationDueAt}`;
+  // The case's plan, for the deadlines it planned them for (a continued run plans afresh).
+  const given = lean && !input.resume && input.plan !== undefined && state.rectificationDueAt !== null ? input.plan : undefined;
+  let plan: Alarm[] = given ? [...given] : [];
+  let plannedFor: string | null = given ? deadlineKey(state) : null;
   let next = input.next ?? null;
   let changes = 0;
-  upsertSearchAttributes([
-    { key: statusSearchAttribute, value: state.status },
-    { key: departmentsSearchAttribute, value: [state.departmentCode] },
-  ]);
-
-  const deadlineKey = (s: TaskState) => `${s.assignedAt}|${s.ackDueAt}|${s.rectificationDueAt}`;
+  const startAttributes = workflowInfo().typedSearchAttributes;
+  const indexedAtStart =
+    lean &&
+    startAttributes.get(statusSearchAttribute) === state.status &&
+    JSON.stringify(startAttributes.get(departmentsSearchAttribute)) === JSON.stringify([state.departmentCode]);
+  if (!indexedAtStart) {
+    upsertSearchAttributes([
+      { key: statusSearchAttribute, value: state.status },
+      { key: departmentsSearchAttribute, value: [state.departmentCode] },
+    ]);
+  }
 
   /** Refreshes the plan from the calendar and the policy in force (a recorded activity result). */
   const replan = async (): Promise<void> => {
     if (state.rectificationDueAt === null || state.ackDueAt === null) return;
-    const planned = await deadlines().planTaskAlarms({
+    const planned = await deadlines(lean).planTaskAlarms({
       assignedAt: state.assignedAt,
       ackDueAt: state.ackDueAt,
       rectificationDueAt: state.rectificationDueAt,
@@ -187,7 +214,7 @@ export async function taskWorkflow(input: TaskWorkflowInput): Promise<TaskOutcom
 
   const lock = new HandlerLock();
   /** Runs `step` holding the task's lock (interleaved, as before, in runs from before the patch). */
-  const inTurn = <T>(step: () => Promise<T>): Promise<T> => (patched(serialisedCommandsPatch) ? lock.run(step) : step());
+  const inTurn = <T>(step: () => Promise<T>): Promise<T> => (lean || patched(serialisedCommandsPatch) ? lock.run(step) : step());
 
   /** Applies a decision, re-plans if it moved a deadline, and journals it. */
   const apply = async (decision: TaskDecision): Promise<TaskSnapshot> => {
@@ -232,14 +259,14 @@ export async function taskWorkflow(input: TaskWorkflowInput): Promise<TaskOutcom
     let newDueAt: string | undefined;
     if (parsed.decision === 'approve' && state.rectificationDueAt && state.pendingExtension) {
       const workingDays = parsed.workingDays ?? state.pendingExtension.workingDays;
-      newDueAt = await deadlines().extendDeadline({ dueAt: state.rectificationDueAt, workingDays });
+      newDueAt = await deadlines(lean).extendDeadline({ dueAt: state.rectificationDueAt, workingDays });
     }
     return apply(decideNow({ ...parsed, ...(newDueAt ? { newDueAt } : {}) }));
   });
   on(resumeTaskUpdate, 'resume', resumeInputSchema, async (parsed) => {
     if (parsed.type !== 'resume' || !state.suspension) return apply(decideNow(parsed));
     const owesAcknowledgement = state.status === 'assigned';
-    const shifted = await deadlines().shiftForSuspension({
+    const shifted = await deadlines(lean).shiftForSuspension({
       since: state.suspension.since,
       until: nowIso(),
       ackDueAt: owesAcknowledgement ? state.ackDueAt : null,
@@ -274,9 +301,28 @@ export async function taskWorkflow(input: TaskWorkflowInput): Promise<TaskOutcom
   setHandler(getTaskQuery, snapshot);
 
   const historyLimit = input.continueAsNewAfterEvents ?? 2000;
-  let wokeByTimer = true;
+  // A task given its plan by the case has nothing to read again before its first wake-up.
+  let wokeByTimer = given === undefined;
+  /** The timer of a lean run: the instant it is set for, and whether it has fired. */
+  interface AlarmTimer {
+    readonly at: string;
+    readonly scope: CancellationScope;
+    fired: boolean;
+  }
+  let timer: AlarmTimer | null = null;
+  const startTimer = (at: string): AlarmTimer => {
+    const started: AlarmTimer = { at, scope: new CancellationScope(), fired: false };
+    void started.scope.run(() => sleep(Math.max(1, Date.parse(at) - Date.now()))).then(
+      () => {
+        started.fired = true;
+      },
+      // Cancelled: the next alarm moved, and a timer for it replaced this one.
+      () => undefined,
+    );
+    return started;
+  };
   while (!isTaskFinished(state.status)) {
-    const serialised = patched(serialisedCommandsPatch);
+    const serialised = lean || patched(serialisedCommandsPatch);
     if (state.rectificationDueAt !== null) {
       // Held from the re-plan to the write, so that no command changes the task in between. (Runs
       // from before the patch take the branch without a wait, exactly as they always have.)
@@ -307,12 +353,25 @@ export async function taskWorkflow(input: TaskWorkflowInput): Promise<TaskOutcom
     if (workflowInfo().historyLength >= historyLimit || workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
       if (!isTaskFinished(state.status)) {
-        return continueAsNew<typeof taskWorkflow>({ ...input, next, resume: { state, journal: journal.position } });
+        // The case's plan stays behind: the continued run plans for the deadlines as they stand.
+        const { plan: _planned, ...carried } = input;
+        return continueAsNew<typeof taskWorkflow>({ ...(lean ? carried : input), next, resume: { state, journal: journal.position } });
       }
     }
     const seen = changes;
     const wakeAt = next?.at;
-    if (wakeAt === undefined) {
+    if (lean) {
+      // The timer runs on while the next alarm stays where it was; one that fired, or was set for
+      // an alarm that moved, gives way to a timer for the next alarm, if any.
+      if (timer !== null && (timer.fired || timer.at !== wakeAt)) {
+        if (!timer.fired) timer.scope.cancel();
+        timer = null;
+      }
+      if (wakeAt !== undefined && timer === null) timer = startTimer(wakeAt);
+      const waiting = timer;
+      await condition(() => changes !== seen || waiting?.fired === true);
+      wokeByTimer = waiting?.fired === true;
+    } else if (wakeAt === undefined) {
       await condition(() => changes !== seen);
       wokeByTimer = false;
     } else {
@@ -321,7 +380,7 @@ export async function taskWorkflow(input: TaskWorkflowInput): Promise<TaskOutcom
     }
   }
   await condition(allHandlersFinished);
-  if (patched(closeApartPatch)) await quietBeforeClosing(journal);
+  if (lean || patched(closeApartPatch)) await quietBeforeClosing(journal);
   return {
     taskId: state.taskId,
     status: state.status,
