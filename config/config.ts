@@ -9,11 +9,7 @@ const port = z.coerce.number().int().min(1).max(65535);
 
 const envSchema = z.object({
   DUBAN_DATA_DIR: z.string().min(1).default('./data'),
-  DATABASE_URL: z
-    .string()
-    .min(1)
-    .refine((v) => !/^postgres(ql)?:/.test(v), 'PostgreSQL is not supported yet; use a SQLite file path')
-    .optional(),
+  DATABASE_URL: z.string().min(1).optional(),
   TEMPORAL_ADDRESS: z
     .string()
     .regex(/^[^\s:]+:\d+$/, 'host:port, e.g. 127.0.0.1:7233')
@@ -72,8 +68,8 @@ const envSchema = z.object({
 export interface Config {
   /** Where the SQLite files and stored evidence live. */
   readonly dataDir: string;
-  /** The SQLite read model. */
-  readonly databaseFile: string;
+  /** The read model: a SQLite file's absolute path, or a `postgres://` URL (db/database.ts openDatabase). */
+  readonly databaseUrl: string;
   /** An existing Temporal frontend; when unset, `npm start` runs a local dev server. */
   readonly temporalAddress: string | undefined;
   readonly temporalNamespace: string;
@@ -132,12 +128,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   }
   const e = parsed.data;
   const dataDir = path.resolve(e.DUBAN_DATA_DIR);
-  const databaseFile = e.DATABASE_URL
-    ? path.resolve(e.DATABASE_URL.replace(/^(sqlite|file):(\/\/)?/, ''))
-    : path.join(dataDir, 'duban.sqlite');
+  const databaseUrl = !e.DATABASE_URL
+    ? path.join(dataDir, 'duban.sqlite')
+    : /^postgres(ql)?:\/\//.test(e.DATABASE_URL)
+      ? e.DATABASE_URL
+      : path.resolve(e.DATABASE_URL.replace(/^(sqlite|file):(\/\/)?/, ''));
   return Object.freeze({
     dataDir,
-    databaseFile,
+    databaseUrl,
     temporalAddress: e.TEMPORAL_ADDRESS,
     temporalNamespace: e.TEMPORAL_NAMESPACE,
     taskQueue: e.DUBAN_TASK_QUEUE,

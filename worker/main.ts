@@ -8,7 +8,7 @@ import { apiLimits, buildApi } from '../api/server';
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from '../config/config';
 import { createLogger, installTemporalLogging } from '../config/logger';
-import { migrateToLatest, openDatabase } from '../db/database';
+import { describeDatabase, migrateToLatest, openDatabase } from '../db/database';
 import { provisionTemporalBinaries } from '../scripts/binaries';
 import { type DevServer, startDevServer } from './dev-server';
 import { ensureSearchAttributes } from './search-attributes';
@@ -50,13 +50,13 @@ async function main(): Promise<void> {
     address = devServer.address;
   }
 
-  const db = openDatabase(config.databaseFile);
+  const db = openDatabase(config.databaseUrl);
   const connection = await NativeConnection.connect({ address });
   let mail: MailChannel | null = null;
   try {
     const migrations = await migrateToLatest(db);
     logger.info(
-      { file: config.databaseFile, applied: migrations.applied },
+      { database: describeDatabase(config.databaseUrl), applied: migrations.applied },
       'read model ready',
     );
     const clientConnection = await Connection.connect({ address });
