@@ -35,7 +35,7 @@ export async function reserveCaseId(
   const { last_sequence } = await db
     .insertInto('case_sequences')
     .values({ year: request.year, last_sequence: 1 })
-    .onConflict((oc) => oc.column('year').doUpdateSet((eb) => ({ last_sequence: eb('last_sequence', '+', 1) })))
+    .onConflict((oc) => oc.column('year').doUpdateSet((eb) => ({ last_sequence: eb('case_sequences.last_sequence', '+', 1) })))
     .returning('last_sequence')
     .executeTakeFirstOrThrow();
   const caseId = formatCaseId(request.year, last_sequence);

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { type Db, migrateToLatest, openDatabase } from '../../db/database';
 import { insertDepartment } from '../../db/department.repository';
+import { dumpDatabase } from './sqlite-dump';
 
 /**
  * The PostgreSQL server the tests run against instead of SQLite files: a URL of a role that may
@@ -48,4 +49,34 @@ async function createPostgresDatabase(server: string): Promise<string> {
   const url = new URL(server);
   url.pathname = `/${name}`;
   return url.toString();
+}
+
+/**
+ * Everything the read model at `file` (a SQLite path or a PostgreSQL URL, as tempDatabase gives)
+ * holds, as comparable text: its schema objects and every row of every table, in a stable order.
+ */
+export async function dumpReadModel(file: string): Promise<string> {
+  if (!/^postgres(ql)?:\/\//.test(file)) return dumpDatabase(file);
+  const client = new Client({ connectionString: file });
+  await client.connect();
+  try {
+    const objects = await client.query(
+      `SELECT 'column' AS type, table_name AS name, column_name || ' ' || data_type || ' ' || is_nullable || ' ' || coalesce(column_default, '') AS sql
+         FROM information_schema.columns WHERE table_schema = 'public'
+       UNION ALL SELECT 'index', indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'
+       UNION ALL SELECT 'trigger', tgname, pg_get_triggerdef(t.oid) FROM pg_trigger t
+         JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname = 'public' AND NOT t.tgisinternal
+       ORDER BY 1, 2, 3`,
+    );
+    const tables = await client.query<{ name: string }>(`SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`);
+    const rows = [];
+    for (const { name } of tables.rows) {
+      const all = await client.query(`SELECT * FROM "${name}"`);
+      rows.push({ table: name, rows: all.rows.map((r) => JSON.stringify(r)).sort() });
+    }
+    return JSON.stringify({ objects: objects.rows, rows }, null, 1);
+  } finally {
+    await client.end();
+  }
 }
