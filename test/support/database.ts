@@ -80,3 +80,14 @@ export async function dumpReadModel(file: string): Promise<string> {
     await client.end();
   }
 }
+
+/**
+ * The read model of `duban` processes a test starts with DUBAN_DATA_DIR=`dataDir`: their default
+ * SQLite file there, or, when DUBAN_TEST_DATABASE is set, a fresh PostgreSQL database, named to
+ * them in `env` (DATABASE_URL). `url` is what openDatabase and dumpReadModel take to look inside.
+ */
+export async function processDatabase(dataDir: string): Promise<{ url: string; env: NodeJS.ProcessEnv }> {
+  if (!testPostgresServer) return { url: path.join(dataDir, 'duban.sqlite'), env: {} };
+  const url = await createPostgresDatabase(testPostgresServer);
+  return { url, env: { DATABASE_URL: url } };
+}
