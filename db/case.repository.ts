@@ -5,7 +5,7 @@ import { type CaseView, type TaskView, toCaseView, toTaskView } from './case.map
 import { caseTextMatch } from './case-search';
 import type { CaseTable, TaskTable } from './schema';
 import type { Executor } from './database';
-import { greatest } from './dialect';
+import { dialectOf, greatest } from './dialect';
 
 /**
  * The case id for an open request. The same `requestKey` always gets the same id, so a retried
@@ -79,6 +79,18 @@ export async function saveTaskRow(db: Executor, row: TaskTable): Promise<void> {
         .where((eb) => eb('tasks.version', '<', eb.ref('excluded.version'))),
     )
     .execute();
+}
+
+/**
+ * Makes the calling transaction the only writer of these cases' rows (and so of their aggregates)
+ * until it ends. SQLite has one writer at a time anyway; PostgreSQL's read-committed transactions
+ * would otherwise run side by side, and two task workflows of one case, each recomputing the
+ * case's aggregates, could each miss the other's task. Locks in id order, so that two callers
+ * never deadlock over several cases.
+ */
+export async function lockCaseRows(db: Executor, caseIds: readonly string[]): Promise<void> {
+  if (caseIds.length === 0 || dialectOf(db) !== 'postgres') return;
+  await db.selectFrom('cases').select('id').where('id', 'in', [...caseIds]).orderBy('id').forUpdate().execute();
 }
 
 /**
