@@ -133,6 +133,15 @@ describe('imported years in a real read model', () => {
     expect((await service.coverage(new Date('2026-11-29T00:00:00Z'))).importedYears).toEqual([2026, 2027]);
   });
 
+  it('imports the same year twice at once, one import after the other', async () => {
+    const service = createCalendarService({ db, timeZone: zone });
+    const imports = ['科员甲', '科员乙'].map((by) => service.importYear(year2027, by, '2026-11-29T06:00:00.000Z'));
+    expect((await Promise.all(imports)).map((r) => r.replaced)).toEqual([true, true]);
+    const stored = (await service.listYears()).filter((y) => y.year === 2027);
+    expect(stored).toHaveLength(1);
+    expect(stored[0]).toMatchObject({ holidays: year2027.holidays, workdays: year2027.workdays });
+  });
+
   it('stores nothing when the input is invalid', async () => {
     const service = createCalendarService({ db, timeZone: zone });
     const before = await dumpReadModel(file);
