@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, type Migration, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
-import { Pool, types } from 'pg';
+import { Kysely, type Migration, PostgresDialect, type PostgresPool, type PostgresPoolClient, SqliteDialect, sql, type Transaction } from 'kysely';
+import { Pool, type PoolClient, types } from 'pg';
 import { dialectOf } from './dialect';
 import { migrations as allMigrations } from './migrations';
 import { type MigrationOutcome, runMigrations } from './migrations/runner';
@@ -75,7 +75,43 @@ function openPostgres(url: string): Db {
   // An idle connection the server closed (a restart, a timeout) is dropped from the pool and the
   // next query opens another; without a listener the error would end the process.
   pool.on('error', () => undefined);
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool: nulSafe(pool) }) });
+}
+
+/**
+ * PostgreSQL's text cannot hold U+0000, which people may type and SQLite stores. Text goes to
+ * PostgreSQL with U+0000 written as U+E000 '0' and U+E000 itself (a private-use character) as
+ * U+E000 U+E000, and comes back decoded: every string reads back exactly as written, and
+ * substring search still matches. (JSON text never holds a raw U+0000: JSON escapes it.)
+ */
+const escapeMark = '\uE000';
+// eslint-disable-next-line no-control-regex
+const encoded = /[\u0000\uE000]/g;
+const encodeText = (value: string): string => value.replace(encoded, (c) => (c === escapeMark ? escapeMark + escapeMark : `${escapeMark}0`));
+const decodeText = (value: string): string =>
+  value.includes(escapeMark) ? value.replace(/\uE000(\uE000|0)/g, (_m, c: string) => (c === '0' ? '\u0000' : escapeMark)) : value;
+
+/** `pool` with the text of every parameter encoded and of every row decoded (encodeText, decodeText). */
+function nulSafe(pool: Pool): PostgresPool {
+  const wrapped = new WeakMap<PoolClient, PostgresPoolClient>();
+  const wrap = (client: PoolClient): PostgresPoolClient => {
+    let safe = wrapped.get(client);
+    if (!safe) {
+      safe = {
+        query: (async (text: string, parameters: readonly unknown[]) => {
+          const result = await client.query(text, parameters.map((p) => (typeof p === 'string' ? encodeText(p) : p)));
+          for (const row of result.rows as Record<string, unknown>[]) {
+            for (const [key, value] of Object.entries(row)) if (typeof value === 'string') row[key] = decodeText(value);
+          }
+          return result;
+        }) as unknown as PostgresPoolClient['query'],
+        release: (destroy?: boolean) => client.release(destroy),
+      };
+      wrapped.set(client, safe);
+    }
+    return safe;
+  };
+  return { connect: async () => wrap(await pool.connect()), end: () => pool.end() };
 }
 
 /**
