@@ -1,4 +1,14 @@
-import { type ColumnDefinitionBuilder, type Kysely, PostgresAdapter, type RawBuilder, sql } from 'kysely';
+import {
+  type ColumnDefinitionBuilder,
+  DataTypeNode,
+  type Kysely,
+  type KyselyPlugin,
+  OperationNodeTransformer,
+  type PluginTransformQueryArgs,
+  PostgresAdapter,
+  type RawBuilder,
+  sql,
+} from 'kysely';
 
 /** The two databases the read model runs on. */
 export type Dialect = 'sqlite' | 'postgres';
@@ -68,5 +78,21 @@ export async function refuseChanges<DB>(
   if (truncate) {
     await sql`CREATE TRIGGER ${sql.id(`${table}_no_truncate`)} BEFORE TRUNCATE ON ${sql.table(table)}
       FOR EACH STATEMENT EXECUTE FUNCTION duban_refuse(${sql.lit(truncate)})`.execute(db);
+  }
+}
+
+/**
+ * PostgreSQL: the schema's `integer` columns as `bigint`, so that they take every integer SQLite's
+ * INTEGER takes (and zod's safe integers): a request naming a number past 2^31 is answered, not
+ * refused by the database. Applied to the migrations' schema builder (db/migrations/runner.ts).
+ */
+export const wideIntegers: KyselyPlugin = {
+  transformQuery: (args: PluginTransformQueryArgs) => new WidenIntegers().transformNode(args.node),
+  transformResult: (args) => Promise.resolve(args.result),
+};
+
+class WidenIntegers extends OperationNodeTransformer {
+  protected override transformDataType(node: DataTypeNode): DataTypeNode {
+    return node.dataType === 'integer' ? DataTypeNode.create('bigint') : node;
   }
 }

@@ -1,5 +1,5 @@
 import { type Kysely, type Migration, sql } from 'kysely';
-import { dialectOf } from '../dialect';
+import { dialectOf, wideIntegers } from '../dialect';
 import { isBusy } from '../errors';
 
 /**
@@ -66,7 +66,7 @@ export async function runMigrations(
         next = await pendingMigration(conn, names);
         if (next !== undefined) {
           try {
-            await migrations[next]!.up(conn);
+            await migrations[next]!.up(dialectOf(conn) === 'postgres' ? conn.withPlugin(wideIntegers) : conn);
           } catch (error) {
             const reason = error instanceof Error ? error.message : JSON.stringify(error);
             throw new MigrationError(next, `database migration ${next} failed, nothing of it was kept: ${reason}`, {
