@@ -5,7 +5,7 @@ import { insertNotices } from '../db/notice.repository';
 import type { Database, NoticeTable } from '../db/schema';
 import type { TaskState } from '../domain/task.machine';
 import { caseStateToRow, taskStateToRow } from '../db/case.mapper';
-import { refreshCaseAggregates, saveCaseRow, saveTaskRow } from '../db/case.repository';
+import { lockCaseRows, refreshCaseAggregates, saveCaseRow, saveTaskRow } from '../db/case.repository';
 import { addEvidenceRefs } from '../db/evidence.repository';
 import { followUpStateToRow, saveFollowUpRow } from '../db/follow-up.repository';
 import type { Db } from '../db/database';
@@ -75,7 +75,14 @@ export function createReadModelActivities(deps: { db: Db; now?: () => Date; wake
   return {
     async recordEvents(input: RecordEventsInput): Promise<{ appended: number; notices?: number }> {
       const at = now().toISOString();
+      const caseIds = new Set([
+        ...input.events.map((e) => e.caseId),
+        ...(input.caseSnapshot ? [input.caseSnapshot.state.caseId] : []),
+        ...(input.taskSnapshots ?? []).map((t) => t.state.caseId),
+      ]);
       const written = await deps.db.transaction().execute(async (trx) => {
+        // A case's task workflows write at once: one at a time per case, so its aggregates count every task.
+        await lockCaseRows(trx, [...caseIds]);
         if (input.caseSnapshot) {
           await saveCaseRow(trx, caseStateToRow(input.caseSnapshot.state, input.caseSnapshot.version, at));
           const { followUp } = input.caseSnapshot.state;
@@ -89,11 +96,6 @@ export function createReadModelActivities(deps: { db: Db; now?: () => Date; wake
         await enqueueNotifications(trx, input.notifications ?? [], at);
         await recordEscalations(trx, input.escalations ?? []);
         const appended = await appendEvents(trx, input.events, at);
-        const caseIds = new Set([
-          ...input.events.map((e) => e.caseId),
-          ...(input.caseSnapshot ? [input.caseSnapshot.state.caseId] : []),
-          ...(input.taskSnapshots ?? []).map((t) => t.state.caseId),
-        ]);
         for (const caseId of caseIds) await refreshCaseAggregates(trx, caseId);
         await addEvidenceRefs(trx, [
           ...(input.caseSnapshot ? evidenceFiles(input.caseSnapshot.state.caseId, input.caseSnapshot.state.details.evidence) : []),

@@ -2,6 +2,7 @@ import { isGrpcServiceError, ServiceError } from '@temporalio/client';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { isDatabaseUnavailable } from '../db/errors';
 import { DomainError, type ErrorCode, type FieldIssue } from '../domain/errors';
 import { formatPath, localised } from '../domain/validation';
 
@@ -75,8 +76,7 @@ function isUnavailable(error: unknown): boolean {
   for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
     if (isGrpcServiceError(e) && unreachable.has(e.code)) return true;
     if (e instanceof ServiceError && /unavailable|deadline|connect/i.test(e.message)) return true;
-    const code = (e as { code?: unknown }).code;
-    if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') return true;
+    if (isDatabaseUnavailable(e)) return true;
   }
   return false;
 }

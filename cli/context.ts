@@ -33,7 +33,7 @@ export class CliContext {
 
   async db(): Promise<Db> {
     if (!this.database) {
-      this.database = openDatabase(this.config.databaseFile);
+      this.database = openDatabase(this.config.databaseUrl);
       await migrateToLatest(this.database);
     }
     return this.database;

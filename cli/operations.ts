@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createLogger, installTemporalLogging } from '../config/logger';
+import { isPostgresUrl } from '../db/database';
 import { DomainError } from '../domain/errors';
 import { backupData, restoreData } from '../services/backup.service';
 import { controlSocketPath, requestControl } from '../worker/control';
@@ -53,6 +54,12 @@ export function operationsCommands({ program, context }: CliEnv): void {
           '备份只适用于内置 Temporal / duban backup covers the embedded default; with TEMPORAL_ADDRESS, back up the cluster’s database and the read model as docs/operations.md says',
         );
       }
+      if (isPostgresUrl(config.databaseUrl)) {
+        throw new DomainError(
+          'invalid_state',
+          '备份只适用于内置 SQLite 读模型 / duban backup covers the embedded default; a PostgreSQL read model is backed up with PostgreSQL’s own tools (docs/operations.md)',
+        );
+      }
       const to = path.resolve(o.to);
       // The running process holds its worker still while it copies; nothing running: copy as is.
       const answer = await requestControl(controlSocketPath(config.dataDir), { op: 'backup', to });
@@ -82,6 +89,9 @@ export function operationsCommands({ program, context }: CliEnv): void {
       const { config } = context();
       if (config.temporalAddress !== undefined) {
         throw new DomainError('invalid_state', '恢复只适用于内置 Temporal / duban restore is for the embedded default; unset TEMPORAL_ADDRESS');
+      }
+      if (isPostgresUrl(config.databaseUrl)) {
+        throw new DomainError('invalid_state', '恢复只适用于内置 SQLite 读模型 / duban restore is for the embedded default; unset DATABASE_URL');
       }
       if (pidAlive(path.join(config.dataDir, 'temporal-dev-server.pid'))) {
         throw new DomainError('invalid_state', '目标数据目录正在使用 / a Temporal server runs on the target data directory; stop it first');

@@ -13,11 +13,7 @@ const envSchema = z.object({
   DUBAN_DATA_DIR: z.string().min(1).default('./data'),
   // Evidence on a directory all API processes share (NFS, a cluster file system); default: <data>/evidence.
   DUBAN_EVIDENCE_DIR: z.string().min(1).optional(),
-  DATABASE_URL: z
-    .string()
-    .min(1)
-    .refine((v) => !/^postgres(ql)?:/.test(v), 'PostgreSQL is not supported yet; use a SQLite file path')
-    .optional(),
+  DATABASE_URL: z.string().min(1).optional(),
   TEMPORAL_ADDRESS: z
     .string()
     .regex(/^[^\s:]+:\d+$/, 'host:port, e.g. 127.0.0.1:7233')
@@ -88,8 +84,8 @@ const envSchema = z.object({
 export interface Config {
   /** Where the SQLite files and stored evidence live. */
   readonly dataDir: string;
-  /** The SQLite read model. */
-  readonly databaseFile: string;
+  /** The read model: a SQLite file's absolute path, or a `postgres://` URL (db/database.ts openDatabase). */
+  readonly databaseUrl: string;
   /** Stored evidence files (content-addressed); shared by every API process. */
   readonly evidenceDir: string;
   /** An existing Temporal frontend; when unset, `npm start` runs a local dev server. */
@@ -177,12 +173,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     throw new Error('invalid configuration:\n  TEMPORAL_ADDRESS: TLS options are for an external cluster; set its address (host:port)');
   }
   const dataDir = path.resolve(e.DUBAN_DATA_DIR);
-  const databaseFile = e.DATABASE_URL
-    ? path.resolve(e.DATABASE_URL.replace(/^(sqlite|file):(\/\/)?/, ''))
-    : path.join(dataDir, 'duban.sqlite');
+  const databaseUrl = !e.DATABASE_URL
+    ? path.join(dataDir, 'duban.sqlite')
+    : /^postgres(ql)?:\/\//.test(e.DATABASE_URL)
+      ? e.DATABASE_URL
+      : path.resolve(e.DATABASE_URL.replace(/^(sqlite|file):(\/\/)?/, ''));
   return Object.freeze({
     dataDir,
-    databaseFile,
+    databaseUrl,
     evidenceDir: path.resolve(e.DUBAN_EVIDENCE_DIR ?? path.join(dataDir, 'evidence')),
     temporalAddress: e.TEMPORAL_ADDRESS,
     temporalNamespace: e.TEMPORAL_NAMESPACE,

@@ -40,13 +40,15 @@ export interface StoredCalendarYear extends CalendarYear {
  */
 export async function saveCalendarYear(db: Transaction<Database>, year: CalendarYear, importedBy: string, now: string): Promise<boolean> {
   const before = await db.selectFrom('calendar_years').select('year').where('year', '=', year.year).executeTakeFirst();
-  await db.deleteFrom('calendar_year_days').where('year', '=', year.year).execute();
   const row = { notice: year.notice ?? null, imported_at: now, imported_by: importedBy };
+  // The year's row first: a concurrent import of the same year waits here for this one to end
+  // (PostgreSQL), then deletes the days it wrote instead of colliding with them.
   await db
     .insertInto('calendar_years')
     .values({ year: year.year, ...row })
     .onConflict((oc) => oc.column('year').doUpdateSet(row))
     .execute();
+  await db.deleteFrom('calendar_year_days').where('year', '=', year.year).execute();
   const days = [
     ...year.holidays.flatMap((g) => g.dates.map((date) => ({ date, year: year.year, kind: 'holiday', name: g.name }))),
     ...year.workdays.flatMap((g) => g.dates.map((date) => ({ date, year: year.year, kind: 'workday', name: g.name }))),

@@ -2,8 +2,10 @@ import { sql } from 'kysely';
 import { formatCaseId } from '../domain/case-id';
 import { DomainError } from '../domain/errors';
 import { type CaseView, type TaskView, toCaseView, toTaskView } from './case.mapper';
+import { caseTextMatch } from './case-search';
 import type { CaseTable, TaskTable } from './schema';
 import type { Executor } from './database';
+import { dialectOf, greatest } from './dialect';
 
 /**
  * The case id for an open request. The same `requestKey` always gets the same id, so a retried
@@ -33,7 +35,7 @@ export async function reserveCaseId(
   const { last_sequence } = await db
     .insertInto('case_sequences')
     .values({ year: request.year, last_sequence: 1 })
-    .onConflict((oc) => oc.column('year').doUpdateSet((eb) => ({ last_sequence: eb('last_sequence', '+', 1) })))
+    .onConflict((oc) => oc.column('year').doUpdateSet((eb) => ({ last_sequence: eb('case_sequences.last_sequence', '+', 1) })))
     .returning('last_sequence')
     .executeTakeFirstOrThrow();
   const caseId = formatCaseId(request.year, last_sequence);
@@ -80,6 +82,18 @@ export async function saveTaskRow(db: Executor, row: TaskTable): Promise<void> {
 }
 
 /**
+ * Makes the calling transaction the only writer of these cases' rows (and so of their aggregates)
+ * until it ends. SQLite has one writer at a time anyway; PostgreSQL's read-committed transactions
+ * would otherwise run side by side, and two task workflows of one case, each recomputing the
+ * case's aggregates, could each miss the other's task. Locks in id order, so that two callers
+ * never deadlock over several cases.
+ */
+export async function lockCaseRows(db: Executor, caseIds: readonly string[]): Promise<void> {
+  if (caseIds.length === 0 || dialectOf(db) !== 'postgres') return;
+  await db.selectFrom('cases').select('id').where('id', 'in', [...caseIds]).orderBy('id').forUpdate().execute();
+}
+
+/**
  * Recomputes what a case's list row shows of its tasks: the earliest live deadline, the earliest
  * deadline of work still owed (overdue once past) and the highest rung reached.
  */
@@ -89,7 +103,7 @@ export async function refreshCaseAggregates(db: Executor, caseId: string): Promi
                 WHERE case_id = ${caseId} AND status IN ('assigned', 'acknowledged', 'submitted', 'rework')),
       work_due_at = (SELECT min(rectification_due_at) FROM tasks
                 WHERE case_id = ${caseId} AND status IN ('assigned', 'acknowledged', 'rework') AND suspended_since IS NULL),
-      escalation_level = coalesce((SELECT max(max(escalation_level, ack_escalation_level)) FROM tasks
+      escalation_level = coalesce((SELECT max(${greatest(db, sql`escalation_level`, sql`ack_escalation_level`)}) FROM tasks
                 WHERE case_id = ${caseId}), 0)
     WHERE id = ${caseId}`.execute(db);
 }
@@ -135,9 +149,6 @@ export interface CaseFilter {
   now?: string | undefined;
 }
 
-/** Past this many full-text matches, reading in sort order beats sorting the matches. */
-const manyMatches = 2000;
-
 /** No deadline sorts after every deadline. */
 const noDue = '9999-12-31T23:59:59.999Z';
 
@@ -175,24 +186,7 @@ export async function listCases(db: Executor, filter: CaseFilter): Promise<CaseV
   // Control characters mean nothing in a search and upset the full-text query parser.
   // eslint-disable-next-line no-control-regex
   const q = filter.q?.replace(/[\u0000-\u001f\u007f]/g, ' ').trim();
-  if (q) {
-    if ([...q].length >= 3) {
-      // Trigram full-text index: the text as one quoted phrase. Counting its matches is cheap and
-      // picks the plan: a few are fetched and sorted; many (a common phrase) are found by reading
-      // cases in sort order and keeping those that match, which stops after one page. The unary
-      // `+` keeps SQLite from driving the query by the matches' rowids.
-      const phrase = `"${q.replaceAll('"', '""')}"`;
-      const { rows } = await sql<{ n: number }>`SELECT count(*) AS n FROM cases_fts WHERE cases_fts MATCH ${phrase}`.execute(db);
-      const probe = (rows[0]?.n ?? 0) > manyMatches ? sql`+cases.rowid` : sql`cases.rowid`;
-      query = query.where(sql<boolean>`${probe} IN (SELECT rowid FROM cases_fts WHERE cases_fts MATCH ${phrase})`);
-    } else {
-      // Too short for trigrams: scan with LIKE, the text taken literally.
-      const like = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-      query = query.where(
-        sql<boolean>`(cases.title LIKE ${like} ESCAPE '\\' OR cases.description LIKE ${like} ESCAPE '\\' OR cases.location_address LIKE ${like} ESCAPE '\\')`,
-      );
-    }
-  }
+  if (q) query = query.where(await caseTextMatch(db, q));
   if (filter.after) {
     const { id } = filter.after;
     const value = filter.after.key ?? noDue;

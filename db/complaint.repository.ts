@@ -64,7 +64,9 @@ function views(db: Executor) {
             .whereRef('t.case_id', '=', 'c.case_id')
             .orderBy(sql`t.role = 'lead'`, 'desc')
             .orderBy(sql`t.status != 'transferred'`, 'desc')
-            .orderBy(sql`t.rowid`, 'desc')
+            // The newest task: ids number a case's tasks T1, T2 … in the order they were made.
+            .orderBy(sql`length(t.id)`, 'desc')
+            .orderBy('t.id', 'desc')
             .limit(1),
         ),
       ),

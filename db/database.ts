@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, type Migration, SqliteDialect, sql, type Transaction } from 'kysely';
+import { Kysely, type Migration, PostgresDialect, type PostgresPool, type PostgresPoolClient, SqliteDialect, sql, type Transaction } from 'kysely';
+import { Pool, type PoolClient, types } from 'pg';
+import { dialectOf } from './dialect';
 import { migrations as allMigrations } from './migrations';
 import { type MigrationOutcome, runMigrations } from './migrations/runner';
 import type { Database } from './schema';
@@ -11,11 +13,34 @@ export type Db = Kysely<Database>;
 /** The database or a transaction on it: what a repository function runs its statements on. */
 export type Executor = Kysely<Database> | Transaction<Database>;
 
+/** Whether `url` names a PostgreSQL database (`postgres://…` or `postgresql://…`) rather than a SQLite file. */
+export const isPostgresUrl = (url: string): boolean => /^postgres(ql)?:\/\//.test(url);
+
+/** `url` fit for a log: a PostgreSQL URL without its password. */
+export function describeDatabase(url: string): string {
+  if (!isPostgresUrl(url)) return url;
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'postgres://(unparsable URL)';
+  }
+}
+
 /**
- * Opens the SQLite read model at `file` in WAL mode (readers never block the writer) with
- * synchronous=FULL, so that a committed event survives a crash of the machine as well.
+ * Opens the read model: PostgreSQL for a `postgres://` URL, otherwise the SQLite file at `url`
+ * (a path, or a `sqlite:` / `file:` URL). Repositories and migrations work on either.
  */
-export function openDatabase(file: string): Db {
+export function openDatabase(url: string): Db {
+  return isPostgresUrl(url) ? openPostgres(url) : openSqlite(url.replace(/^(sqlite|file):(\/\/)?/, ''));
+}
+
+/**
+ * The SQLite file in WAL mode (readers never block the writer) with synchronous=FULL, so that a
+ * committed event survives a crash of the machine as well.
+ */
+function openSqlite(file: string): Db {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   // Several processes (worker, API, CLI) share the file: wait for a lock rather than fail, from
   // the first statement on (switching a new file to WAL takes a lock too).
@@ -26,18 +51,85 @@ export function openDatabase(file: string): Db {
   return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
 }
 
+/** PostgreSQL's type ids whose values node-postgres hands over as strings by default. */
+const int8 = 20;
+const numeric = 1700;
+
 /**
- * Applies every pending migration, each in one transaction under SQLite's write lock, so that a
- * crash leaves no half-applied migration and processes starting together apply each once
- * (db/migrations/runner.ts). Throws a MigrationError naming the failing migration.
+ * A pool of connections to PostgreSQL. Counts (bigint) and sums (numeric) come back as numbers,
+ * as SQLite returns them, so that repositories read the same values from both; every other value
+ * the schema stores is text or a 32-bit integer.
+ */
+function openPostgres(url: string): Db {
+  const pool = new Pool({
+    connectionString: url,
+    application_name: 'duban',
+    max: 10,
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary'): ((value: string) => unknown) =>
+        oid === int8 || oid === numeric
+          ? (value: string) => Number(value)
+          : (types.getTypeParser(oid, format ?? 'text') as (value: string) => unknown)) as typeof types.getTypeParser,
+    },
+  });
+  // An idle connection the server closed (a restart, a timeout) is dropped from the pool and the
+  // next query opens another; without a listener the error would end the process.
+  pool.on('error', () => undefined);
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool: nulSafe(pool) }) });
+}
+
+/**
+ * PostgreSQL's text cannot hold U+0000, which people may type and SQLite stores. Text goes to
+ * PostgreSQL with U+0000 written as U+E000 '0' and U+E000 itself (a private-use character) as
+ * U+E000 U+E000, and comes back decoded: every string reads back exactly as written, and
+ * substring search still matches. (JSON text never holds a raw U+0000: JSON escapes it.)
+ */
+const escapeMark = '\uE000';
+// eslint-disable-next-line no-control-regex
+const encoded = /[\u0000\uE000]/g;
+const encodeText = (value: string): string => value.replace(encoded, (c) => (c === escapeMark ? escapeMark + escapeMark : `${escapeMark}0`));
+const decodeText = (value: string): string =>
+  value.includes(escapeMark) ? value.replace(/\uE000(\uE000|0)/g, (_m, c: string) => (c === '0' ? '\u0000' : escapeMark)) : value;
+
+/** `pool` with the text of every parameter encoded and of every row decoded (encodeText, decodeText). */
+function nulSafe(pool: Pool): PostgresPool {
+  const wrapped = new WeakMap<PoolClient, PostgresPoolClient>();
+  const wrap = (client: PoolClient): PostgresPoolClient => {
+    let safe = wrapped.get(client);
+    if (!safe) {
+      safe = {
+        query: (async (text: string, parameters: readonly unknown[]) => {
+          const result = await client.query(text, parameters.map((p) => (typeof p === 'string' ? encodeText(p) : p)));
+          for (const row of result.rows as Record<string, unknown>[]) {
+            for (const [key, value] of Object.entries(row)) if (typeof value === 'string') row[key] = decodeText(value);
+          }
+          return result;
+        }) as unknown as PostgresPoolClient['query'],
+        release: (destroy?: boolean) => client.release(destroy),
+      };
+      wrapped.set(client, safe);
+    }
+    return safe;
+  };
+  return { connect: async () => wrap(await pool.connect()), end: () => pool.end() };
+}
+
+/**
+ * Applies every pending migration, each in one transaction under the database's migration lock
+ * (SQLite's write lock, a PostgreSQL advisory lock), so that a crash leaves no half-applied
+ * migration and processes starting together apply each once (db/migrations/runner.ts). Throws a
+ * MigrationError naming the failing migration.
  */
 export async function migrateToLatest(
   db: Db,
   migrations: Readonly<Record<string, Migration>> = allMigrations,
 ): Promise<MigrationOutcome> {
   const outcome = await runMigrations(db as Kysely<unknown>, migrations);
-  // Table statistics let the planner pick the index that fits a list's filters; bounded work.
-  await sql`PRAGMA analysis_limit = 1000`.execute(db);
-  await sql`PRAGMA optimize = 0x10002`.execute(db);
+  if (dialectOf(db) === 'sqlite') {
+    // Table statistics let the planner pick the index that fits a list's filters; bounded work.
+    // (PostgreSQL's autovacuum keeps its statistics itself.)
+    await sql`PRAGMA analysis_limit = 1000`.execute(db);
+    await sql`PRAGMA optimize = 0x10002`.execute(db);
+  }
   return outcome;
 }

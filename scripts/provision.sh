@@ -9,6 +9,9 @@
 # and, with --browser (the tests: `npm test`, .ci/run), system-wide, Debian's `chromium` and
 # `fonts-noto-cjk` packages (apt-get) for the browser tests of the web pages (playwright-core drives
 # /usr/bin/chromium; no browser is ever downloaded from elsewhere). `npm start` needs no browser.
+# With --postgres (.ci/run), Debian's `postgresql` package (server and contrib, pg_trgm among them)
+# for the tests of the read model on PostgreSQL (scripts/postgres-test-server.sh starts a throwaway
+# cluster); no cluster of the package's own is created.
 # Used by `npm start`, `npm test`, `npm run bench` and .ci/run. With --json it prints the paths;
 # with --no-npm it leaves node_modules alone (for a running process that only needs the binaries).
 set -euo pipefail
@@ -16,12 +19,14 @@ set -euo pipefail
 json=false
 npm_deps=true
 browser=false
+postgres=false
 for arg in "$@"; do
   case "$arg" in
     --json) json=true ;;
     --no-npm) npm_deps=false ;;
     --browser) browser=true ;;
-    *) echo "usage: provision.sh [--json] [--no-npm] [--browser]" >&2; exit 2 ;;
+    --postgres) postgres=true ;;
+    *) echo "usage: provision.sh [--json] [--no-npm] [--browser] [--postgres]" >&2; exit 2 ;;
   esac
 done
 
@@ -139,6 +144,24 @@ if $browser && [[ ! -x /usr/bin/chromium || ! -f "$cjk_font" ]]; then
     chromium fonts-noto-cjk >/dev/null
 fi
 
+# Debian's PostgreSQL for the read-model tests on PostgreSQL; the package would create and start a
+# cluster of its own ("main", port 5432), which the tests never use: createcluster.conf says not to.
+if $postgres && ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
+  command -v apt-get >/dev/null || { log "apt-get is required to install PostgreSQL (read-model tests)"; exit 1; }
+  sudo_cmd=()
+  [[ "$(id -u)" -eq 0 ]] || sudo_cmd=(sudo -n)
+  log "installing Debian's postgresql with apt-get (once per machine)"
+  if [[ ! -e /etc/postgresql-common/createcluster.conf ]]; then
+    "${sudo_cmd[@]}" mkdir -p /etc/postgresql-common
+    echo 'create_main_cluster = false' | "${sudo_cmd[@]}" tee /etc/postgresql-common/createcluster.conf >/dev/null
+  fi
+  if [[ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -mmin -1440 -print -quit 2>/dev/null)" ]]; then
+    "${sudo_cmd[@]}" apt-get update -qq >&2
+  fi
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends -o Dpkg::Use-Pty=0 \
+    postgresql >/dev/null
+fi
+
 if $json; then
   printf '{"temporalCli":"%s","testServer":"%s","schemathesis":"%s","georeportPython":"%s","temporalCliVersion":"%s","testServerVersion":"%s","chromium":"%s"}\n' \
     "$cli" "$ts_launcher" "$st" "$gr_python" "$TEMPORAL_CLI_VERSION" "$TEST_SERVER_VERSION" /usr/bin/chromium
@@ -148,4 +171,5 @@ else
   log "schemathesis $SCHEMATHESIS_VERSION: $st"
   log "georeport $GEOREPORT_VERSION: $gr_python"
   if [[ -x /usr/bin/chromium ]]; then log "chromium: /usr/bin/chromium"; fi
+  if compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then log "PostgreSQL: $(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"; fi
 fi

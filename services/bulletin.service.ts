@@ -42,7 +42,7 @@ import {
   updateDraft,
 } from '../db/bulletin.repository';
 import type { Db } from '../db/database';
-import { isBusy } from '../db/sqlite-errors';
+import { isBusy, isUniqueViolation } from '../db/errors';
 
 /** The indicators of every department for each period of series (services/indicator.service.ts). */
 export interface IndicatorSource {
@@ -390,7 +390,7 @@ export function createBulletinService(deps: { db: Db; zone: string; indicators: 
         } catch (error) {
           // Two approvals of different drafts took the same number at once, or another process
           // wrote between this one's reads and its writes: the loser reads again and tries again.
-          if (error instanceof Error && /UNIQUE constraint failed: bulletins\.year/.test(error.message)) continue;
+          if (isUniqueViolation(error, 'bulletins', ['year', 'sequence', 'version'])) continue;
           if (isBusy(error)) continue;
           throw error;
         }

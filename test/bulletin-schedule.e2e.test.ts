@@ -8,6 +8,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { bulletinScheduleId } from '../services/bulletin.schedule';
 import { type DevServer, startDevServer } from '../worker/dev-server';
+import { processDatabase } from './support/database';
 import { cli, freePort, kill, runCli, startWorkerProcess } from './support/processes';
 
 interface Summary {
@@ -45,6 +46,7 @@ describe('the bulletin Schedule and the CLI on the dev server', () => {
     });
     taskQueue = `schedule-${port}`;
     env = {
+      ...(await processDatabase(path.join(dir, 'data'))).env,
       TEMPORAL_ADDRESS: server.address,
       DUBAN_DATA_DIR: path.join(dir, 'data'),
       DUBAN_TASK_QUEUE: taskQueue,

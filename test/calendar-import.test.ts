@@ -11,8 +11,7 @@ import type { Db } from '../db/database';
 import { createCalendarSource } from '../services/calendar.source';
 import { calendarCoverage, createCalendarService } from '../services/calendar.service';
 import { createPolicySource } from '../services/policy.source';
-import { tempDatabase } from './support/database';
-import { dumpDatabase } from './support/sqlite-dump';
+import { dumpReadModel, tempDatabase } from './support/database';
 
 const zone = 'Asia/Shanghai';
 
@@ -81,7 +80,7 @@ describe('the calendar import format', () => {
   });
 });
 
-describe('imported years on a real SQLite file', () => {
+describe('imported years in a real read model', () => {
   let db: Db;
   let file: string;
   beforeAll(async () => {
@@ -134,15 +133,24 @@ describe('imported years on a real SQLite file', () => {
     expect((await service.coverage(new Date('2026-11-29T00:00:00Z'))).importedYears).toEqual([2026, 2027]);
   });
 
+  it('imports the same year twice at once, one import after the other', async () => {
+    const service = createCalendarService({ db, timeZone: zone });
+    const imports = ['科员甲', '科员乙'].map((by) => service.importYear(year2027, by, '2026-11-29T06:00:00.000Z'));
+    expect((await Promise.all(imports)).map((r) => r.replaced)).toEqual([true, true]);
+    const stored = (await service.listYears()).filter((y) => y.year === 2027);
+    expect(stored).toHaveLength(1);
+    expect(stored[0]).toMatchObject({ holidays: year2027.holidays, workdays: year2027.workdays });
+  });
+
   it('stores nothing when the input is invalid', async () => {
     const service = createCalendarService({ db, timeZone: zone });
-    const before = dumpDatabase(file);
+    const before = await dumpReadModel(file);
     const bad = { ...year2027, year: 2028 };
     const error = await service.importYear(bad, 'tester', '2026-11-29T05:00:00.000Z').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DomainError);
     expect((error as DomainError).code).toBe('invalid_input');
     expect((error as DomainError).details[0]?.path).toBe('holidays[0].dates[0]');
-    expect(dumpDatabase(file)).toBe(before);
+    expect(await dumpReadModel(file)).toBe(before);
   });
 });
 

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, runCli } from './support/processes';
-import { dumpDatabase } from './support/sqlite-dump';
+import { dumpReadModel, processDatabase } from './support/database';
 
 /**
  * The built CLI (bin/duban.js) on a data directory of its own: the calendar and policy commands
@@ -18,9 +18,12 @@ describe('duban calendar and policy commands', () => {
     return full;
   };
 
-  beforeAll(() => {
+  let database: string;
+  beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'duban-cli-'));
-    env = { DUBAN_DATA_DIR: path.join(dir, 'data'), LOG_LEVEL: 'silent' };
+    const read = await processDatabase(path.join(dir, 'data'));
+    database = read.url;
+    env = { ...read.env, DUBAN_DATA_DIR: path.join(dir, 'data'), LOG_LEVEL: 'silent' };
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -31,8 +34,7 @@ describe('duban calendar and policy commands', () => {
     expect(before).toMatchObject({ workingDay: true, officialDataCovers: false });
     expect((await json(['calendar', 'years'])).warnings.join('\n')).toContain('2027');
 
-    const database = path.join(dir, 'data', 'duban.sqlite');
-    const unchanged = dumpDatabase(database);
+    const unchanged = await dumpReadModel(database);
     const weekday = file('bad.json', JSON.stringify({ year: 2027, holidays: [{ name: '元旦', dates: ['2027-01-01'] }], workdays: [{ name: '元旦', dates: ['2027-01-04'] }] }));
     const refused = await runCli(['calendar', 'import', weekday], env);
     expect(refused.code).toBe(2);
@@ -42,7 +44,7 @@ describe('duban calendar and policy commands', () => {
     expect(malformed.code).toBe(2);
     expect(malformed.stderr).toContain('malformed JSON');
     expect((await runCli(['calendar', 'import', path.join(dir, 'missing.json')], env)).code).toBe(2);
-    expect(dumpDatabase(database)).toBe(unchanged);
+    expect(await dumpReadModel(database)).toBe(unchanged);
 
     const arrangement = { year: 2027, notice: '测试用安排', holidays: [{ name: '元旦', dates: ['2027-01-01', '2027-01-02', '2027-01-03'] }] };
     expect(await json(['calendar', 'import', file('2027.json', JSON.stringify(arrangement))])).toEqual({

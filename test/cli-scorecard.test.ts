@@ -12,6 +12,7 @@ import type { DomainEvent } from '../domain/event';
 import { decideTask, newTask, type TaskState } from '../domain/task.machine';
 import { migrateToLatest, openDatabase } from '../db/database';
 import { insertDepartment } from '../db/department.repository';
+import { processDatabase } from './support/database';
 import { dept, office } from './support/fixtures';
 import { cli, runCli } from './support/processes';
 
@@ -29,9 +30,10 @@ describe('duban scorecard', () => {
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'duban-cli-scorecard-'));
-    env = { DUBAN_DATA_DIR: path.join(dir, 'data'), LOG_LEVEL: 'silent' };
+    const database = await processDatabase(path.join(dir, 'data'));
+    env = { ...database.env, DUBAN_DATA_DIR: path.join(dir, 'data'), LOG_LEVEL: 'silent' };
     fs.mkdirSync(path.join(dir, 'data'));
-    const db = openDatabase(path.join(dir, 'data', 'duban.sqlite'));
+    const db = openDatabase(database.url);
     await migrateToLatest(db);
     const now = new Date().toISOString();
     await insertDepartment(db, { code: 'CG', name: '城管局' }, now);

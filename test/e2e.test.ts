@@ -5,6 +5,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type DevServer, startDevServer } from '../worker/dev-server';
+import { processDatabase } from './support/database';
 import { cli, freePort, kill, runCli, startWorkerProcess } from './support/processes';
 
 interface Shown {
@@ -36,6 +37,7 @@ describe('the CLI on the dev server, with a worker that gets killed', () => {
       logger: pino({ level: 'silent' }),
     });
     env = {
+      ...(await processDatabase(path.join(dir, 'data'))).env,
       TEMPORAL_ADDRESS: server.address,
       DUBAN_DATA_DIR: path.join(dir, 'data'),
       DUBAN_TASK_QUEUE: `e2e-${port}`,

@@ -8,16 +8,17 @@ import { migrateToLatest, openDatabase } from '../db/database';
 import { migrations } from '../db/migrations';
 import { MigrationError } from '../db/migrations/runner';
 import { projectRoot } from '../scripts/binaries';
-import { dumpDatabase } from './support/sqlite-dump';
+import { dumpReadModel, processDatabase } from './support/database';
 
 const root = projectRoot();
 const names = Object.keys(migrations).sort();
 const dirs: string[] = [];
 
-function tempFile(): string {
+/** A new empty read model: a SQLite file, or a PostgreSQL database when DUBAN_TEST_DATABASE is set. */
+async function tempFile(): Promise<string> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'duban-migrate-'));
   dirs.push(dir);
-  return path.join(dir, 'duban.sqlite');
+  return (await processDatabase(dir)).url;
 }
 
 afterEach(() => {
@@ -39,19 +40,19 @@ const multiStatement = (failAt: 'end' | 'never') => ({
 
 describe('migrations run atomically', () => {
   it('leaves the database exactly as before a migration that fails half-way, and applies it once fixed', async () => {
-    const file = tempFile();
+    const file = await tempFile();
     const db = openDatabase(file);
     try {
       expect((await migrateToLatest(db)).applied).toEqual(names);
       await sql`INSERT INTO departments (code, name, active, created_at, updated_at)
         VALUES ('CG', '区城管局', 1, '2026-11-25T00:00:00.000Z', '2026-11-25T00:00:00.000Z')`.execute(db);
-      const before = dumpDatabase(file);
+      const before = await dumpReadModel(file);
 
       const error = await migrateToLatest(db, { ...migrations, '2099-01-01-circulars': multiStatement('end') }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(MigrationError);
       expect((error as MigrationError).migration).toBe('2099-01-01-circulars');
       expect((error as Error).message).toMatch(/2099-01-01-circulars failed.*no_such_table/);
-      expect(dumpDatabase(file)).toBe(before);
+      expect(await dumpReadModel(file)).toBe(before);
 
       // The next start (the same migration, fixed) applies it.
       expect((await migrateToLatest(db, { ...migrations, '2099-01-01-circulars': multiStatement('never') })).applied).toEqual([
@@ -66,16 +67,16 @@ describe('migrations run atomically', () => {
   });
 
   it('refuses a database migrated by a newer version, and one missing an earlier migration, changing nothing', async () => {
-    const file = tempFile();
+    const file = await tempFile();
     const db = openDatabase(file);
     try {
       await migrateToLatest(db);
-      const before = dumpDatabase(file);
+      const before = await dumpReadModel(file);
       const older = Object.fromEntries(names.slice(0, -1).map((n) => [n, migrations[n]!]));
       await expect(migrateToLatest(db, older)).rejects.toThrow(`unknown migrations: ${names.at(-1)}`);
       const withEarlier = { ...migrations, '2000-01-01-early': multiStatement('never') };
       await expect(migrateToLatest(db, withEarlier)).rejects.toThrow(`migration 2000-01-01-early is missing before the applied ${names[0]}`);
-      expect(dumpDatabase(file)).toBe(before);
+      expect(await dumpReadModel(file)).toBe(before);
     } finally {
       await db.destroy();
     }
@@ -154,7 +155,7 @@ function startChild(file: string, mode: 'slow' | 'crash'): Child {
 
 describe('migrations across processes', () => {
   it('two processes migrating one new file at once both succeed, every migration applied once', async () => {
-    const file = tempFile();
+    const file = await tempFile();
     const children = [startChild(file, 'slow'), startChild(file, 'slow')];
     await Promise.all(children.map((c) => c.said('ready')));
     for (const c of children) c.process.stdin!.end('go\n');
@@ -177,11 +178,11 @@ describe('migrations across processes', () => {
   });
 
   it('a process killed inside a migration leaves the database as it was; the next start applies it', async () => {
-    const file = tempFile();
+    const file = await tempFile();
     const db = openDatabase(file);
     try {
       await migrateToLatest(db);
-      const before = dumpDatabase(file);
+      const before = await dumpReadModel(file);
       const child = startChild(file, 'crash');
       await child.said('ready');
       child.process.stdin!.end('go\n');
@@ -189,7 +190,7 @@ describe('migrations across processes', () => {
       child.process.kill('SIGKILL');
       await child.exited;
 
-      expect(dumpDatabase(file)).toBe(before);
+      expect(await dumpReadModel(file)).toBe(before);
       const fixed = {
         async up(db: Kysely<unknown>) {
           await sql`CREATE TABLE circulars (id TEXT PRIMARY KEY)`.execute(db);

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type Db, openDatabase } from '../db/database';
 import { createPeopleService } from '../services/people.service';
 import { type DevServer, startDevServer } from '../worker/dev-server';
+import { processDatabase } from './support/database';
 import { type Mailbox, startMailbox } from './support/mailbox';
 import { cli, freePort, kill, startWorkerProcess } from './support/processes';
 import { type Receiver, startReceiver } from './support/receiver';
@@ -52,7 +53,9 @@ describe('notices survive a worker killed mid-round', () => {
       namespace: 'default',
       logger: pino({ level: 'silent' }),
     });
+    const database = await processDatabase(path.join(dir, 'data'));
     env = {
+      ...database.env,
       TEMPORAL_ADDRESS: server.address,
       DUBAN_DATA_DIR: path.join(dir, 'data'),
       DUBAN_TASK_QUEUE: `notices-e2e-${port}`,
@@ -65,7 +68,7 @@ describe('notices survive a worker killed mid-round', () => {
       LOG_LEVEL: 'info',
     };
     worker = await startWorkerProcess(env);
-    db = openDatabase(path.join(dir, 'data', 'duban.sqlite'));
+    db = openDatabase(database.url);
   });
 
   afterAll(async () => {

@@ -10,7 +10,7 @@ import { listCaseEvents } from '../db/event.repository';
 import { tempDatabase } from './support/database';
 import { dept, office } from './support/fixtures';
 
-describe('read model activities on a real SQLite file', () => {
+describe('read model activities on a real database', () => {
   let db: Db;
   let activities: ReturnType<typeof createReadModelActivities>;
   const caseId = 'DB-2026-000042';
@@ -61,6 +61,25 @@ describe('read model activities on a real SQLite file', () => {
       'task.acknowledged',
       'task.progress_reported',
     ]);
+  });
+
+  it('counts every task in the case row when the tasks of one case are written at once', async () => {
+    // Task workflows of one case write side by side; each write recomputes the case's highest rung.
+    const other = 'DB-2026-000043';
+    await activities.recordEvents({ events: [], caseSnapshot: { state: { ...opened.state, caseId: other }, version: 2 } });
+    const tasks = [1, 2, 3, 4, 5, 6].map((n) => newTask({ taskId: `${other}-T${n}`, caseId: other, departmentCode: 'CG', role: 'cooperating', assignedAt: '2026-04-01T01:00:00.000Z' }));
+    await Promise.all(tasks.map((t) => activities.recordEvents({ events: [], taskSnapshots: [{ state: t, version: 0 }] })));
+    for (let round = 1; round <= 3; round++) {
+      await Promise.all(
+        tasks.map((t, i) =>
+          activities.recordEvents({
+            events: [],
+            taskSnapshots: [{ state: { ...t, escalationLevel: i === round ? 4 : round }, version: round }],
+          }),
+        ),
+      );
+      expect((await findCase(db, other))?.escalationLevel, `round ${round}`).toBe(4);
+    }
   });
 
   it('keeps the audit trail append-only', async () => {

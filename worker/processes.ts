@@ -10,7 +10,7 @@ import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import { apiLimits, buildApi } from '../api/server';
 import type { Config } from '../config/config';
-import { migrateToLatest, openDatabase } from '../db/database';
+import { describeDatabase, migrateToLatest, openDatabase } from '../db/database';
 import { provisionTemporalBinaries } from '../scripts/binaries';
 import { backupData, type DataLocations } from '../services/backup.service';
 import { bulletinScheduleId, ensureBulletinSchedule, removeBulletinSchedule } from '../services/bulletin.schedule';
@@ -38,7 +38,7 @@ export interface ProcessRoles {
 export function dataLocations(config: Readonly<Config>): DataLocations {
   return {
     dataDir: config.dataDir,
-    databaseFile: config.databaseFile,
+    databaseFile: config.databaseUrl,
     temporalFile: temporalDatabaseFile(config.dataDir),
     evidenceDir: config.evidenceDir,
     files: {
@@ -80,11 +80,11 @@ export async function runProcess(roles: ProcessRoles, config: Readonly<Config>, 
   }
 
   const connectionOptions = temporalConnectionOptions(config, address);
-  const db = openDatabase(config.databaseFile);
+  const db = openDatabase(config.databaseUrl);
   const closing: (() => Promise<void> | void)[] = [];
   try {
     const migrations = await migrateToLatest(db);
-    logger.info({ file: config.databaseFile, applied: migrations.applied }, 'read model ready');
+    logger.info({ database: describeDatabase(config.databaseUrl), applied: migrations.applied }, 'read model ready');
     const clientConnection = await Connection.connect(connectionOptions);
     closing.unshift(() => clientConnection.close());
     const added = await ensureSearchAttributes(clientConnection, config.temporalNamespace);

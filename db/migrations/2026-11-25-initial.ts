@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { createRefusalFunction, dialectOf, doubleType, refuseChanges, serialKey } from '../dialect';
 
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
@@ -24,8 +25,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('lead_department', 'text', (c) => c.notNull().references('departments.code'))
     .addColumn('cooperating_departments', 'text', (c) => c.notNull())
     .addColumn('location_address', 'text')
-    .addColumn('location_lat', 'real')
-    .addColumn('location_lng', 'real')
+    .addColumn('location_lat', doubleType(db))
+    .addColumn('location_lng', doubleType(db))
     .addColumn('due_date', 'text')
     .addColumn('evidence', 'text', (c) => c.notNull())
     .addColumn('status', 'text', (c) => c.notNull())
@@ -61,7 +62,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
   await db.schema
     .createTable('events')
-    .addColumn('position', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('position', 'integer', serialKey(db))
     .addColumn('event_key', 'text', (c) => c.notNull().unique())
     .addColumn('case_id', 'text', (c) => c.notNull())
     .addColumn('task_id', 'text')
@@ -75,10 +76,15 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
   await db.schema.createIndex('events_case').on('events').columns(['case_id', 'at', 'position']).execute();
   // The audit trail is append-only: the database itself refuses to change or remove an entry.
-  await sql`CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+  if (dialectOf(db) === 'postgres') {
+    await createRefusalFunction(db);
+    await refuseChanges(db, 'events', { update: { message: 'events are append-only' }, delete: { message: 'events are append-only' } });
+  } else {
+    await sql`CREATE TRIGGER events_no_update BEFORE UPDATE ON events
     BEGIN SELECT RAISE(ABORT, 'events are append-only'); END`.execute(db);
-  await sql`CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+    await sql`CREATE TRIGGER events_no_delete BEFORE DELETE ON events
     BEGIN SELECT RAISE(ABORT, 'events are append-only'); END`.execute(db);
+  }
 
   await db.schema
     .createTable('case_sequences')

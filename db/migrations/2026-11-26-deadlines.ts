@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { serialKey } from '../dialect';
 
 /** Deadlines, reminders and escalation: task columns, the notification outbox, escalation records, local calendar days. */
 export async function up(db: Kysely<unknown>): Promise<void> {
@@ -27,7 +28,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
   await db.schema
     .createTable('notifications')
-    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('id', 'integer', serialKey(db))
     .addColumn('notification_key', 'text', (c) => c.notNull().unique())
     .addColumn('case_id', 'text', (c) => c.notNull())
     .addColumn('task_id', 'text')
@@ -44,7 +45,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
   await db.schema
     .createTable('escalations')
-    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('id', 'integer', serialKey(db))
     .addColumn('escalation_key', 'text', (c) => c.notNull().unique())
     .addColumn('case_id', 'text', (c) => c.notNull())
     .addColumn('task_id', 'text', (c) => c.notNull())

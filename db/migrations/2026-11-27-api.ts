@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { dialectOf, doubleType, serialKey } from '../dialect';
 
 /** The HTTP API: tokens, idempotency keys, uploaded evidence, complaints, list columns and search. */
 export async function up(db: Kysely<unknown>): Promise<void> {
@@ -47,7 +48,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
   await db.schema
     .createTable('complaints')
-    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('id', 'integer', serialKey(db))
     .addColumn('tracking_code', 'text', (c) => c.notNull().unique())
     .addColumn('channel', 'text', (c) => c.notNull())
     .addColumn('service_code', 'text')
@@ -55,8 +56,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('description', 'text', (c) => c.notNull())
     .addColumn('category', 'text')
     .addColumn('location_address', 'text')
-    .addColumn('location_lat', 'real')
-    .addColumn('location_lng', 'real')
+    .addColumn('location_lat', doubleType(db))
+    .addColumn('location_lng', doubleType(db))
     .addColumn('contact', 'text', (c) => c.notNull())
     .addColumn('evidence', 'text', (c) => c.notNull())
     .addColumn('status', 'text', (c) => c.notNull())
@@ -86,7 +87,16 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.createIndex('tasks_department_case').on('tasks').columns(['department_code', 'case_id']).execute();
 
   // Full-text search over title, description and address. Trigrams match Chinese text, which has
-  // no spaces between words; the index follows the cases table through triggers.
+  // no spaces between words. PostgreSQL: pg_trgm's GIN indexes serve the substring search
+  // (db/case-search.ts) on each column.
+  if (dialectOf(db) === 'postgres') {
+    await sql`CREATE EXTENSION IF NOT EXISTS pg_trgm`.execute(db);
+    for (const column of ['title', 'description', 'location_address']) {
+      await sql`CREATE INDEX ${sql.id(`cases_${column}_trgm`)} ON cases USING gin (${sql.id(column)} gin_trgm_ops)`.execute(db);
+    }
+    return;
+  }
+  // SQLite: an FTS5 index that follows the cases table through triggers.
   await sql`CREATE VIRTUAL TABLE cases_fts USING fts5(
     title, description, location_address, content='cases', content_rowid='rowid', tokenize='trigram')`.execute(db);
   await sql`CREATE TRIGGER cases_fts_insert AFTER INSERT ON cases BEGIN

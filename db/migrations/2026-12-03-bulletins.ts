@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { dialectOf, refuseChanges, serialKey } from '../dialect';
 
 /**
  * Bulletins (定期通报) and what they rest on: the assessment rules in force over time (versions
@@ -9,7 +10,7 @@ import { type Kysely, sql } from 'kysely';
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable('assessment_rules')
-    .addColumn('version', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('version', 'integer', serialKey(db))
     // The first office-zone date the rules apply to: a period is scored by the rules in force on its first day.
     .addColumn('effective_from', 'text', (c) => c.notNull())
     .addColumn('rules', 'text', (c) => c.notNull())
@@ -18,10 +19,18 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('created_at', 'text', (c) => c.notNull())
     .execute();
   await db.schema.createIndex('assessment_rules_effective').on('assessment_rules').columns(['effective_from', 'version']).execute();
-  await sql`CREATE TRIGGER assessment_rules_no_update BEFORE UPDATE ON assessment_rules
+  const postgres = dialectOf(db) === 'postgres';
+  if (postgres) {
+    await refuseChanges(db, 'assessment_rules', {
+      update: { message: 'assessment rules are never changed: add a newer version' },
+      delete: { message: 'assessment rules are never deleted: add a newer version' },
+    });
+  } else {
+    await sql`CREATE TRIGGER assessment_rules_no_update BEFORE UPDATE ON assessment_rules
     BEGIN SELECT RAISE(ABORT, 'assessment rules are never changed: add a newer version'); END`.execute(db);
-  await sql`CREATE TRIGGER assessment_rules_no_delete BEFORE DELETE ON assessment_rules
+    await sql`CREATE TRIGGER assessment_rules_no_delete BEFORE DELETE ON assessment_rules
     BEGIN SELECT RAISE(ABORT, 'assessment rules are never deleted: add a newer version'); END`.execute(db);
+  }
 
   await db.schema
     .createTable('bulletins')
@@ -58,15 +67,29 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.createIndex('bulletins_number').on('bulletins').columns(['year', 'sequence', 'version']).unique().execute();
   await db.schema.createIndex('bulletins_status').on('bulletins').columns(['status', 'period_to']).execute();
   // A published bulletin is immutable: only its status may move on (to superseded, by a correction).
-  await sql`CREATE TRIGGER bulletins_published_immutable BEFORE UPDATE ON bulletins
+  if (postgres) {
+    await refuseChanges(db, 'bulletins', {
+      update: {
+        message: 'a published bulletin is never changed: publish a correction',
+        when: sql`OLD.status IN ('published', 'superseded') AND (
+          NEW.document IS DISTINCT FROM OLD.document OR NEW.decisions IS DISTINCT FROM OLD.decisions
+          OR NEW.sequence IS DISTINCT FROM OLD.sequence OR NEW.year IS DISTINCT FROM OLD.year
+          OR NEW.version IS DISTINCT FROM OLD.version OR NEW.published_at IS DISTINCT FROM OLD.published_at
+          OR NOT (NEW.status = OLD.status OR (OLD.status = 'published' AND NEW.status = 'superseded')))`,
+      },
+      delete: { message: 'a published bulletin is never deleted', when: sql`OLD.status IN ('published', 'superseded')` },
+    });
+  } else {
+    await sql`CREATE TRIGGER bulletins_published_immutable BEFORE UPDATE ON bulletins
     WHEN OLD.status IN ('published', 'superseded') AND (
       NEW.document IS NOT OLD.document OR NEW.decisions IS NOT OLD.decisions OR NEW.sequence IS NOT OLD.sequence
       OR NEW.year IS NOT OLD.year OR NEW.version IS NOT OLD.version OR NEW.published_at IS NOT OLD.published_at
       OR NOT (NEW.status = OLD.status OR (OLD.status = 'published' AND NEW.status = 'superseded')))
     BEGIN SELECT RAISE(ABORT, 'a published bulletin is never changed: publish a correction'); END`.execute(db);
-  await sql`CREATE TRIGGER bulletins_published_no_delete BEFORE DELETE ON bulletins
+    await sql`CREATE TRIGGER bulletins_published_no_delete BEFORE DELETE ON bulletins
     WHEN OLD.status IN ('published', 'superseded')
     BEGIN SELECT RAISE(ABORT, 'a published bulletin is never deleted'); END`.execute(db);
+  }
 
   await db.schema
     .createTable('interviews')
@@ -89,7 +112,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.createIndex('interviews_department').on('interviews').columns(['department_code', 'status', 'called_at']).execute();
   // Rung 4 reached before this migration: their interviews are owed too.
   await sql`INSERT INTO interviews (id, escalation_key, case_id, task_id, department_code, status, called_at)
-    SELECT 'iv_' || lower(hex(randomblob(6))), escalation_key, case_id, task_id, department_code, 'pending', at
+    SELECT 'iv_' || ${postgres ? sql`substr(md5(random()::text), 1, 12)` : sql`lower(hex(randomblob(6)))`}, escalation_key, case_id, task_id, department_code, 'pending', at
     FROM escalations WHERE level = 4`.execute(db);
   await db.schema.createIndex('escalations_at').on('escalations').columns(['at']).execute();
   // Cases opened and closed in a bulletin's period are counted from the audit trail by action and time.

@@ -1,5 +1,6 @@
 import { type Kysely, type Migration, sql } from 'kysely';
-import { isBusy } from '../sqlite-errors';
+import { dialectOf, wideIntegers } from '../dialect';
+import { isBusy } from '../errors';
 
 /**
  * The bookkeeping table kysely's own Migrator keeps (`name` primary key, `timestamp` ISO string),
@@ -35,17 +36,18 @@ export interface MigrationOutcome {
  * of its own that also records it in `kysely_migration`: a migration that fails or a process
  * that dies half-way leaves the database exactly as it was before that migration.
  *
- * Each transaction starts with BEGIN IMMEDIATE, which takes SQLite's write lock on the file
- * before anything is read. Whether a migration is still pending is decided inside it, so two
- * processes starting at once (the CLI and the server) apply each migration exactly once: the
- * second waits for the lock, then finds the migration recorded and moves on.
+ * Each transaction first takes the database's migration lock before anything is read: on SQLite
+ * BEGIN IMMEDIATE (the write lock on the file), on PostgreSQL a transaction-scoped advisory lock.
+ * Whether a migration is still pending is decided inside it, so two processes starting at once
+ * (the CLI and the server, or several workers) apply each migration exactly once: the second
+ * waits for the lock, then finds the migration recorded and moves on.
  *
  * (kysely's Migrator runs SQLite migrations outside any transaction, and its lock is a no-op on
  * SQLite, hence this runner.)
  *
- * SQLite's DDL is transactional, with one exception to keep in mind when writing a migration:
- * `PRAGMA foreign_keys` has no effect inside a transaction. A migration must not open a
- * transaction itself.
+ * The DDL of both databases is transactional, with one exception to keep in mind when writing a
+ * migration: SQLite's `PRAGMA foreign_keys` has no effect inside a transaction. A migration must
+ * not open a transaction itself.
  */
 export async function runMigrations(
   db: Kysely<unknown>,
@@ -58,13 +60,13 @@ export async function runMigrations(
   // One connection for the whole run: BEGIN and COMMIT must reach the same SQLite handle.
   await db.connection().execute(async (conn) => {
     for (;;) {
-      await beginImmediate(conn, lockTimeoutMs);
+      await begin(conn, lockTimeoutMs);
       let next: string | undefined;
       try {
         next = await pendingMigration(conn, names);
         if (next !== undefined) {
           try {
-            await migrations[next]!.up(conn);
+            await migrations[next]!.up(dialectOf(conn) === 'postgres' ? conn.withPlugin(wideIntegers) : conn);
           } catch (error) {
             const reason = error instanceof Error ? error.message : JSON.stringify(error);
             throw new MigrationError(next, `database migration ${next} failed, nothing of it was kept: ${reason}`, {
@@ -87,7 +89,29 @@ export async function runMigrations(
   return { applied };
 }
 
-/** Takes the write lock, waiting (in busy_timeout steps) while another process holds it. */
+/** Any 64-bit number of our own: the key of PostgreSQL's advisory lock over migrations ("duban" in ASCII). */
+const postgresMigrationLock = 0x647562616e;
+
+/** Opens a transaction holding the migration lock, waiting up to `timeoutMs` while another process holds it. */
+async function begin(conn: Kysely<unknown>, timeoutMs: number): Promise<void> {
+  if (dialectOf(conn) === 'postgres') {
+    await sql`BEGIN`.execute(conn);
+    await sql`SELECT set_config('lock_timeout', ${`${timeoutMs}ms`}, true)`.execute(conn);
+    try {
+      await sql`SELECT pg_advisory_xact_lock(${postgresMigrationLock})`.execute(conn);
+    } catch (error) {
+      await rollback(conn);
+      if ((error as { code?: unknown }).code === '55P03') {
+        throw new Error(`database is locked: no migration lock within ${timeoutMs} ms`, { cause: error });
+      }
+      throw error;
+    }
+    return;
+  }
+  await beginImmediate(conn, timeoutMs);
+}
+
+/** Takes SQLite's write lock, waiting (in busy_timeout steps) while another process holds it. */
 async function beginImmediate(conn: Kysely<unknown>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -105,7 +129,7 @@ async function beginImmediate(conn: Kysely<unknown>, timeoutMs: number): Promise
   }
 }
 
-/** Rolls back unless SQLite already did (it does on some errors, e.g. a full disk). */
+/** Rolls back unless the database already did (SQLite does on some errors, e.g. a full disk). */
 async function rollback(conn: Kysely<unknown>): Promise<void> {
   try {
     await sql`ROLLBACK`.execute(conn);

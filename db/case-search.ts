@@ -1,0 +1,34 @@
+import { type Expression, type SqlBool, sql } from 'kysely';
+import type { Executor } from './database';
+import { dialectOf } from './dialect';
+
+/** Past this many full-text matches, reading in sort order beats sorting the matches. */
+const manyMatches = 2000;
+
+/**
+ * The condition "the case's title, description or address contains `q`" (taken literally, case
+ * ignored), with the plan each database serves best:
+ * - SQLite: texts of three characters or more through the FTS5 trigram index, shorter ones by a
+ *   LIKE scan;
+ * - PostgreSQL: ILIKE on each column, which pg_trgm's GIN indexes serve (from three characters on;
+ *   shorter ones are scanned).
+ * `q` must be trimmed and free of control characters.
+ */
+export async function caseTextMatch(db: Executor, q: string): Promise<Expression<SqlBool>> {
+  const like = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  if (dialectOf(db) === 'postgres') {
+    return sql<SqlBool>`(cases.title ILIKE ${like} ESCAPE '\\' OR cases.description ILIKE ${like} ESCAPE '\\' OR cases.location_address ILIKE ${like} ESCAPE '\\')`;
+  }
+  if ([...q].length >= 3) {
+    // Trigram full-text index: the text as one quoted phrase. Counting its matches is cheap and
+    // picks the plan: a few are fetched and sorted; many (a common phrase) are found by reading
+    // cases in sort order and keeping those that match, which stops after one page. The unary
+    // `+` keeps SQLite from driving the query by the matches' rowids.
+    const phrase = `"${q.replaceAll('"', '""')}"`;
+    const { rows } = await sql<{ n: number }>`SELECT count(*) AS n FROM cases_fts WHERE cases_fts MATCH ${phrase}`.execute(db);
+    const probe = (rows[0]?.n ?? 0) > manyMatches ? sql`+cases.rowid` : sql`cases.rowid`;
+    return sql<SqlBool>`${probe} IN (SELECT rowid FROM cases_fts WHERE cases_fts MATCH ${phrase})`;
+  }
+  // Too short for trigrams: scan with LIKE, the text taken literally.
+  return sql<SqlBool>`(cases.title LIKE ${like} ESCAPE '\\' OR cases.description LIKE ${like} ESCAPE '\\' OR cases.location_address LIKE ${like} ESCAPE '\\')`;
+}
