@@ -128,7 +128,11 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   // JSON (and, for Open311 and uploads, forms and multipart) only: anything else is a 415.
   app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(zonedSerializerCompiler(options.timeZone));
+  app.setSerializerCompiler(
+    zonedSerializerCompiler(options.timeZone, (route) =>
+      app.log.debug({ method: route.method, url: route.url }, 'response schema written through zod (a kind the compiled writer does not know)'),
+    ),
+  );
 
   const tokens = createTokenService({ db: options.db });
   const cases = createCaseService({ client: options.client, db: options.db, taskQueue: options.taskQueue, timeZone: options.timeZone });
