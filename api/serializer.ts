@@ -34,26 +34,34 @@ function zodWriter(inner: (data: unknown) => string, schema: z.ZodType, zone: st
 }
 
 /** Turns a value into what its schema says is written; throws a SerializationMismatch if it does not fit. */
-type Present = (value: unknown, path: PathPart) => unknown;
-
-/** Where a value sits in the response, built only when something does not fit. */
-type PathPart = { readonly parent: PathPart; readonly key: string | number } | null;
+type Present = (value: unknown) => unknown;
 
 /** Why a response does not fit its schema: the route answers 500, as with zod's validation. */
 export class SerializationMismatch extends Error {
-  /** As zod's issues, for the error log (api/errors.ts). */
-  readonly issues: { path: (string | number)[]; message: string }[];
-  constructor(path: (string | number)[], expected: string) {
-    super(`response ${path.length ? path.join('.') : '(root)'}: expected ${expected}`);
+  /** Where in the response, outermost first (filled in as the error passes up through the writers). */
+  readonly path: (string | number)[] = [];
+  constructor(readonly expected: string) {
+    super(`response (root): expected ${expected}`);
     this.name = 'SerializationMismatch';
-    this.issues = [{ path, message: `expected ${expected}` }];
+  }
+
+  /** As zod's issues, for the error log (api/errors.ts). */
+  get issues(): { path: (string | number)[]; message: string }[] {
+    return [{ path: this.path, message: `expected ${this.expected}` }];
   }
 }
 
-function mismatch(path: PathPart, expected: string): never {
-  const parts: (string | number)[] = [];
-  for (let at = path; at; at = at.parent) parts.unshift(at.key);
-  throw new SerializationMismatch(parts, expected);
+function mismatch(expected: string): never {
+  throw new SerializationMismatch(expected);
+}
+
+/** Adds `key` to the path of a mismatch found inside it (no path is built while everything fits). */
+function within(error: unknown, key: string | number): unknown {
+  if (error instanceof SerializationMismatch) {
+    error.path.unshift(key);
+    error.message = `response ${error.path.join('.')}: expected ${error.expected}`;
+  }
+  return error;
 }
 
 /** A kind of schema the writer does not handle: the route keeps zod's validation. */
@@ -82,7 +90,7 @@ export function compileResponseWriter(
   return (data) => {
     let shown: unknown;
     try {
-      shown = present(data, null);
+      shown = present(data);
     } catch (error) {
       throw error instanceof SerializationMismatch ? fail(error) : error;
     }
@@ -95,7 +103,7 @@ function compile(schema: z.core.$ZodType, zone: string, seen: Map<z.core.$ZodTyp
   if (known) return known;
   // A schema that refers to itself (lazy) gets the writer being compiled, through this indirection.
   const self: { write?: Present } = {};
-  seen.set(schema, (value, path) => self.write!(value, path));
+  seen.set(schema, (value) => self.write!(value));
   self.write = compileDef(schema, defOf(schema), zone, seen);
   seen.set(schema, self.write);
   return self.write;
@@ -105,69 +113,78 @@ function compileDef(schema: z.core.$ZodType, def: AnyDef, zone: string, seen: Ma
   switch (def.type) {
     case 'string':
       if (declaresInstant(def)) {
-        return (value, path) => {
-          if (typeof value !== 'string' || Number.isNaN(Date.parse(value))) mismatch(path, 'an instant');
+        return (value) => {
+          if (typeof value !== 'string' || Number.isNaN(Date.parse(value))) mismatch('an instant');
           return formatInstant(value, zone);
         };
       }
-      return (value, path) => (typeof value === 'string' ? value : mismatch(path, 'a string'));
+      return (value) => (typeof value === 'string' ? value : mismatch('a string'));
     case 'number': {
       // z.int() carries its format (safeint, int32 …) itself; z.number().int() as a check.
       const formats = [def.format, ...((def.checks as z.core.$ZodType[] | undefined) ?? []).map((check) => defOf(check).format)];
       const integer = formats.some((format) => typeof format === 'string' && format.includes('int'));
       return integer
-        ? (value, path) => (Number.isSafeInteger(value) ? value : mismatch(path, 'an integer'))
-        : (value, path) => (typeof value === 'number' && Number.isFinite(value) ? value : mismatch(path, 'a number'));
+        ? (value) => (Number.isSafeInteger(value) ? value : mismatch('an integer'))
+        : (value) => (typeof value === 'number' && Number.isFinite(value) ? value : mismatch('a number'));
     }
     case 'boolean':
-      return (value, path) => (typeof value === 'boolean' ? value : mismatch(path, 'a boolean'));
+      return (value) => (typeof value === 'boolean' ? value : mismatch('a boolean'));
     case 'null':
-      return (value, path) => (value === null ? value : mismatch(path, 'null'));
+      return (value) => (value === null ? value : mismatch('null'));
     case 'unknown':
     case 'any':
       return (value) => value;
     case 'enum': {
       const values = new Set(Object.values(def.entries as Record<string, unknown>));
-      return (value, path) => (values.has(value) ? value : mismatch(path, `one of ${[...values].join(', ')}`));
+      return (value) => (values.has(value) ? value : mismatch(`one of ${[...values].join(', ')}`));
     }
     case 'literal': {
       const values = new Set(def.values as unknown[]);
-      return (value, path) => (values.has(value) ? value : mismatch(path, `${[...values].join(' or ')}`));
+      return (value) => (values.has(value) ? value : mismatch(`${[...values].join(' or ')}`));
     }
     case 'nullable': {
       const inner = compile(def.innerType as z.core.$ZodType, zone, seen);
-      return (value, path) => (value === null ? null : inner(value, path));
+      return (value) => (value === null ? null : inner(value));
     }
     case 'optional': {
       const inner = compile(def.innerType as z.core.$ZodType, zone, seen);
-      return (value, path) => (value === undefined ? undefined : inner(value, path));
+      return (value) => (value === undefined ? undefined : inner(value));
     }
     case 'readonly':
       return compile(def.innerType as z.core.$ZodType, zone, seen);
     case 'nonoptional': {
       const inner = compile(def.innerType as z.core.$ZodType, zone, seen);
-      return (value, path) => (value === undefined ? mismatch(path, 'a value') : inner(value, path));
+      return (value) => (value === undefined ? mismatch('a value') : inner(value));
     }
     case 'lazy':
       return compile((def.getter as () => z.core.$ZodType)(), zone, seen);
     case 'array': {
       const element = compile(def.element as z.core.$ZodType, zone, seen);
-      return (value, path) => {
-        if (!Array.isArray(value)) mismatch(path, 'an array');
+      return (value) => {
+        if (!Array.isArray(value)) mismatch('an array');
         const out = new Array<unknown>(value.length);
-        for (let i = 0; i < value.length; i++) out[i] = element(value[i], { parent: path, key: i });
+        let i = 0;
+        try {
+          for (; i < value.length; i++) out[i] = element(value[i]);
+        } catch (error) {
+          throw within(error, i);
+        }
         return out;
       };
     }
     case 'record': {
       const key = compile(def.keyType as z.core.$ZodType, zone, seen);
       const item = compile(def.valueType as z.core.$ZodType, zone, seen);
-      return (value, path) => {
-        if (!isPlainObject(value)) mismatch(path, 'an object');
+      return (value) => {
+        if (!isPlainObject(value)) mismatch('an object');
         const out: Record<string, unknown> = {};
         for (const name of Object.keys(value)) {
-          key(name, { parent: path, key: name });
-          out[name] = item(value[name], { parent: path, key: name });
+          try {
+            key(name);
+            out[name] = item(value[name]);
+          } catch (error) {
+            throw within(error, name);
+          }
         }
         return out;
       };
@@ -193,23 +210,30 @@ function compileObject(def: AnyDef, zone: string, seen: Map<z.core.$ZodType, Pre
   const catchall = def.catchall as z.core.$ZodType | undefined;
   const rest: Present | 'strip' | 'strict' =
     catchall === undefined ? 'strip' : defOf(catchall).type === 'never' ? 'strict' : compile(catchall, zone, seen);
-  return (value, path) => {
-    if (!isPlainObject(value)) mismatch(path, 'an object');
+  return (value) => {
+    if (!isPlainObject(value)) mismatch('an object');
     const out: Record<string, unknown> = {};
-    for (const field of fields) {
-      const item = value[field.name];
-      if (item === undefined) {
-        if (!field.optional) mismatch({ parent: path, key: field.name }, 'a value');
-        continue;
+    let name = '';
+    try {
+      for (const field of fields) {
+        name = field.name;
+        const item = value[name];
+        if (item === undefined) {
+          if (!field.optional) mismatch('a value');
+          continue;
+        }
+        out[name] = field.write(item);
       }
-      out[field.name] = field.write(item, { parent: path, key: field.name });
-    }
-    if (rest !== 'strip') {
-      for (const name of Object.keys(value)) {
-        if (Object.hasOwn(shape, name)) continue;
-        if (rest === 'strict') mismatch({ parent: path, key: name }, 'no such field');
-        out[name] = rest(value[name], { parent: path, key: name });
+      if (rest !== 'strip') {
+        for (const key of Object.keys(value)) {
+          if (Object.hasOwn(shape, key)) continue;
+          name = key;
+          if (rest === 'strict') mismatch('no such field');
+          out[key] = rest(value[key]);
+        }
       }
+    } catch (error) {
+      throw within(error, name);
     }
     return out;
   };
@@ -227,17 +251,18 @@ function compileUnion(def: AnyDef, zone: string, seen: Map<z.core.$ZodType, Pres
       const write = compile(option, zone, seen);
       for (const value of values) byTag.set(value, write);
     }
-    return (value, path) => {
-      if (!isPlainObject(value)) mismatch(path, 'an object');
+    return (value) => {
+      if (!isPlainObject(value)) mismatch('an object');
       const write = byTag.get(value[discriminator]);
-      return write ? write(value, path) : mismatch({ parent: path, key: discriminator }, `one of ${[...byTag.keys()].join(', ')}`);
+      if (write) return write(value);
+      throw within(new SerializationMismatch(`one of ${[...byTag.keys()].join(', ')}`), discriminator);
     };
   }
   // A plain union: the first option that zod accepts, as zod itself decides (rare in responses).
   const written = options.map((option) => ({ option, write: compile(option, zone, seen) }));
-  return (value, path) => {
+  return (value) => {
     const chosen = written.find(({ option }) => z.safeParse(option, value).success);
-    return chosen ? chosen.write(value, path) : mismatch(path, 'one of the union’s options');
+    return chosen ? chosen.write(value) : mismatch('one of the union’s options');
   };
 }
 
