@@ -82,6 +82,16 @@ export interface ApiOptions {
   readonly bodyLimit?: number;
   /** The working calendar's overrides file (as the worker reads it), for the indicators' working days. */
   readonly calendarFile?: string | undefined;
+  /**
+   * Whether this API removes the uploads no case refers to (hourly). Default true; of several API
+   * processes, one does it.
+   */
+  readonly collectEvidence?: boolean;
+  /**
+   * How many processes share the public's rate limits (default 1): each counts on its own and
+   * allows its share, so that no client exceeds a limit in all of them together.
+   */
+  readonly limitShares?: number;
 }
 
 const hour = 3_600_000;
@@ -162,9 +172,10 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   const scorecards = createScorecardService({ db: options.db, indicators, rules: bulletins.listRules });
   const escalations = createEscalationService({ db: options.db, zone: options.timeZone });
   const window = options.rateWindowMs ?? 60_000;
+  const share = (max: number) => Math.max(1, Math.floor(max / (options.limitShares ?? 1)));
   const limits: PublicLimits = {
-    filing: { max: options.complaintsPerMinute, timeWindow: window },
-    reading: { max: options.publicReadsPerMinute ?? 120, timeWindow: window },
+    filing: { max: share(options.complaintsPerMinute), timeWindow: window },
+    reading: { max: share(options.publicReadsPerMinute ?? 120), timeWindow: window },
   };
 
   await app.register(swagger, {
@@ -254,10 +265,12 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       app.log.error({ err: error }, 'evidence clean-up failed');
     }
   };
-  const timer = setInterval(() => void collect(), hour);
-  timer.unref();
-  app.addHook('onReady', collect);
-  app.addHook('onClose', () => clearInterval(timer));
+  if (options.collectEvidence ?? true) {
+    const timer = setInterval(() => void collect(), hour);
+    timer.unref();
+    app.addHook('onReady', collect);
+    app.addHook('onClose', () => clearInterval(timer));
+  }
 
   await app.ready();
   return app;

@@ -16,6 +16,7 @@ import { createMailChannel, type MailChannel } from '../services/mail.channel';
 import { bulletinScheduleId, ensureBulletinSchedule, removeBulletinSchedule } from '../services/bulletin.schedule';
 import { noticeWaker } from '../services/notice.wake';
 import { loadSecretKey } from '../services/secret-key';
+import { type ApiProcesses, startApiProcesses } from './api-processes';
 import { createDubanWorker } from './worker';
 
 async function main(): Promise<void> {
@@ -63,19 +64,31 @@ async function main(): Promise<void> {
     const added = await ensureSearchAttributes(clientConnection, config.temporalNamespace);
     if (added.length > 0) logger.info({ added }, 'registered search attributes');
     const client = new Client({ connection: clientConnection, namespace: config.temporalNamespace });
-    const api = await buildApi({
-      db,
-      client,
-      taskQueue: config.taskQueue,
-      timeZone: config.timeZone,
-      dataDir: config.dataDir,
-      logger,
-      ...apiLimits(config),
-    });
-    await api.listen({ host: config.apiHost, port: config.apiPort });
+    // One process serves the API beside the worker, or several API processes of their own do.
+    let api: Awaited<ReturnType<typeof buildApi>> | undefined;
+    let apiProcesses: ApiProcesses | undefined;
+    if (config.apiProcesses > 1) {
+      const started = startApiProcesses({ count: config.apiProcesses, env: { TEMPORAL_ADDRESS: address }, log: logger });
+      apiProcesses = started;
+      await started.ready.catch(async (error: unknown) => {
+        await started.stop();
+        throw error;
+      });
+    } else {
+      api = await buildApi({
+        db,
+        client,
+        taskQueue: config.taskQueue,
+        timeZone: config.timeZone,
+        dataDir: config.dataDir,
+        logger,
+        ...apiLimits(config),
+      });
+      await api.listen({ host: config.apiHost, port: config.apiPort });
+    }
     const url = `http://${config.apiHost}:${config.apiPort}`;
     // The API stops taking requests at once; the worker finishes what it holds.
-    const closeApi = () => void api.close();
+    const closeApi = () => void (api?.close() ?? apiProcesses?.stop());
     process.once('SIGINT', closeApi);
     process.once('SIGTERM', closeApi);
     const wakeNotices = noticeWaker(client, config.taskQueue);
@@ -127,7 +140,7 @@ async function main(): Promise<void> {
       'duban worker running; Ctrl-C stops it',
     );
     await worker.run();
-    await api.close();
+    await (api?.close() ?? apiProcesses?.stop());
     await clientConnection.close();
     logger.info('worker stopped');
   } finally {
