@@ -86,6 +86,16 @@ export interface ApiOptions {
   readonly evidenceDir?: string | undefined;
   /** Told of every response (operations metrics): method, route pattern, status and seconds taken. */
   readonly onResponse?: ((sample: ResponseSample) => void) | undefined;
+  /**
+   * Whether this API removes the uploads no case refers to (hourly). Default true; of several API
+   * processes, one does it.
+   */
+  readonly collectEvidence?: boolean;
+  /**
+   * How many processes share the public's rate limits (default 1): each counts on its own and
+   * allows its share, so that no client exceeds a limit in all of them together.
+   */
+  readonly limitShares?: number;
 }
 
 /** One answered request, as the metrics count it. */
@@ -147,7 +157,11 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       onResponse({ method: request.method, route: request.routeOptions.url ?? null, status: reply.statusCode, seconds: reply.elapsedTime / 1000 });
     });
   }
-  app.setSerializerCompiler(zonedSerializerCompiler(options.timeZone));
+  app.setSerializerCompiler(
+    zonedSerializerCompiler(options.timeZone, (route) =>
+      app.log.debug({ method: route.method, url: route.url }, 'response schema written through zod (a kind the compiled writer does not know)'),
+    ),
+  );
 
   const tokens = createTokenService({ db: options.db });
   const cases = createCaseService({ client: options.client, db: options.db, taskQueue: options.taskQueue, timeZone: options.timeZone });
@@ -177,9 +191,10 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   const scorecards = createScorecardService({ db: options.db, indicators, rules: bulletins.listRules });
   const escalations = createEscalationService({ db: options.db, zone: options.timeZone });
   const window = options.rateWindowMs ?? 60_000;
+  const share = (max: number) => Math.max(1, Math.floor(max / (options.limitShares ?? 1)));
   const limits: PublicLimits = {
-    filing: { max: options.complaintsPerMinute, timeWindow: window },
-    reading: { max: options.publicReadsPerMinute ?? 120, timeWindow: window },
+    filing: { max: share(options.complaintsPerMinute), timeWindow: window },
+    reading: { max: share(options.publicReadsPerMinute ?? 120), timeWindow: window },
   };
 
   await app.register(swagger, {
@@ -269,10 +284,12 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       app.log.error({ err: error }, 'evidence clean-up failed');
     }
   };
-  const timer = setInterval(() => void collect(), hour);
-  timer.unref();
-  app.addHook('onReady', collect);
-  app.addHook('onClose', () => clearInterval(timer));
+  if (options.collectEvidence ?? true) {
+    const timer = setInterval(() => void collect(), hour);
+    timer.unref();
+    app.addHook('onReady', collect);
+    app.addHook('onClose', () => clearInterval(timer));
+  }
 
   await app.ready();
   return app;

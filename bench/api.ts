@@ -11,6 +11,7 @@ import { WithStartWorkflowOperation, type WorkflowHandle } from '@temporalio/cli
 import pino from 'pino';
 import { buildApi } from '../api/server';
 import type { Db } from '../db/database';
+import { startApiProcesses } from '../worker/api-processes';
 import { createTokenService } from '../services/token.service';
 import { baselineStartedUpdate, baselineStepUpdate, type baselineWorkflow } from './baseline.workflow';
 import type { LoadOptions, LoadResult } from './load';
@@ -149,19 +150,55 @@ function load(name: string, options: Partial<LoadOptions> & { url: string }): Pr
 }
 
 /** Reads with `cases` cases seeded, and commands on real workflows, over HTTP on loopback. */
-export async function runApiScenario(options: { client: Client; db: Db; dir: string; taskQueue: string; cases: number; commands: number }) {
+export async function runApiScenario(options: {
+  client: Client;
+  db: Db;
+  dir: string;
+  taskQueue: string;
+  cases: number;
+  commands: number;
+  /** More than 1: the API in that many processes of its own (DUBAN_API_PROCESSES), on `apiPort`. */
+  apiProcesses?: number;
+  apiPort?: number;
+  temporalAddress?: string;
+}) {
   const { client, db } = options;
   const seeded = await seedReadModel(db, options.cases);
-  const api = await buildApi({
-    db,
-    client,
-    taskQueue: options.taskQueue,
-    timeZone: 'Asia/Shanghai',
-    dataDir: options.dir,
-    logger: pino({ level: 'warn' }),
-    complaintsPerMinute: 1_000_000,
-  });
-  const url = await api.listen({ host: '127.0.0.1', port: 0 });
+  let url: string;
+  let close: () => Promise<void>;
+  if ((options.apiProcesses ?? 1) > 1) {
+    const port = options.apiPort ?? 18_080;
+    const processes = startApiProcesses({
+      count: options.apiProcesses!,
+      env: {
+        DUBAN_DATA_DIR: options.dir,
+        DATABASE_URL: path.join(options.dir, 'duban.sqlite'),
+        TEMPORAL_ADDRESS: options.temporalAddress!,
+        DUBAN_TASK_QUEUE: options.taskQueue,
+        DUBAN_TIMEZONE: 'Asia/Shanghai',
+        DUBAN_API_HOST: '127.0.0.1',
+        DUBAN_API_PORT: String(port),
+        DUBAN_COMPLAINTS_PER_MINUTE: '100000',
+        LOG_LEVEL: 'warn',
+      },
+      log: { info: () => undefined, warn: (attributes, message) => console.warn(message, attributes) },
+    });
+    await processes.ready;
+    url = `http://127.0.0.1:${port}`;
+    close = () => processes.stop();
+  } else {
+    const api = await buildApi({
+      db,
+      client,
+      taskQueue: options.taskQueue,
+      timeZone: 'Asia/Shanghai',
+      dataDir: options.dir,
+      logger: pino({ level: 'warn' }),
+      complaintsPerMinute: 1_000_000,
+    });
+    url = await api.listen({ host: '127.0.0.1', port: 0 });
+    close = () => api.close();
+  }
   const tokens = createTokenService({ db });
   const office = (await tokens.create({ role: 'office', name: 'bench' })).token;
   const cg = (await tokens.create({ role: 'department', department: 'CG', name: 'bench' })).token;
@@ -229,7 +266,7 @@ export async function runApiScenario(options: { client: Client; db: Db; dir: str
     };
     return { reads, commands: [baseline, commands] };
   } finally {
-    await api.close();
+    await close();
   }
 }
 

@@ -83,6 +83,7 @@ async function main(): Promise<void> {
     .option('--notices <n>', 'notices in the outbox for the notices scenario', (v) => Number.parseInt(v, 10), 2_000)
     .option('--api-cases <n>', 'cases in the read model for the API scenario', (v) => Number.parseInt(v, 10), 100_000)
     .option('--api-commands <n>', 'commands in the API scenario', (v) => Number.parseInt(v, 10), 300)
+    .option('--api-processes <n>', 'API processes in the API scenario (DUBAN_API_PROCESSES; 1: in the bench process)', (v) => Number.parseInt(v, 10), 1)
     .option('--cases <n>', 'cases per lifecycle scenario', (v) => Number.parseInt(v, 10), 300)
     .option('--concurrency <n>', 'cases in flight at once', (v) => Number.parseInt(v, 10), 16)
     .option('--timer-tasks <list>', 'open tasks per timer run (comma-separated)', '1000,10000')
@@ -99,6 +100,7 @@ async function main(): Promise<void> {
       port: number;
       apiCases: number;
       apiCommands: number;
+      apiProcesses: number;
       bulletinCases: number;
       bulletinRounds: number;
     }>();
@@ -249,8 +251,15 @@ async function main(): Promise<void> {
         taskQueue: 'bench-duban',
         cases: options.apiCases,
         commands: options.apiCommands,
+        apiProcesses: options.apiProcesses,
+        apiPort: options.port + 2000,
+        temporalAddress: server.address,
       });
-      printHttp(`api reads: ${options.apiCases} cases in the read model, autocannon 16 connections x 10 s; ${machine}`, reads, reads[0]!);
+      printHttp(
+        `api reads: ${options.apiCases} cases in the read model, ${options.apiProcesses} API process(es), autocannon 16 connections x 10 s; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} after; ${machine}`,
+        reads,
+        reads[0]!,
+      );
       printHttp(`api commands: ${options.apiCommands} acknowledgements, 16 in flight; ${machine}`, commands, commands[0]!);
       console.log(JSON.stringify({ scenario: 'api', date: new Date().toISOString(), machine, reads, commands }));
     }

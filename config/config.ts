@@ -41,6 +41,7 @@ const envSchema = z.object({
     .transform((v) => v.replace(/\/+$/, ''))
     .optional(),
   DUBAN_API_PORT: port.default(8080),
+  DUBAN_API_PROCESSES: z.coerce.number().int().min(1).max(64).default(1),
   DUBAN_COMPLAINTS_PER_MINUTE: z.coerce.number().int().min(1).max(100000).default(10),
   DUBAN_PUBLIC_READS_PER_MINUTE: z.coerce.number().int().min(1).max(1000000).default(120),
   DUBAN_TRUSTED_PROXIES: z
@@ -106,6 +107,12 @@ export interface Config {
   /** Where the HTTP API listens. */
   readonly apiHost: string;
   readonly apiPort: number;
+  /**
+   * How many processes serve the API: 1 (the default) serves it in the worker's process; more
+   * fork that many API processes (node:cluster, sharing the port), the worker and the background
+   * jobs staying in the first process. Reads scale across cores (SQLite WAL serves them all).
+   */
+  readonly apiProcesses: number;
   /** Where the public reaches the API (behind a proxy), for the links it gives out; unset: the request's own address. */
   readonly publicUrl: string | undefined;
   /** Complaints one client address may file per minute. */
@@ -200,6 +207,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     timeZone: e.DUBAN_TIMEZONE,
     apiHost: e.DUBAN_API_HOST,
     apiPort: e.DUBAN_API_PORT,
+    apiProcesses: e.DUBAN_API_PROCESSES,
     publicUrl: e.DUBAN_PUBLIC_URL,
     complaintsPerMinute: e.DUBAN_COMPLAINTS_PER_MINUTE,
     publicReadsPerMinute: e.DUBAN_PUBLIC_READS_PER_MINUTE,

@@ -5,6 +5,12 @@ import { dialectOf } from './dialect';
 /** Past this many full-text matches, reading in sort order beats sorting the matches. */
 const manyMatches = 2000;
 
+/** Whether no character of `text` has case (CJK, digits, punctuation …), so that folding cannot change a match. */
+function caseless(text: string): boolean {
+  for (const c of text) if (c.toLowerCase() !== c || c.toUpperCase() !== c) return false;
+  return true;
+}
+
 /**
  * The condition "the case's title, description or address contains `q`" (taken literally, case
  * ignored), with the plan each database serves best:
@@ -20,13 +26,21 @@ export async function caseTextMatch(db: Executor, q: string): Promise<Expression
     return sql<SqlBool>`(cases.title ILIKE ${like} ESCAPE '\\' OR cases.description ILIKE ${like} ESCAPE '\\' OR cases.location_address ILIKE ${like} ESCAPE '\\')`;
   }
   if ([...q].length >= 3) {
-    // Trigram full-text index: the text as one quoted phrase. Counting its matches is cheap and
-    // picks the plan: a few are fetched and sorted; many (a common phrase) are found by reading
-    // cases in sort order and keeping those that match, which stops after one page. The unary
-    // `+` keeps SQLite from driving the query by the matches' rowids.
+    // Trigram full-text index: the text as one quoted phrase. Counting its matches (only up to
+    // the threshold: a common phrase is not counted to its end) picks the plan: a few are
+    // fetched and sorted; many (a common phrase) are found by reading cases in sort order and
+    // keeping those that match, which stops after one page.
     const phrase = `"${q.replaceAll('"', '""')}"`;
-    const { rows } = await sql<{ n: number }>`SELECT count(*) AS n FROM cases_fts WHERE cases_fts MATCH ${phrase}`.execute(db);
-    const probe = (rows[0]?.n ?? 0) > manyMatches ? sql`+cases.rowid` : sql`cases.rowid`;
+    const { rows } = await sql<{ n: number }>`SELECT count(*) AS n FROM (SELECT rowid FROM cases_fts WHERE cases_fts MATCH ${phrase} LIMIT ${manyMatches + 1})`.execute(db);
+    const many = (rows[0]?.n ?? 0) > manyMatches;
+    if (many && caseless(q)) {
+      // A trigram phrase matches where a column holds it as a substring (letters folded to one
+      // case): for text without letters that have case, that is exactly instr(), tested on each
+      // row as it is read, instead of collecting every match from the index first.
+      return sql<SqlBool>`(instr(cases.title, ${q}) > 0 OR instr(cases.description, ${q}) > 0 OR instr(cases.location_address, ${q}) > 0)`;
+    }
+    // The unary `+` keeps SQLite from driving a common phrase's query by the matches' rowids.
+    const probe = many ? sql`+cases.rowid` : sql`cases.rowid`;
     return sql<SqlBool>`${probe} IN (SELECT rowid FROM cases_fts WHERE cases_fts MATCH ${phrase})`;
   }
   // Too short for trigrams: scan with LIKE, the text taken literally.

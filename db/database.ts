@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, type Migration, PostgresDialect, type PostgresPool, type PostgresPoolClient, SqliteDialect, sql, type Transaction } from 'kysely';
+import { Kysely, type Migration, PostgresDialect, type PostgresPool, type PostgresPoolClient, SqliteDialect, type SqliteDatabase, sql, type Transaction } from 'kysely';
 import { Pool, type PoolClient, types } from 'pg';
 import { dialectOf } from './dialect';
 import { migrations as allMigrations } from './migrations';
@@ -48,7 +48,30 @@ function openSqlite(file: string): Db {
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+}
+
+/**
+ * The connection as kysely sees it, keeping each prepared statement for its SQL text: kysely
+ * prepares every query it runs, and preparing costs about as much as running a list's page.
+ * Safe because kysely runs one statement at a time on the connection (a stream holds it until
+ * its end), and SQLite re-prepares a kept statement itself after a schema change.
+ */
+function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
+  const statements = new Map<string, SQLite.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(text: string) {
+      let statement = statements.get(text);
+      if (statement === undefined) {
+        // Bounded: texts that vary (lists of values) must not grow it without end.
+        if (statements.size >= 1000) statements.clear();
+        statement = sqlite.prepare(text);
+        statements.set(text, statement);
+      }
+      return statement;
+    },
+  };
 }
 
 /** PostgreSQL's type ids whose values node-postgres hands over as strings by default. */

@@ -7,18 +7,36 @@ export function yearIn(instant: Date, zone: string): number {
   return DateTime.fromJSDate(instant, { zone }).year;
 }
 
-const offsets = new Map<string, number>();
+/** Per zone, its UTC offset in minutes by quarter hour (zones change offset only on quarter hours). */
+const offsets = new Map<string, Map<number, number>>();
+/** "+08:00" and the like, by offset in minutes. */
+const offsetSuffixes = new Map<number, string>();
 
-/** A zone's UTC offset in minutes at `ms`; zones change offset only on quarter hours, so cache by those. */
+/** A zone's UTC offset in minutes at `ms`. */
 function offsetAt(zone: string, ms: number): number {
-  const key = `${zone}|${Math.floor(ms / 900_000)}`;
-  let offset = offsets.get(key);
+  let byQuarter = offsets.get(zone);
+  if (byQuarter === undefined) {
+    byQuarter = new Map();
+    offsets.set(zone, byQuarter);
+  }
+  const quarter = Math.floor(ms / 900_000);
+  let offset = byQuarter.get(quarter);
   if (offset === undefined) {
-    if (offsets.size > 50_000) offsets.clear();
+    if (byQuarter.size > 50_000) byQuarter.clear();
     offset = IANAZone.create(zone).offset(ms);
-    offsets.set(key, offset);
+    byQuarter.set(quarter, offset);
   }
   return offset;
+}
+
+function offsetSuffix(offset: number): string {
+  let suffix = offsetSuffixes.get(offset);
+  if (suffix === undefined) {
+    const abs = Math.abs(offset);
+    suffix = `${offset < 0 ? '-' : '+'}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+    offsetSuffixes.set(offset, suffix);
+  }
+  return suffix;
 }
 
 /**
@@ -31,10 +49,7 @@ export function formatInstant(iso: string, zone: string): string {
   // The zone's offset at that instant, then plain arithmetic: far cheaper than a zoned DateTime,
   // and lists format thousands of instants.
   const offset = offsetAt(zone, ms);
-  const local = new Date(ms + offset * 60_000).toISOString().slice(0, -1);
-  const sign = offset < 0 ? '-' : '+';
-  const abs = Math.abs(offset);
-  return `${local}${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+  return new Date(ms + offset * 60_000).toISOString().slice(0, -1) + offsetSuffix(offset);
 }
 
 /**
@@ -59,8 +74,8 @@ export const instantSchema = z.iso.datetime({ offset: true }).describe('ISO 8601
 type AnyDef = { type: string; [key: string]: unknown };
 const defOf = (schema: z.core.$ZodType): AnyDef => schema._zod.def as unknown as AnyDef;
 
-/** Whether `schema` declares an instant: a string with the ISO date-time format. */
-function declaresInstant(def: AnyDef): boolean {
+/** Whether a schema's definition declares an instant: a string with the ISO date-time format. */
+export function declaresInstant(def: { type: string; format?: unknown }): boolean {
   return def.type === 'string' && def.format === 'datetime';
 }
 

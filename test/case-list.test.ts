@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedReadModel } from '../bench/api';
 import { listCases } from '../db/case.repository';
@@ -49,5 +50,36 @@ describe('case list queries', () => {
     }
     expect(paged).toEqual(everything);
     expect(new Set(paged).size).toBe(everything.length);
+  });
+});
+
+/** A common phrase is matched by instr() in sort order when it has no letters with case, by the index otherwise: the same cases either way. */
+describe('common phrases, with and without letters that have case', () => {
+  let db: Db;
+  beforeAll(async () => {
+    ({ db } = await tempDatabase());
+    await seedReadModel(db, 2500);
+    // 2,250 cases (past the threshold of 2,000) carry both phrases; the full-text index follows through its trigger.
+    await sql`UPDATE cases SET description = description || ' Road ABC 测试短语' WHERE rowid % 10 != 0`.execute(db);
+  });
+  afterAll(() => db?.destroy());
+
+  const ids = (rows: { id: string }[]) => rows.map((r) => r.id);
+
+  it('finds exactly the cases holding the phrase, in sort order, page after page', async () => {
+    const rows = await db.selectFrom('cases').select(['id', 'description', 'status', 'opened_at']).orderBy('opened_at', 'desc').orderBy('id', 'desc').execute();
+    const expected = rows.filter((r) => r.description.includes('测试短语')).map((r) => r.id);
+    expect(expected).toHaveLength(2250);
+    expect(ids(await listCases(db, { q: '测试短语', limit: 60 }))).toEqual(expected.slice(0, 60));
+    // Letters fold to one case in the index: "road abc" finds "Road ABC", through the index's plan.
+    expect(ids(await listCases(db, { q: 'road abc', limit: 60 }))).toEqual(expected.slice(0, 60));
+    expect(ids(await listCases(db, { q: 'ROAD ABC 测试', limit: 60 }))).toEqual(expected.slice(0, 60));
+    const open = rows.filter((r) => r.status === 'open' && r.description.includes('测试短语')).map((r) => r.id);
+    const everyOpen = await listCases(db, { q: '测试短语', status: 'open', limit: 5000 });
+    expect(ids(everyOpen).sort()).toEqual([...open].sort());
+    const byDue = await listCases(db, { q: '测试短语', status: 'open', sort: 'dueAt', limit: 40 });
+    expect(ids(byDue)).toEqual(ids(await listCases(db, { q: 'road abc', status: 'open', sort: 'dueAt', limit: 40 })));
+    const page2 = await listCases(db, { q: '测试短语', limit: 60, after: { key: (await listCases(db, { q: '测试短语', limit: 60 })).at(-1)!.openedAt, id: expected[59]! } });
+    expect(ids(page2)).toEqual(expected.slice(60, 120));
   });
 });

@@ -18,6 +18,7 @@ import { createMailChannel, type MailChannel } from '../services/mail.channel';
 import { type MetricFamily, readModelFamilies, RequestMetrics } from '../services/metrics.service';
 import { noticeWaker } from '../services/notice.wake';
 import { loadSecretKey } from '../services/secret-key';
+import { startApiProcesses } from './api-processes';
 import { controlSocketPath, serveControl } from './control';
 import { type DevServer, startDevServer, temporalDatabaseFile } from './dev-server';
 import { type ReadinessCheck, startOpsServer } from './ops-server';
@@ -32,6 +33,12 @@ export interface ProcessRoles {
   readonly api: boolean;
   /** Start the embedded Temporal dev server under the data directory (only without TEMPORAL_ADDRESS). */
   readonly embeddedServer: boolean;
+  /**
+   * This process is API process `index` of `count` forked by another (DUBAN_API_PROCESSES > 1):
+   * it takes its share of the public's rate limits, only the first removes unreferenced uploads,
+   * and the forking process serves the operations endpoint.
+   */
+  readonly apiShare?: { readonly index: number; readonly count: number };
 }
 
 /** What an embedded installation's backup holds, where this configuration keeps it. */
@@ -168,7 +175,20 @@ export async function runProcess(roles: ProcessRoles, config: Readonly<Config>, 
     }
 
     let stopped: Promise<void>;
-    if (roles.api) {
+    if (roles.api && config.apiProcesses > 1 && !roles.apiShare) {
+      // Several API processes of their own share the port (node:cluster), so reads use every core.
+      const apiProcesses = startApiProcesses({ count: config.apiProcesses, env: { TEMPORAL_ADDRESS: address }, log: logger });
+      await apiProcesses.ready.catch(async (error: unknown) => {
+        await apiProcesses.stop();
+        throw error;
+      });
+      closing.unshift(() => apiProcesses.stop());
+      stopped = new Promise<void>((resolve) => {
+        const closeApi = () => void apiProcesses.stop().then(resolve);
+        process.once('SIGINT', closeApi);
+        process.once('SIGTERM', closeApi);
+      });
+    } else if (roles.api) {
       const api = await buildApi({
         db,
         client,
@@ -179,6 +199,8 @@ export async function runProcess(roles: ProcessRoles, config: Readonly<Config>, 
         logger,
         onResponse: (sample) => requests.record(sample),
         ...apiLimits(config),
+        collectEvidence: (roles.apiShare?.index ?? 0) === 0,
+        limitShares: roles.apiShare?.count ?? 1,
       });
       families.push(() => Promise.resolve(requests.families()));
       await api.listen({ host: config.apiHost, port: config.apiPort });
@@ -197,7 +219,7 @@ export async function runProcess(roles: ProcessRoles, config: Readonly<Config>, 
       });
     }
 
-    if (config.metricsAddress) {
+    if (config.metricsAddress && !roles.apiShare) {
       const ops = await startOpsServer({
         address: config.metricsAddress,
         metrics: async () => (await Promise.all(families.map((f) => f()))).flat(),
