@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { saveCaseRow, saveTaskRow } from '../db/case.repository';
 import type { Db } from '../db/database';
 import type { TaskTable } from '../db/schema';
-import { readModelFamilies, renderExposition, RequestMetrics } from '../services/metrics.service';
+import { createMetricsRegistry, readModelMetrics, RequestMetrics } from '../services/metrics.service';
 import { tempDatabase } from './support/database';
 
 const now = new Date('2026-06-10T04:00:00.000Z');
@@ -46,9 +46,15 @@ const task = (id: string, caseId: string, fields: Partial<TaskTable>): TaskTable
   ...fields,
 });
 
+/** The label pairs of a sample's `{…}` in a stable order, so that the writer's order does not matter. */
+const sortedLabels = (labels: string): string => (labels === '' ? '' : [...labels.slice(1, -1).matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => m[0]).sort().join(','));
+
 /** The value of `name` with `labels` in an exposition, or undefined when absent. */
 function valueOf(text: string, name: string, labels = ''): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels} `));
+  const line = text.split('\n').find((l) => {
+    const m = /^([\w:]+)(\{.*\})? (\S+)$/.exec(l);
+    return m !== null && m[1] === name && sortedLabels(m[2] ?? '') === sortedLabels(labels);
+  });
   return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
@@ -132,7 +138,9 @@ describe('operations metrics', () => {
   });
 
   it('counts open cases, overdue tasks by rung, late acknowledgements and the outbox backlog from the read model', async () => {
-    const text = renderExposition(await readModelFamilies(db, now));
+    const registry = createMetricsRegistry();
+    await readModelMetrics(registry, db).refresh(now);
+    const text = await registry.metrics();
     expect(valueOf(text, 'duban_cases_open')).toBe(2);
     expect(valueOf(text, 'duban_tasks_overdue', '{rung="0"}')).toBe(1);
     expect(valueOf(text, 'duban_tasks_overdue', '{rung="2"}')).toBe(2);
@@ -146,14 +154,15 @@ describe('operations metrics', () => {
     expect(text).toContain('# TYPE duban_tasks_overdue gauge\n');
   });
 
-  it('counts requests by route pattern and status, with cumulative duration buckets and escaped labels', () => {
-    const requests = new RequestMetrics();
+  it('counts requests by route pattern and status, with cumulative duration buckets and escaped labels', async () => {
+    const registry = createMetricsRegistry();
+    const requests = new RequestMetrics(registry);
     requests.record({ method: 'GET', route: '/api/v1/cases/:caseId', status: 200, seconds: 0.003 });
     requests.record({ method: 'GET', route: '/api/v1/cases/:caseId', status: 200, seconds: 0.2 });
     requests.record({ method: 'GET', route: '/api/v1/cases/:caseId', status: 404, seconds: 0.004 });
     requests.record({ method: 'GET', route: null, status: 404, seconds: 0.001 });
     requests.record({ method: 'POST', route: '/odd"route\\', status: 201, seconds: 30 });
-    const text = renderExposition(requests.families());
+    const text = await registry.metrics();
     expect(valueOf(text, 'duban_http_requests_total', '{method="GET",route="/api/v1/cases/:caseId",status="200"}')).toBe(2);
     expect(valueOf(text, 'duban_http_requests_total', '{method="GET",route="/api/v1/cases/:caseId",status="404"}')).toBe(1);
     expect(valueOf(text, 'duban_http_requests_total', '{method="GET",route="(unmatched)",status="404"}')).toBe(1);

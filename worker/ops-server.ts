@@ -1,7 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { expositionContentType, type MetricFamily, renderExposition } from '../services/metrics.service';
 
 /** A readiness check: passes, or says why not. */
 export type ReadinessCheck = () => Promise<{ ok: true } | { ok: false; reason: string }>;
@@ -9,8 +8,8 @@ export type ReadinessCheck = () => Promise<{ ok: true } | { ok: false; reason: s
 export interface OpsServerOptions {
   /** host:port to listen on (port 0: any free one). */
   readonly address: string;
-  /** The metric families at the moment of a scrape. */
-  readonly metrics: () => Promise<readonly MetricFamily[]>;
+  /** The metrics at the moment of a scrape, in the Prometheus text format, and its content type. */
+  readonly metrics: () => Promise<{ readonly contentType: string; readonly text: string }>;
   /** The checks /readyz runs, by name. */
   readonly checks: Readonly<Record<string, ReadinessCheck>>;
   readonly logger: Logger;
@@ -29,7 +28,10 @@ export async function startOpsServer(options: OpsServerOptions): Promise<{ reado
     };
     const route = `${request.method} ${(request.url ?? '/').split('?')[0]}`;
     const answer = async () => {
-      if (route === 'GET /metrics') return send(200, expositionContentType, renderExposition(await options.metrics()));
+      if (route === 'GET /metrics') {
+        const { contentType, text } = await options.metrics();
+        return send(200, contentType, text);
+      }
       if (route === 'GET /healthz') return send(200, 'application/json', JSON.stringify({ status: 'ok' }));
       if (route === 'GET /readyz') {
         const entries = await Promise.all(

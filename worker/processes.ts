@@ -15,7 +15,7 @@ import { provisionTemporalBinaries } from '../scripts/binaries';
 import { backupData, type DataLocations } from '../services/backup.service';
 import { bulletinScheduleId, ensureBulletinSchedule, removeBulletinSchedule } from '../services/bulletin.schedule';
 import { createMailChannel, type MailChannel } from '../services/mail.channel';
-import { type MetricFamily, readModelFamilies, RequestMetrics } from '../services/metrics.service';
+import { createMetricsRegistry, flagGauge, readModelMetrics, RequestMetrics } from '../services/metrics.service';
 import { noticeWaker } from '../services/notice.wake';
 import { loadSecretKey } from '../services/secret-key';
 import { startApiProcesses } from './api-processes';
@@ -98,8 +98,8 @@ export async function runProcess(roles: ProcessRoles, config: Readonly<Config>, 
     if (added.length > 0) logger.info({ added }, 'registered search attributes');
     const client = new Client({ connection: clientConnection, namespace: config.temporalNamespace });
     const apiUrl = `http://${config.apiHost}:${config.apiPort}`;
-    const requests = new RequestMetrics();
-    const families: (() => Promise<MetricFamily[]>)[] = [() => readModelFamilies(db, new Date())];
+    const metrics = createMetricsRegistry();
+    const readModel = readModelMetrics(metrics, db);
     const checks: Record<string, ReadinessCheck> = {
       database: async () => {
         await sql`SELECT 1`.execute(db);
@@ -151,9 +151,7 @@ export async function runProcess(roles: ProcessRoles, config: Readonly<Config>, 
       const workerRunner = runner;
       checks.worker = () =>
         Promise.resolve(workerRunner.polling ? { ok: true } : { ok: false, reason: 'the worker is not polling (starting, paused for a backup, or stopping)' });
-      families.push(() =>
-        Promise.resolve([{ name: 'duban_worker_polling', help: 'Whether this process’s worker polls its task queue.', type: 'gauge' as const, samples: [{ value: workerRunner.polling ? 1 : 0 }] }]),
-      );
+      flagGauge(metrics, 'duban_worker_polling', 'Whether this process’s worker polls its task queue.', () => workerRunner.polling);
       if (!config.smtp) {
         logger.warn(
           'no SMTP server configured: e-mail notices wait in the outbox (duban outbox); set DUBAN_SMTP_HOST (and DUBAN_SMTP_PORT, DUBAN_SMTP_USER, DUBAN_SMTP_PASSWORD, DUBAN_MAIL_FROM) to send them; see docs/notifications.md',
@@ -189,6 +187,7 @@ export async function runProcess(roles: ProcessRoles, config: Readonly<Config>, 
         process.once('SIGTERM', closeApi);
       });
     } else if (roles.api) {
+      const requests = new RequestMetrics(metrics);
       const api = await buildApi({
         db,
         client,
@@ -202,7 +201,6 @@ export async function runProcess(roles: ProcessRoles, config: Readonly<Config>, 
         collectEvidence: (roles.apiShare?.index ?? 0) === 0,
         limitShares: roles.apiShare?.count ?? 1,
       });
-      families.push(() => Promise.resolve(requests.families()));
       await api.listen({ host: config.apiHost, port: config.apiPort });
       // The API stops taking requests at once; the worker finishes what it holds.
       const apiClosed = new Promise<void>((resolve) => {
@@ -222,7 +220,10 @@ export async function runProcess(roles: ProcessRoles, config: Readonly<Config>, 
     if (config.metricsAddress && !roles.apiShare) {
       const ops = await startOpsServer({
         address: config.metricsAddress,
-        metrics: async () => (await Promise.all(families.map((f) => f()))).flat(),
+        metrics: async () => {
+          await readModel.refresh(new Date());
+          return { contentType: metrics.contentType, text: await metrics.metrics() };
+        },
         checks,
         logger,
       });
