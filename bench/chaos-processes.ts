@@ -57,6 +57,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export class Supervisor {
   private readonly running = new Map<string, Running>();
   private readonly starting = new Map<string, Promise<void>>();
+  /** Every child alive, ready or not. */
+  private readonly children = new Set<ChildProcess>();
   private stopped = false;
   readonly unexpectedExits: UnexpectedExit[] = [];
   readonly kills: Kill[] = [];
@@ -121,7 +123,13 @@ export class Supervisor {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    this.children.add(child);
+    const exited = new Promise<void>((resolve) =>
+      child.once('exit', () => {
+        this.children.delete(child);
+        resolve();
+      }),
+    );
     const entry: Running = { child, exited, killing: false };
     return new Promise<void>((resolve, reject) => {
       child.once('error', (error) => reject(error));
@@ -204,6 +212,13 @@ export class Supervisor {
   /** Whether every process is running (none dead, none starting). */
   allRunning(): boolean {
     return this.specs.every((s) => this.running.has(s.name)) && this.starting.size === 0;
+  }
+
+  /** SIGKILLs every process at once, synchronously: for a harness that is exiting on an error. */
+  killAllNow(): void {
+    this.stopped = true;
+    for (const entry of this.running.values()) entry.killing = true;
+    for (const child of this.children) this.signal(child, 'SIGKILL');
   }
 
   /** Stops every process: SIGTERM in the reverse order of the table, SIGKILL after `graceMs`. */

@@ -66,6 +66,8 @@ export async function startMailSink(options: { delayMs: number }): Promise<MailS
         .catch((error: Error) => callback(error));
     },
   });
+  // A client killed mid-message resets its connection: the server's loss, not the harness's.
+  server.on('error', () => undefined);
   const port = await new Promise<number>((resolve) => {
     server.listen(0, '127.0.0.1', () => resolve((server.server.address() as { port: number }).port));
   });
@@ -79,6 +81,8 @@ export async function startHookSink(): Promise<HookSink> {
   const server = http.createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (c: Buffer) => chunks.push(c));
+    // A sender killed mid-request: nothing was accepted.
+    request.on('error', () => undefined);
     request.on('end', () => {
       let body: ReceivedHook['body'] = {};
       try {

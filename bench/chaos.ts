@@ -224,6 +224,9 @@ async function main(): Promise<void> {
   ];
   const roleMap: Record<Role, string> = { worker: 'duban', api: 'duban', temporal: 'temporal' };
   const supervisor = new Supervisor(processes, roleMap, path.join(dir, 'logs'));
+  // Whatever happens to the harness, its processes (each in its own group) do not outlive it.
+  process.on('exit', () => supervisor.killAllNow());
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 
   const db: Db = openDatabase(path.join(dataDir, 'duban.sqlite'));
   const stats: ClientStats = emptyStats();
@@ -288,7 +291,7 @@ async function main(): Promise<void> {
 
     // The alarm minute: the start of today's working day, a little ahead, when every alarm task's
     // rungs and reminder fall due (written before the tasks start, which plan with it).
-    const alarmAt = DateTime.now().setZone(zone).plus({ seconds: 40 }).startOf('minute').plus({ minutes: 1 });
+    const alarmAt = DateTime.now().setZone(zone).plus({ seconds: 15 }).startOf('minute').plus({ minutes: 1 });
     writePolicy(alarmAt.toFormat('HH:mm'));
     connection = await Connection.connect({ address });
     const client = new Client({ connection });
