@@ -44,7 +44,7 @@ describe('npm run chaos', () => {
     expect(summary!.failures, output).toBe(0);
     expect(code, output).toBe(0);
     expect(summary!.kills.total).toBe(3);
-    expect(summary!.cases).toEqual({ api: 20, alarm: 2, statesChecked: 22 });
+    expect(summary!.cases).toMatchObject({ api: 20, alarm: 2, statesChecked: 22 });
     for (const [action, counts] of Object.entries(summary!.events)) expect(counts.actual, action).toBe(counts.expected);
     // The run did what it claims: cases closed, tasks sent back, rungs and a reminder fired, notices delivered.
     expect(summary!.events['case.closed']?.actual).toBe(20);
