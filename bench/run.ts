@@ -25,6 +25,7 @@ import { runApiScenario, printHttp } from './api';
 import { printBulletin, runBulletinScenario } from './bulletin';
 import { runNoticesScenario } from './notices';
 import { runBaselineTimers, runDubanTimers, type TimerFigures } from './timers';
+import { type MemoryVariant, memoryVariantNames, runMemoryScenario } from './memory';
 
 interface Figures {
   name: string;
@@ -77,7 +78,7 @@ function summarise(
 
 async function main(): Promise<void> {
   const options = new Command('bench')
-    .option('--scenario <names>', 'lifecycle, api, notices, timers, bulletin (comma-separated)', 'lifecycle,api,notices,timers,bulletin')
+    .option('--scenario <names>', 'lifecycle, api, notices, timers, memory, bulletin (comma-separated)', 'lifecycle,api,notices,timers,memory,bulletin')
     .option('--bulletin-cases <n>', 'cases in the year of the bulletin scenario', (v) => Number.parseInt(v, 10), 100_000)
     .option('--bulletin-rounds <n>', 'runs of each bulletin job and of its baseline, alternating', (v) => Number.parseInt(v, 10), 3)
     .option('--notices <n>', 'notices in the outbox for the notices scenario', (v) => Number.parseInt(v, 10), 2_000)
@@ -87,6 +88,9 @@ async function main(): Promise<void> {
     .option('--cases <n>', 'cases per lifecycle scenario', (v) => Number.parseInt(v, 10), 300)
     .option('--concurrency <n>', 'cases in flight at once', (v) => Number.parseInt(v, 10), 16)
     .option('--timer-tasks <list>', 'open tasks per timer run (comma-separated)', '1000,10000')
+    .option('--memory-workflows <list>', 'open workflows per memory run (comma-separated)', '1000,10000')
+    .option('--memory-variants <list>', `workers of the memory scenario: ${Object.keys(memoryVariantNames).join(', ')}`, 'baseline,duban')
+    .option('--memory-cache <n>', 'maxCachedWorkflows of the memory runs (default: each run keeps all its workflows cached)', (v) => Number.parseInt(v, 10))
     .option('--port <n>', 'dev server port', (v) => Number.parseInt(v, 10), 17233)
     .option('--temporal-sqlite-sync <level>', "the dev server's SQLite synchronous level in WAL mode: full or normal", 'full')
     .parse()
@@ -97,6 +101,9 @@ async function main(): Promise<void> {
       cases: number;
       concurrency: number;
       timerTasks: string;
+      memoryWorkflows: string;
+      memoryVariants: string;
+      memoryCache?: number;
       port: number;
       apiCases: number;
       apiCommands: number;
@@ -141,7 +148,8 @@ async function main(): Promise<void> {
     logger,
     sqliteSync: options.temporalSqliteSync === 'normal' ? 'normal' : 'full',
   });
-  const db = openDatabase(path.join(dir, 'duban.sqlite'));
+  const dbFile = path.join(dir, 'duban.sqlite');
+  const db = openDatabase(dbFile);
   await migrateToLatest(db);
   await insertDepartment(db, { code: 'CG', name: '区城管局' }, new Date().toISOString());
 
@@ -307,6 +315,38 @@ async function main(): Promise<void> {
         );
       }
       console.log(JSON.stringify({ scenario: 'timers', date: new Date().toISOString(), machine, rows }));
+    }
+    if (scenarios.has('memory')) {
+      const variants = options.memoryVariants.split(',') as MemoryVariant[];
+      const unknown = variants.filter((v) => !(v in memoryVariantNames));
+      if (unknown.length > 0) throw new Error(`unknown memory variants: ${unknown.join(', ')}`);
+      const load = () => os.loadavg().map((l) => l.toFixed(1)).join(' ');
+      const loadBefore = load();
+      const rows = await runMemoryScenario({
+        client,
+        address: server.address,
+        dir,
+        db,
+        dbFile,
+        counts: options.memoryWorkflows.split(',').map(Number),
+        variants,
+        ...(options.memoryCache !== undefined ? { cacheSize: options.memoryCache } : {}),
+        concurrency: 32,
+      });
+      console.log(`\nmemory: a worker process holding N open workflows; load average ${loadBefore} before, ${load()} after; ${machine}`);
+      console.log('scenario                        open   cache  cached  starts/s  idle RSS MiB  RSS MiB  peak MiB  KiB per cached');
+      for (const r of rows) {
+        console.log(
+          `${r.name.padEnd(30)} ${String(r.workflows).padStart(6)}  ${String(r.cacheSize).padStart(6)}  ${String(r.cached).padStart(6)}  ` +
+            `${fmt(r.startPerSecond).padStart(8)}  ${fmt(r.idleRssMiB, 0).padStart(12)}  ${fmt(r.rssMiB, 0).padStart(7)}  ` +
+            `${fmt(r.peakRssMiB, 0).padStart(8)}  ${fmt(r.perCachedKiB, 0).padStart(14)}`,
+        );
+      }
+      for (const r of rows.filter((row) => row.variant !== 'baseline')) {
+        const base = rows.find((b) => b.variant === 'baseline' && b.workflows === r.workflows);
+        if (base) console.log(`ratio ${r.name} / baseline at ${r.workflows}: ${fmt(r.perCachedKiB / base.perCachedKiB, 2)}x per cached workflow`);
+      }
+      console.log(JSON.stringify({ scenario: 'memory', date: new Date().toISOString(), machine, load: { before: loadBefore, after: load() }, rows }));
     }
   } finally {
     dubanWorker.shutdown();

@@ -52,7 +52,7 @@ const envSchema = z.object({
   DUBAN_IDEMPOTENCY_RETENTION_HOURS: z.coerce.number().min(1).max(24 * 365).default(24),
   DUBAN_UPLOAD_QUOTA_MB: z.coerce.number().int().min(1).max(1_000_000).default(500),
   DUBAN_EVIDENCE_GRACE_HOURS: z.coerce.number().min(1).max(24 * 365).default(72),
-  DUBAN_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100000).default(250),
+  DUBAN_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100000).default(1000),
   DUBAN_POLICY_FILE: z.string().min(1).optional(),
   DUBAN_CALENDAR_FILE: z.string().min(1).optional(),
   DUBAN_SMTP_HOST: z.string().min(1).optional(),
@@ -128,8 +128,10 @@ export interface Config {
   /** Hours an upload that no case refers to is kept. */
   readonly evidenceGraceHours: number;
   /**
-   * Workflows a worker keeps in memory between their tasks (each a few MB). Most tasks sleep for
-   * days between timers; one evicted is replayed from its short history when it wakes.
+   * Workflows a worker keeps in memory between their tasks (about 0.3 MB each: docs/benchmarks.md,
+   * "Memory per cached workflow"). Most tasks sleep for days between timers; one evicted is
+   * replayed from its short history when it wakes. The default keeps a worker under 1 GiB whatever
+   * the number of open tasks, churn through the cache included.
    */
   readonly maxCachedWorkflows: number;
   /** Deadline and escalation policy (JSON); read again when it changes. */

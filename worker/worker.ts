@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { type NativeConnection, Worker } from '@temporalio/worker';
 import { type ActivityDeps, createActivities } from '../activities';
-import { workflowBundlePath } from '../scripts/bundle-workflows';
+import { workflowBundlePath, workflowBundlerOptions } from '../scripts/bundle-workflows';
 
 export interface DubanWorkerOptions extends ActivityDeps {
   readonly connection: NativeConnection;
@@ -27,7 +27,7 @@ export async function createDubanWorker(options: DubanWorkerOptions): Promise<Wo
     taskQueue: options.taskQueue,
     ...(fs.existsSync(bundle)
       ? { workflowBundle: { codePath: bundle } }
-      : { workflowsPath: require.resolve('../workflows') }),
+      : { workflowsPath: require.resolve('../workflows'), bundlerOptions: workflowBundlerOptions() }),
     activities: createActivities(options),
     ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
     ...(options.shutdownGraceMs !== undefined ? { shutdownGraceTime: options.shutdownGraceMs } : {}),

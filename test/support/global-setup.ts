@@ -34,9 +34,10 @@ function hashTree(paths: string[]): string {
 export default async function setup(project: TestProject): Promise<void> {
   const binaries = provisionTemporalBinaries();
   const root = projectRoot();
-  // The bundle holds the workflow code and the dependencies it imports (the SDK, zod, luxon), so a
-  // change to either, the lockfile included, builds it again.
-  const sources = ['workflows', 'domain', 'activities', 'db', 'package-lock.json'].map((d) => path.join(root, d));
+  // The bundle holds the workflow code and the dependencies it imports (the SDK, zod), built with
+  // the options of scripts/bundle-workflows.ts (the preloaded modules), so a change to any of
+  // them, the lockfile included, builds it again.
+  const sources = ['workflows', 'domain', 'activities', 'db', 'scripts/bundle-workflows.ts', 'package-lock.json'].map((d) => path.join(root, d));
   const bundle = path.join(os.tmpdir(), `duban-workflows-${hashTree(sources)}.js`);
   if (!fs.existsSync(bundle)) await writeWorkflowBundle(path.join(root, 'workflows', 'index.ts'), bundle);
   project.provide('temporalCli', binaries.temporalCli);
