@@ -246,7 +246,7 @@ async function main(): Promise<void> {
 
   try {
     await migrateToLatest(db);
-    for (const name of ['temporal', 'duban']) await supervisor.start(name);
+    for (const name of ['temporal', 'worker', 'api']) await supervisor.start(name);
     log('Temporal dev server and duban running');
 
     // The directory, through the API (the office's token from the CLI, as an installation gets
