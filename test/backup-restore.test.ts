@@ -89,6 +89,12 @@ describe('duban backup and duban restore', () => {
       await cli(['case', 'verify', closed, '--dept', dept, '--accept'], original);
     }
     expect((await fetch(`http://127.0.0.1:${original.DUBAN_API_PORT}/healthz`)).status).toBe(200);
+    // The last acceptance answers before its case closes (the case workflow records the closing
+    // once both tasks have finished): wait for the closing, then read the gauges.
+    for (let tries = 0; (await show(original, closed)).case.status !== 'closed'; tries++) {
+      if (tries > 100) throw new Error(`case ${closed} did not close`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
     const metricsBefore = await (await fetch(`http://${original.DUBAN_METRICS_ADDRESS}/metrics`)).text();
     expect(metricsBefore).toMatch(/^duban_cases_open 4$/m);
     expect(metricsBefore).toMatch(/^duban_worker_polling 1$/m);
