@@ -59,8 +59,17 @@ describe('common phrases, with and without letters that have case', () => {
   beforeAll(async () => {
     ({ db } = await tempDatabase());
     await seedReadModel(db, 2500);
-    // 2,250 cases (past the threshold of 2,000) carry both phrases; the full-text index follows through its trigger.
-    await sql`UPDATE cases SET description = description || ' Road ABC 测试短语' WHERE rowid % 10 != 0`.execute(db);
+    // 2,250 cases (past the threshold of 2,000) carry both phrases; the search index follows
+    // (SQLite's full-text table through its trigger, PostgreSQL's trigram index by itself).
+    const all = (await db.selectFrom('cases').select('id').orderBy('id').execute()).map((r) => r.id);
+    const phrased = all.filter((_, i) => i % 10 !== 0);
+    for (let i = 0; i < phrased.length; i += 500) {
+      await db
+        .updateTable('cases')
+        .set({ description: sql<string>`description || ${' Road ABC 测试短语'}` })
+        .where('id', 'in', phrased.slice(i, i + 500))
+        .execute();
+    }
   });
   afterAll(() => db?.destroy());
 
