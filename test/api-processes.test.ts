@@ -3,12 +3,11 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Db, openDatabase } from '../db/database';
 import { createTokenService } from '../services/token.service';
-import { type DevServer, startDevServer } from '../worker/dev-server';
-import { cli, freePort, kill, startWorkerProcess } from './support/processes';
+import type { DevServer } from '../worker/dev-server';
+import { cli, freePort, kill, startTestDevServer, startWorkerProcess } from './support/processes';
 
 /** One request on a connection of its own (so that the cluster hands each to the next process). */
 function request(port: number, method: string, pathname: string, headers: Record<string, string> = {}, body?: string) {
@@ -40,14 +39,7 @@ describe('the API in several processes', () => {
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'duban-api-processes-'));
     const port = await freePort();
-    server = await startDevServer({
-      cli: inject('temporalCli'),
-      dataDir: path.join(dir, 'temporal'),
-      port,
-      uiPort: await freePort(),
-      namespace: 'default',
-      logger: pino({ level: 'silent' }),
-    });
+    server = await startTestDevServer(dir, port);
     apiPort = await freePort();
     const env = {
       TEMPORAL_ADDRESS: server.address,

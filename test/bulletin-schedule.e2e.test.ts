@@ -4,12 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DateTime } from 'luxon';
-import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bulletinScheduleId } from '../services/bulletin.schedule';
-import { type DevServer, startDevServer } from '../worker/dev-server';
+import type { DevServer } from '../worker/dev-server';
 import { processDatabase } from './support/database';
-import { cli, freePort, kill, runCli, startWorkerProcess } from './support/processes';
+import { cli, freePort, kill, runCli, startTestDevServer, startWorkerProcess } from './support/processes';
 
 interface Summary {
   id: string;
@@ -36,14 +35,7 @@ describe('the bulletin Schedule and the CLI on the dev server', () => {
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'duban-schedule-'));
     const port = await freePort();
-    server = await startDevServer({
-      cli: inject('temporalCli'),
-      dataDir: path.join(dir, 'temporal'),
-      port,
-      uiPort: await freePort(),
-      namespace: 'default',
-      logger: pino({ level: 'silent' }),
-    });
+    server = await startTestDevServer(dir, port);
     taskQueue = `schedule-${port}`;
     env = {
       ...(await processDatabase(path.join(dir, 'data'))).env,

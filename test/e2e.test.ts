@@ -2,11 +2,10 @@ import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type DevServer, startDevServer } from '../worker/dev-server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DevServer } from '../worker/dev-server';
 import { processDatabase } from './support/database';
-import { cli, freePort, kill, runCli, startWorkerProcess } from './support/processes';
+import { cli, freePort, kill, runCli, startTestDevServer, startWorkerProcess } from './support/processes';
 
 interface Shown {
   case: { id: string; status: string };
@@ -28,14 +27,7 @@ describe('the CLI on the dev server, with a worker that gets killed', () => {
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'duban-e2e-'));
     const port = await freePort();
-    server = await startDevServer({
-      cli: inject('temporalCli'),
-      dataDir: path.join(dir, 'temporal'),
-      port,
-      uiPort: await freePort(),
-      namespace: 'default',
-      logger: pino({ level: 'silent' }),
-    });
+    server = await startTestDevServer(dir, port);
     env = {
       ...(await processDatabase(path.join(dir, 'data'))).env,
       TEMPORAL_ADDRESS: server.address,

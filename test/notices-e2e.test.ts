@@ -3,14 +3,13 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Db, openDatabase } from '../db/database';
 import { createPeopleService } from '../services/people.service';
-import { type DevServer, startDevServer } from '../worker/dev-server';
+import type { DevServer } from '../worker/dev-server';
 import { processDatabase } from './support/database';
 import { type Mailbox, startMailbox } from './support/mailbox';
-import { cli, freePort, kill, startWorkerProcess } from './support/processes';
+import { cli, freePort, kill, startTestDevServer, startWorkerProcess } from './support/processes';
 import { type Receiver, startReceiver } from './support/receiver';
 
 /** The Message-ID the dispatcher gives a delivery (services/notice.dispatcher.ts): stable per delivery key. */
@@ -45,14 +44,7 @@ describe('notices survive a worker killed mid-round', () => {
     // Each message takes the server a while to accept, so that the kill finds a round mid-batch.
     [mailbox, receiver] = await Promise.all([startMailbox({ delayMs: 120 }), startReceiver()]);
     const port = await freePort();
-    server = await startDevServer({
-      cli: inject('temporalCli'),
-      dataDir: path.join(dir, 'temporal'),
-      port,
-      uiPort: await freePort(),
-      namespace: 'default',
-      logger: pino({ level: 'silent' }),
-    });
+    server = await startTestDevServer(dir, port);
     const database = await processDatabase(path.join(dir, 'data'));
     env = {
       ...database.env,

@@ -2,11 +2,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../scripts/binaries';
-import { type DevServer, startDevServer } from '../worker/dev-server';
-import { cli, freePort, kill } from './support/processes';
+import type { DevServer } from '../worker/dev-server';
+import { cli, freePort, kill, startTestDevServer } from './support/processes';
 
 /** Starts `duban <role>` (the built CLI); resolves once its log says it runs. */
 function startRole(role: 'worker' | 'api', env: NodeJS.ProcessEnv): Promise<ChildProcess> {
@@ -50,14 +49,7 @@ describe('separate worker and API processes against one cluster', () => {
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'duban-processes-'));
     const port = await freePort();
-    server = await startDevServer({
-      cli: inject('temporalCli'),
-      dataDir: path.join(dir, 'temporal'),
-      port,
-      uiPort: await freePort(),
-      namespace: 'default',
-      logger: pino({ level: 'silent' }),
-    });
+    server = await startTestDevServer(dir, port);
     base = {
       TEMPORAL_ADDRESS: server.address,
       DUBAN_DATA_DIR: path.join(dir, 'data'),

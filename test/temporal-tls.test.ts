@@ -6,12 +6,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/config';
-import { type DevServer, startDevServer } from '../worker/dev-server';
+import type { DevServer } from '../worker/dev-server';
 import { temporalConnectionOptions } from '../worker/temporal-connection';
-import { freePort } from './support/processes';
+import { freePort, startTestDevServer } from './support/processes';
 
 /** A CA, a server certificate for localhost and a client certificate, made with openssl. */
 function makeCertificates(dir: string, prefix: string): Record<'ca' | 'serverCert' | 'serverKey' | 'clientCert' | 'clientKey', string> {
@@ -83,14 +82,7 @@ describe('an external Temporal cluster behind TLS with client certificates and a
   beforeAll(async () => {
     certs = makeCertificates(dir, 'cluster');
     strangers = makeCertificates(dir, 'stranger');
-    server = await startDevServer({
-      cli: inject('temporalCli'),
-      dataDir: path.join(dir, 'temporal'),
-      port: await freePort(),
-      uiPort: await freePort(),
-      namespace: 'default',
-      logger: pino({ level: 'silent' }),
-    });
+    server = await startTestDevServer(dir, await freePort());
     front = await startTlsFront(certs, server.address);
   });
   afterAll(async () => {

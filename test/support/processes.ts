@@ -1,7 +1,10 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
+import pino from 'pino';
+import { inject } from 'vitest';
 import { projectRoot } from '../../scripts/binaries';
+import { type DevServer, startDevServer } from '../../worker/dev-server';
 
 const root = projectRoot();
 
@@ -77,4 +80,21 @@ export function kill(child: ChildProcess, signal: NodeJS.Signals): Promise<void>
     child.once('exit', () => resolve());
     child.kill(signal);
   });
+}
+
+/**
+ * Starts a Temporal dev server (the provisioned CLI) on 127.0.0.1:`port`, its state under
+ * `<dir>/temporal`, silent; the caller stops it.
+ */
+export function startTestDevServer(dir: string, port: number): Promise<DevServer> {
+  return freePort().then((uiPort) =>
+    startDevServer({
+      cli: inject('temporalCli'),
+      dataDir: path.join(dir, 'temporal'),
+      port,
+      uiPort,
+      namespace: 'default',
+      logger: pino({ level: 'silent' }),
+    }),
+  );
 }
