@@ -255,6 +255,9 @@ describe('notices reach people, in order, exactly once', () => {
     await service.suspendTask(named.caseId, office, { reason: '等待规划审批' }, { department: 'CG' });
     await service.resumeTask(named.caseId, office, { comment: '审批已到' }, { department: 'CG' });
     await service.withdrawCase(named.caseId, office, { reason: '重复立案' });
+    // Each task writes its withdrawal (and the notice with it) after the case's own: the case's
+    // workflow ends once every task has.
+    await env.client.workflow.getHandle(named.caseId).result();
     await settled(reassigned.caseId);
     await settled(named.caseId);
     const got = letters(mailbox.received).map((m) => `${m.to} ${m.subject.replace(/[（(]DB-[^）)]*[）)]/, '')}`);
@@ -301,7 +304,9 @@ describe('notices reach people, in order, exactly once', () => {
     expect(letters(mailbox.received).filter((m) => m.subject.includes('夜间占道')).map((m) => `${m.to} ${m.subject.slice(0, 4)}`)).toEqual(['zhao@cg.example.gov.cn 【交办】']);
     // At half past eight, the digest: each department's liaison gets one mail listing its open tasks.
     await sleepUntil(evening.plus({ hours: 11, minutes: 31 }));
-    const digests = () => mailbox.received.filter((m) => (m.subject ?? '').startsWith('【每日汇总】'));
+    // This morning's: a dispatcher that was awake when the policy changed may have sent earlier mornings' too.
+    const morning = evening.plus({ hours: 11 }).toISODate()!;
+    const digests = () => mailbox.received.filter((m) => (m.subject ?? '').startsWith('【每日汇总】') && (m.text ?? '').includes(`截至 ${morning}T08:3`));
     for (let i = 0; i < 200 && digests().length < 2; i++) await new Promise((r) => setTimeout(r, 50));
     expect(digests().map((m) => (m.to && !Array.isArray(m.to) ? m.to.value[0]!.address : '')).sort()).toEqual(['qian@jd.example.gov.cn', 'zhao@cg.example.gov.cn']);
     const cgDigest = digests().find((m) => m.to && !Array.isArray(m.to) && m.to.value[0]!.address === 'zhao@cg.example.gov.cn')!;
