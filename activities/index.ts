@@ -41,6 +41,8 @@ export interface NoticeSettings {
   readonly publicUrl?: string | null | undefined;
   readonly maxAttempts?: number | undefined;
   readonly log?: { warn(message: string, attributes?: Record<string, unknown>): void } | undefined;
+  /** Whether workflows' journal writes are on the server's record (services/notice.wake.ts); absent, held notices go at once. */
+  readonly confirmedBelow?: ((workflowId: string) => Promise<number>) | undefined;
 }
 
 /** Every activity the worker registers, built over its dependencies. */
@@ -71,5 +73,6 @@ function noticeDispatcher(deps: ActivityDeps, settings: NoticeSettings, policy: 
     publicUrl: settings.publicUrl ?? null,
     ...(settings.maxAttempts !== undefined ? { maxAttempts: settings.maxAttempts } : {}),
     ...(settings.log ? { log: settings.log } : {}),
+    ...(settings.confirmedBelow ? { confirmedBelow: settings.confirmedBelow } : {}),
   });
 }

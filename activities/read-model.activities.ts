@@ -10,6 +10,7 @@ import { addEvidenceRefs } from '../db/evidence.repository';
 import { followUpStateToRow, saveFollowUpRow } from '../db/follow-up.repository';
 import type { Db } from '../db/database';
 import { appendEvents, type KeyedEvent } from '../db/event.repository';
+import { fenceJournalWrite, type JournalFence } from '../db/journal.repository';
 import { enqueueNotifications, type KeyedEscalation, type KeyedNotification, recordEscalations } from '../db/outbox.repository';
 import type { Alarm } from '../domain/alarm.plan';
 
@@ -25,10 +26,21 @@ export interface RecordEventsInput {
   }[];
   readonly notifications?: readonly KeyedNotification[];
   readonly escalations?: readonly KeyedEscalation[];
+  /**
+   * The attempt of the workflow task that wrote this (runs under the `fenced-*-journal` patches):
+   * a later attempt's write replaces what a dead one wrote from the same position on, a dead
+   * attempt's late write is dropped, and notices are held until the server has recorded the task.
+   */
+  readonly fence?: JournalFence;
 }
 
 /** The notices that `events` give, each keyed by its event (so written once). */
-async function noticesOf(db: Transaction<Database>, events: readonly KeyedEvent[], at: string): Promise<Insertable<NoticeTable>[]> {
+async function noticesOf(
+  db: Transaction<Database>,
+  events: readonly KeyedEvent[],
+  at: string,
+  fence: JournalFence | undefined,
+): Promise<Insertable<NoticeTable>[]> {
   const rows: Insertable<NoticeTable>[] = [];
   const rules = noticesFor(events.map((e) => e.event));
   for (const [i, { key, caseId, event }] of events.entries()) {
@@ -48,9 +60,9 @@ async function noticesOf(db: Transaction<Database>, events: readonly KeyedEvent[
       event_action: event.action,
       payload: JSON.stringify(event.payload),
       event_at: event.at,
-      status: 'pending',
       not_before: at,
       created_at: at,
+      ...(fence ? { status: 'held', held_by: fence.stream, fence: fence.fence } : { status: 'pending' }),
     });
   }
   return rows;
@@ -73,7 +85,7 @@ function evidenceFiles(caseId: string, evidence: unknown): { sha256: string; cas
 export function createReadModelActivities(deps: { db: Db; now?: () => Date; wakeNotices?: (() => Promise<void>) | undefined }) {
   const now = deps.now ?? (() => new Date());
   return {
-    async recordEvents(input: RecordEventsInput): Promise<{ appended: number; notices?: number }> {
+    async recordEvents(input: RecordEventsInput): Promise<{ appended: number; notices?: number; superseded?: true }> {
       const at = now().toISOString();
       const caseIds = new Set([
         ...input.events.map((e) => e.caseId),
@@ -83,15 +95,24 @@ export function createReadModelActivities(deps: { db: Db; now?: () => Date; wake
       const written = await deps.db.transaction().execute(async (trx) => {
         // A case's task workflows write at once: one at a time per case, so its aggregates count every task.
         await lockCaseRows(trx, [...caseIds]);
+        const { fence } = input;
+        if (fence) {
+          const last = input.events.length > 0 ? fence.from + input.events.length - 1 : fence.from - 1;
+          if ((await fenceJournalWrite(trx, fence, last, at)) === 'superseded') return { appended: 0, notices: 0, superseded: true as const };
+        }
+        const fenced = { fence: fence?.fence ?? 0 };
         if (input.caseSnapshot) {
-          await saveCaseRow(trx, caseStateToRow(input.caseSnapshot.state, input.caseSnapshot.version, at));
+          await saveCaseRow(trx, { ...caseStateToRow(input.caseSnapshot.state, input.caseSnapshot.version, at), ...fenced });
           const { followUp } = input.caseSnapshot.state;
           if (followUp) {
-            await saveFollowUpRow(trx, followUpStateToRow(input.caseSnapshot.state.caseId, followUp, input.caseSnapshot.version, at));
+            await saveFollowUpRow(trx, {
+              ...followUpStateToRow(input.caseSnapshot.state.caseId, followUp, input.caseSnapshot.version, at),
+              ...fenced,
+            });
           }
         }
         for (const snapshot of input.taskSnapshots ?? []) {
-          await saveTaskRow(trx, taskStateToRow(snapshot.state, snapshot.version, at, snapshot.next ?? null));
+          await saveTaskRow(trx, { ...taskStateToRow(snapshot.state, snapshot.version, at, snapshot.next ?? null), ...fenced });
         }
         await enqueueNotifications(trx, input.notifications ?? [], at);
         await recordEscalations(trx, input.escalations ?? []);
@@ -102,7 +123,7 @@ export function createReadModelActivities(deps: { db: Db; now?: () => Date; wake
           ...input.events.flatMap((e) => evidenceFiles(e.caseId, e.event.payload.evidence)),
         ]);
         // The outbox: each event that asks someone to act gives a notice, written with it.
-        const notices = await insertNotices(trx, await noticesOf(trx, input.events, at));
+        const notices = await insertNotices(trx, await noticesOf(trx, input.events, at, fence));
         return { appended, notices };
       });
       // Wake the dispatcher; if it cannot be reached now, it finds the notices on its next round.

@@ -446,7 +446,7 @@ async function main(): Promise<void> {
       const [closed, accepted, notices, deliveries] = await Promise.all([
         db.selectFrom('cases').select(({ fn }) => fn.countAll<number>().as('n')).where('id', 'in', apiIds.length ? apiIds : ['-']).where('status', '=', 'closed').executeTakeFirstOrThrow(),
         db.selectFrom('tasks').select(({ fn }) => fn.countAll<number>().as('n')).where('case_id', 'in', plans.alarm.map((p) => p.caseId).concat('-')).where('status', '=', 'accepted').executeTakeFirstOrThrow(),
-        db.selectFrom('notices').select(({ fn }) => fn.countAll<number>().as('n')).where('status', 'in', ['pending', 'incomplete']).executeTakeFirstOrThrow(),
+        db.selectFrom('notices').select(({ fn }) => fn.countAll<number>().as('n')).where('status', 'in', ['held', 'pending', 'incomplete']).executeTakeFirstOrThrow(),
         db.selectFrom('deliveries').select(({ fn }) => fn.countAll<number>().as('n')).where('status', '!=', 'sent').executeTakeFirstOrThrow(),
       ]);
       const seen = `${closed.n}/${accepted.n}/${notices.n}/${deliveries.n}/${mail.received.length}/${hooks.received.length}`;

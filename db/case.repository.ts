@@ -51,6 +51,20 @@ export async function reserveCaseId(
   return winner;
 }
 
+/**
+ * Whether a snapshot being written (`excluded`) replaces the one stored in `table`: a later attempt
+ * of the writer's workflow task (a higher fence) wins whatever the versions (the stored one was a
+ * dead attempt's), the same attempt's later version wins, and a workflow's own snapshot (version
+ * 1 on) wins over the initial row another wrote (version 0: a task's row written by its case),
+ * and never the other way round, however two workflows' clocks compare.
+ */
+export function snapshotSupersedes(table: 'cases' | 'tasks' | 'case_follow_ups') {
+  const stored = (column: 'version' | 'fence') => sql.ref(`${table}.${column}`);
+  return sql<boolean>`(excluded.version > 0 and ${stored('version')} = 0) or (
+    (excluded.version = 0) = (${stored('version')} = 0) and (
+      ${stored('fence')} < excluded.fence or (${stored('fence')} = excluded.fence and ${stored('version')} < excluded.version)))`;
+}
+
 /** Writes a case row unless a newer version of it is already stored. */
 export async function saveCaseRow(db: Executor, row: CaseTable): Promise<void> {
   const { id: _id, ...changes } = row;
@@ -61,7 +75,7 @@ export async function saveCaseRow(db: Executor, row: CaseTable): Promise<void> {
       oc
         .column('id')
         .doUpdateSet(changes)
-        .where((eb) => eb('cases.version', '<', eb.ref('excluded.version'))),
+        .where(snapshotSupersedes('cases')),
     )
     .execute();
 }
@@ -76,7 +90,7 @@ export async function saveTaskRow(db: Executor, row: TaskTable): Promise<void> {
       oc
         .column('id')
         .doUpdateSet(changes)
-        .where((eb) => eb('tasks.version', '<', eb.ref('excluded.version'))),
+        .where(snapshotSupersedes('tasks')),
     )
     .execute();
 }

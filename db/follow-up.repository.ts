@@ -1,5 +1,6 @@
 import type { Evidence } from '../domain/case.schema';
 import type { FollowUpState, FollowUpStatus, Rating } from '../domain/follow-up';
+import { snapshotSupersedes } from './case.repository';
 import type { Executor } from './database';
 import type { CaseFollowUpTable } from './schema';
 
@@ -68,7 +69,7 @@ export async function saveFollowUpRow(db: Executor, row: CaseFollowUpTable): Pro
       oc
         .column('case_id')
         .doUpdateSet(changes)
-        .where((eb) => eb('case_follow_ups.version', '<', eb.ref('excluded.version'))),
+        .where(snapshotSupersedes('case_follow_ups')),
     )
     .execute();
 }

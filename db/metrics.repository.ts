@@ -26,7 +26,7 @@ export async function readModelGauges(db: Executor, now: string): Promise<ReadMo
     .select(db.fn.min<string>('created_at').as('at'))
     .where('status', 'in', ['pending', 'sending'])
     .executeTakeFirst();
-  const notices = await db.selectFrom('notices').select(db.fn.countAll<number>().as('n')).where('status', '=', 'pending').executeTakeFirstOrThrow();
+  const notices = await db.selectFrom('notices').select(db.fn.countAll<number>().as('n')).where('status', 'in', ['held', 'pending']).executeTakeFirstOrThrow();
   const cases = await db.selectFrom('cases').select(db.fn.countAll<number>().as('n')).where('status', '=', 'open').executeTakeFirstOrThrow();
   const live = db
     .selectFrom('tasks')

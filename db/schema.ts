@@ -46,6 +46,8 @@ export interface CaseTable {
   /** Sequence number of the case workflow's last event applied; guards against stale writes. */
   version: number;
   updated_at: string;
+  /** The workflow task attempt that wrote this snapshot (its workflow clock); 0 before fencing. */
+  fence?: number;
 }
 
 export interface TaskTable {
@@ -63,6 +65,8 @@ export interface TaskTable {
   /** JSON of the last submission {report, evidence, at}, or null. */
   last_submission: string | null;
   version: number;
+  /** The workflow task attempt that wrote this snapshot (its workflow clock); 0 before fencing. */
+  fence?: number;
   updated_at: string;
   ack_due_at: string | null;
   rectification_due_at: string | null;
@@ -304,11 +308,38 @@ export interface NoticeTable {
   /** JSON: what the templates need. */
   payload: string;
   event_at: string;
-  /** pending (recipients not yet resolved) | planned | undeliverable (nobody to go to) */
+  /**
+   * held (its event not yet confirmed by the server: docs/reliability.md) | pending (recipients not
+   * yet resolved) | incomplete | planned | undeliverable (nobody to go to)
+   */
   status: string;
   /** Not before this instant (quiet hours). */
   not_before: string;
   created_at: string;
+  /** While held: the workflow whose journal wrote it, and the fence of that write. */
+  held_by?: string | null;
+  fence?: number | null;
+}
+
+/** Per workflow: the highest fence its journal wrote under, and the last position written then. */
+export interface JournalStreamTable {
+  stream: string;
+  fence: number;
+  seq: number;
+}
+
+/** Events that a later attempt of their workflow task replaced, as they were. */
+export interface VoidedEventTable {
+  event_key: string;
+  case_id: string;
+  task_id: string | null;
+  action: string;
+  payload: string;
+  at: string;
+  recorded_at: string;
+  fence: number;
+  voided_at: string;
+  voided_by_fence: number;
 }
 
 /** One notice to one recipient on one channel, sent at most once. */
@@ -429,6 +460,8 @@ export interface CaseFollowUpTable {
   decision_comment: string | null;
   decided_at: string | null;
   version: number;
+  /** The workflow task attempt that wrote this snapshot (its workflow clock); 0 before fencing. */
+  fence?: number;
   updated_at: string;
 }
 
@@ -458,5 +491,7 @@ export interface Database {
   assessment_rules: AssessmentRulesTable;
   bulletins: BulletinTable;
   interviews: InterviewTable;
+  journal_streams: JournalStreamTable;
+  voided_events: VoidedEventTable;
   case_follow_ups: CaseFollowUpTable;
 }

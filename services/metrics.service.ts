@@ -53,7 +53,7 @@ export function readModelMetrics(registry: MetricsRegistry, db: Db): { refresh(n
   });
   const backlog = new Gauge({ name: 'duban_outbox_backlog', help: 'Deliveries still owed (pending or sending).', registers });
   const oldestOwed = new Gauge({ name: 'duban_outbox_oldest_owed_age_seconds', help: 'Age of the oldest delivery still owed; 0 when none is.', registers });
-  const unresolved = new Gauge({ name: 'duban_notices_unresolved', help: 'Notices whose recipients are not resolved yet.', registers });
+  const unresolved = new Gauge({ name: 'duban_notices_unresolved', help: 'Notices whose recipients are not resolved yet (held until their event is on the server’s record, or pending).', registers });
   const openCases = new Gauge({ name: 'duban_cases_open', help: 'Open cases.', registers });
   const overdue = new Gauge({
     name: 'duban_tasks_overdue',

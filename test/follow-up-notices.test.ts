@@ -86,7 +86,7 @@ describe('the follow-up tells the complainant and the office', () => {
         .selectFrom('notices')
         .select('notice_key')
         .where('case_id', '=', caseId)
-        .where('status', 'in', ['pending', 'incomplete'])
+        .where('status', 'in', ['held', 'pending', 'incomplete'])
         .where('not_before', '<=', now)
         .execute();
       const deliveries = await db

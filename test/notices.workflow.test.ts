@@ -91,7 +91,7 @@ describe('notices reach people, in order, exactly once', () => {
         .selectFrom('notices')
         .select('notice_key')
         .where('case_id', '=', caseId)
-        .where('status', 'in', ['pending', 'incomplete'])
+        .where('status', 'in', ['held', 'pending', 'incomplete'])
         .where('not_before', '<=', now)
         .execute();
       const deliveries = await db

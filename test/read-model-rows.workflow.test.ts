@@ -23,9 +23,11 @@ const tables = ['cases', 'tasks', 'events', 'escalations', 'notifications', 'cas
 
 /**
  * Columns holding the machine's clock at the write (not the workflow's), which no two runs share,
- * and row ids numbered in the order two tasks happened to write.
+ * row ids numbered in the order two tasks happened to write, and the fence of a snapshot (the
+ * workflow's clock at its workflow task's start, in milliseconds: a column added after the rows were
+ * recorded, compared by test/journal-fence.test.ts).
  */
-const unstable = new Set(['recorded_at', 'created_at', 'updated_at', 'claimed_at', 'claimed_until', 'available_at', 'id']);
+const unstable = new Set(['recorded_at', 'created_at', 'updated_at', 'claimed_at', 'claimed_until', 'available_at', 'id', 'fence']);
 
 const instant = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
 
@@ -124,5 +126,8 @@ describe('read-model rows of a case, whatever path its workflows take', () => {
     await recordHistory(env.client, caseId, 'case-two-departments-lean');
     await recordHistory(env.client, `${caseId}-T1`, 'task-with-rungs-lean');
     await recordHistory(env.client, `${caseId}-T2`, 'task-extended-lean');
+    await recordHistory(env.client, caseId, 'case-two-departments-fenced');
+    await recordHistory(env.client, `${caseId}-T1`, 'task-with-rungs-fenced');
+    await recordHistory(env.client, `${caseId}-T2`, 'task-extended-fenced');
   });
 });

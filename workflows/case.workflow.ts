@@ -125,6 +125,13 @@ const followUpPatch = 'complaint-follow-up';
  */
 export const leanCasePatch = 'lean-case-history';
 
+/**
+ * From this change on, a case's journal writes are fenced by the attempt of the workflow task that
+ * makes them (workflows/journal.ts, docs/reliability.md), and its notices wait until the server has
+ * recorded that workflow task. It stands for the lean history too (one patch marker per run).
+ */
+export const fencedCasePatch = 'fenced-case-journal';
+
 /** The search attributes a case starts with: its status and the departments of its opening. */
 export function caseStartAttributes(details: {
   leadDepartment: string;
@@ -147,7 +154,8 @@ const nowIso = (): string => new Date().toISOString();
  * task is accepted, or ends when the office withdraws it.
  */
 export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseOutcome> {
-  const lean = patched(leanCasePatch);
+  const fenced = patched(fencedCasePatch);
+  const lean = fenced || patched(leanCasePatch);
   const caseId = workflowInfo().workflowId;
   const responsiblePersons = failOnDomainError(() =>
     input.responsiblePersons ? parseInput(responsiblePersonsInput, input.responsiblePersons, 'responsiblePersons') : undefined,
@@ -162,7 +170,7 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseOutcom
     }),
   );
   let state: CaseState = opened.state;
-  const journal = new Journal(caseId, caseId, undefined, lean);
+  const journal = new Journal(caseId, caseId, undefined, lean, fenced);
   const children = new Map<string, ChildWorkflowHandle<typeof taskWorkflow>>();
   const results: Promise<void>[] = [];
   /** The evidence of every accepted submission: the after-photos an answer may show. */

@@ -25,6 +25,8 @@ export class Journal {
     position: JournalPosition = { sequence: 0, writes: 0 },
     /** Writes as local activities without asking (a patch implying 'local-read-model' is in force). */
     private readonly local = false,
+    /** Fences each write by the workflow task attempt that makes it (a `fenced-*-journal` patch is in force). */
+    private readonly fenced = false,
   ) {
     this.sequence = position.sequence;
     this.writes = position.writes;
@@ -44,7 +46,14 @@ export class Journal {
     return ++this.writes;
   }
 
+  /**
+   * Writes `input`, whose events {@link key} has just numbered. Fenced, the write carries its first
+   * position and the workflow's clock now: the start of this attempt of the workflow task, the
+   * same when the local activity runs again, higher in a later attempt (which may decide
+   * differently: a message that arrived meanwhile is handled first). docs/reliability.md.
+   */
   async record(input: RecordEventsInput): Promise<void> {
-    await readModel(this.local).recordEvents(input);
+    const fence = this.fenced ? { stream: this.workflowId, from: this.sequence - input.events.length + 1, fence: Date.now() } : undefined;
+    await readModel(this.local).recordEvents(fence ? { ...input, fence } : input);
   }
 }

@@ -129,13 +129,22 @@ const serialisedCommandsPatch = 'serialised-task-commands';
 export const leanTaskPatch = 'lean-task-history';
 
 /**
+ * From this change on, a task's journal writes are fenced by the attempt of the workflow task that
+ * makes them (workflows/journal.ts, docs/reliability.md), and its notices wait until the server has
+ * recorded that workflow task. It stands for the lean history too, so that a new run records one
+ * patch marker.
+ */
+export const fencedTaskPatch = 'fenced-task-journal';
+
+/**
  * One department's task in a case. Commands arrive as updates (rules: domain/task.machine.ts),
  * and durable timers fire the reminders and the escalation ladder planned from the task's
  * deadlines (domain/alarm.plan.ts). Every change is journaled to the read model before the
  * update answers. The history stays bounded: the task continues as new when it grows long.
  */
 export async function taskWorkflow(input: TaskWorkflowInput): Promise<TaskOutcome> {
-  const lean = patched(leanTaskPatch);
+  const fenced = patched(fencedTaskPatch);
+  const lean = fenced || patched(leanTaskPatch);
   let state: TaskState = input.resume
     ? continuedTask(input.resume.state)
     : newTask({
@@ -146,7 +155,7 @@ export async function taskWorkflow(input: TaskWorkflowInput): Promise<TaskOutcom
         responsiblePerson: input.responsiblePerson ?? null,
       });
   // The case workflow recorded the assignment as version 0 of this task's row.
-  const journal = new Journal(workflowInfo().workflowId, input.caseId, input.resume?.journal, lean);
+  const journal = new Journal(workflowInfo().workflowId, input.caseId, input.resume?.journal, lean, fenced);
   const deadlineKey = (s: TaskState) => `${s.assignedAt}|${s.ackDueAt}|${s.rectificationDueAt}`;
   // The case's plan, for the deadlines it planned them for (a continued run plans afresh).
   const given = lean && !input.resume && input.plan !== undefined && state.rectificationDueAt !== null ? input.plan : undefined;

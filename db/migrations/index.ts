@@ -9,6 +9,7 @@ import * as people from './2026-12-01-people';
 import * as notices from './2026-12-02-notices';
 import * as bulletins from './2026-12-03-bulletins';
 import * as followUp from './2026-12-04-follow-up';
+import * as journalFences from './2026-12-05-journal-fences';
 
 /** Every migration, by dated name; the migrator applies them in name order. */
 export const migrations: Record<string, Migration> = {
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-02-notices': notices,
   '2026-12-03-bulletins': bulletins,
   '2026-12-04-follow-up': followUp,
+  '2026-12-05-journal-fences': journalFences,
 };

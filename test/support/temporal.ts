@@ -6,6 +6,7 @@ import { type ActivityDeps, createActivities } from '../../activities';
 import type { Db } from '../../db/database';
 import { ensureSearchAttributes } from '../../worker/search-attributes';
 import { type CaseService, createCaseService } from '../../services/case.service';
+import { journalConfirmation } from '../../services/notice.wake';
 import { tempDatabase } from './database';
 
 /** A time-skipping Temporal test server from the provisioned Java launcher, search attributes registered. */
@@ -54,7 +55,10 @@ export async function startWorkflowStack(
   const env = await startTimeSkipping();
   const { db, dir } = await tempDatabase(options.departments ?? ['CG', 'JD', 'SJ']);
   const taskQueue = `test-${randomUUID()}`;
-  const { worker } = await createTestWorker(env, db, options.deps?.(dir, { env, taskQueue }), taskQueue);
+  const given = options.deps?.(dir, { env, taskQueue });
+  // Notices wait for their journal writes to be on the server's record, as in `duban worker`.
+  const deps = given?.notices && !given.notices.confirmedBelow ? { ...given, notices: { ...given.notices, confirmedBelow: journalConfirmation(env.client) } } : given;
+  const { worker } = await createTestWorker(env, db, deps, taskQueue);
   const running = worker.run();
   const service = createCaseService({ client: env.client, db, taskQueue, timeZone: 'Asia/Shanghai' });
   return {
