@@ -1,3 +1,5 @@
+import { DateTime } from 'luxon';
+
 /**
  * What the fault run does and what it must find afterwards, as pure data: the directory, each
  * case's plan (drawn from a seeded PRNG), and the events and deliveries that plan must leave in
@@ -5,6 +7,17 @@
  * docs/deadlines.md), not computed by duban's own code, so that the run checks duban rather than
  * itself.
  */
+
+/**
+ * The office's time zone for the run: one where it is now about noon, so that the run's working
+ * day (today, where every rung falls due) does not end under it, whatever the hour it starts.
+ */
+export function noonZone(now = DateTime.utc()): string {
+  let offset = 12 - now.hour;
+  if (offset < -12) offset += 24;
+  // IANA's Etc zones count the other way round: Etc/GMT-8 is UTC+8.
+  return offset === 0 ? 'UTC' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`;
+}
 
 /** mulberry32: a small seeded PRNG, so that a run can be repeated with its seed. */
 export function prng(seed: number): () => number {

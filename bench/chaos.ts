@@ -41,6 +41,7 @@ import {
   expectApiCase,
   hookDepartment,
   hookPaths,
+  noonZone,
   officeEmail,
   planCases,
   prng,
@@ -89,16 +90,6 @@ async function freePorts(n: number): Promise<number[]> {
   return [...ports];
 }
 
-/**
- * The office's time zone for the run: one where it is now about noon, so that the run's working
- * day (today, where every rung falls due) does not end under it, whatever the hour it starts.
- */
-function noonZone(now = DateTime.utc()): string {
-  let offset = 12 - now.hour;
-  if (offset < -12) offset += 24;
-  // IANA's Etc zones count the other way round: Etc/GMT-8 is UTC+8.
-  return offset === 0 ? 'UTC' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`;
-}
 
 /** The Message-ID the dispatcher gives an e-mail delivery: stable per delivery key (docs/notifications.md). */
 const messageIdOf = (deliveryKey: string) => `<${crypto.createHash('sha256').update(deliveryKey).digest('hex').slice(0, 32)}@duban>`;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReadModelActivities, type RecordEventsInput } from '../activities/read-model.activities';
 import type { Alarm } from '../domain/alarm.plan';
+import type { DomainEvent } from '../domain/event';
 import { openCase } from '../domain/case.machine';
 import { caseDetailsSchema } from '../domain/case.schema';
 import { decideTask, fireDueAlarms, newTask, type TaskState } from '../domain/task.machine';
@@ -44,7 +45,7 @@ describe('fenced journal writes', () => {
   };
 
   /** What a task workflow's attempt writes for `events` from position `from` (as workflows/task.workflow.ts does). */
-  const write = (fence: number, from: number, state: TaskState, version: number, fired: ReturnType<typeof fireDueAlarms>['firings'] = [], events = fired.map((f) => f.event)): RecordEventsInput => ({
+  const write = (fence: number, from: number, state: TaskState, version: number, fired: ReturnType<typeof fireDueAlarms>['firings'] = [], events: readonly DomainEvent[] = fired.map((f) => f.event)): RecordEventsInput => ({
     events: events.map((event, i) => ({ key: key(from + i), caseId, event })),
     taskSnapshots: [{ state, version }],
     escalations: fired.flatMap((f, i) => (f.escalation ? [{ key: key(from + i), caseId, taskId, department: 'CG', record: f.escalation }] : [])),

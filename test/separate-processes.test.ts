@@ -1,33 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { projectRoot } from '../scripts/binaries';
 import type { DevServer } from '../worker/dev-server';
-import { cli, freePort, kill, startTestDevServer } from './support/processes';
-
-/** Starts `duban <role>` (the built CLI); resolves once its log says it runs. */
-function startRole(role: 'worker' | 'api', env: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  const ready = role === 'worker' ? 'duban worker running' : 'duban API running';
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(projectRoot(), 'bin', 'duban.js'), role], {
-      env: { ...process.env, ...env },
-      cwd: projectRoot(),
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let log = '';
-    const onExit = (code: number | null) => reject(new Error(`duban ${role} exited with ${code}:\n${log}`));
-    child.stderr?.on('data', (chunk: Buffer) => {
-      log += chunk.toString('utf8');
-      if (log.includes(ready)) {
-        child.removeListener('exit', onExit);
-        resolve(child);
-      }
-    });
-    child.once('exit', onExit);
-  });
-}
+import { cli, freePort, kill, startDuban, startTestDevServer } from './support/processes';
 
 const png = Buffer.from(
   '89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8ffff3f0005fe02fea7d6a4720000000049454e44ae426082',
@@ -60,12 +37,12 @@ describe('separate worker and API processes against one cluster', () => {
     };
     for (let i = 0; i < 2; i++) {
       const ops = `127.0.0.1:${await freePort()}`;
-      workers.push({ child: await startRole('worker', { ...base, DUBAN_METRICS_ADDRESS: ops }), ops });
+      workers.push({ child: await startDuban('worker', { ...base, DUBAN_METRICS_ADDRESS: ops }), ops });
     }
     for (let i = 0; i < 2; i++) {
       const apiPort = await freePort();
       const ops = `127.0.0.1:${await freePort()}`;
-      apis.push({ child: await startRole('api', { ...base, DUBAN_API_PORT: String(apiPort), DUBAN_METRICS_ADDRESS: ops }), url: `http://127.0.0.1:${apiPort}`, ops });
+      apis.push({ child: await startDuban('api', { ...base, DUBAN_API_PORT: String(apiPort), DUBAN_METRICS_ADDRESS: ops }), url: `http://127.0.0.1:${apiPort}`, ops });
     }
   }, 600_000);
 

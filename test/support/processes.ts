@@ -73,6 +73,28 @@ export function startWorkerProcess(env: NodeJS.ProcessEnv): Promise<ChildProcess
   });
 }
 
+/** Starts `duban <role>` (the built CLI); resolves once its log says it runs. */
+export function startDuban(role: 'worker' | 'api', env: NodeJS.ProcessEnv): Promise<ChildProcess> {
+  const ready = role === 'worker' ? 'duban worker running' : 'duban API running';
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(root, 'bin', 'duban.js'), role], {
+      env: { ...process.env, ...env },
+      cwd: root,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let log = '';
+    const onExit = (code: number | null) => reject(new Error(`duban ${role} exited with ${code}:\n${log}`));
+    child.stderr?.on('data', (chunk: Buffer) => {
+      log += chunk.toString('utf8');
+      if (log.includes(ready)) {
+        child.removeListener('exit', onExit);
+        resolve(child);
+      }
+    });
+    child.once('exit', onExit);
+  });
+}
+
 /** Kills `child` with `signal` and waits until it has gone. */
 export function kill(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
