@@ -1,9 +1,11 @@
+import type { Client } from '@temporalio/client';
 import type { Db } from '../db/database';
 import { createCalendarSource } from '../services/calendar.source';
 import { createPolicySource, type PolicySource } from '../services/policy.source';
 import type { FileLogger } from '../services/watched-json-file';
 import type { MailChannel } from '../services/mail.channel';
 import { createNoticeDirectory } from '../services/notice.directory';
+import { createJournalConfirmer } from '../services/journal.confirm';
 import { createNoticeDispatcher, type NoticeDispatcher } from '../services/notice.dispatcher';
 import { createNoticeRenderer } from '../services/notice.renderer';
 import { createPeopleService } from '../services/people.service';
@@ -41,8 +43,11 @@ export interface NoticeSettings {
   readonly publicUrl?: string | null | undefined;
   readonly maxAttempts?: number | undefined;
   readonly log?: { warn(message: string, attributes?: Record<string, unknown>): void } | undefined;
-  /** Whether workflows' journal writes are on the server's record (services/notice.wake.ts); absent, held notices go at once. */
-  readonly confirmedBelow?: ((workflowId: string) => Promise<number>) | undefined;
+  /**
+   * The Temporal client, with which the dispatcher confirms workflows' journal writes before their
+   * notices go (services/journal.confirm.ts); absent, held notices go at once.
+   */
+  readonly client?: Client | undefined;
 }
 
 /** Every activity the worker registers, built over its dependencies. */
@@ -73,6 +78,6 @@ function noticeDispatcher(deps: ActivityDeps, settings: NoticeSettings, policy: 
     publicUrl: settings.publicUrl ?? null,
     ...(settings.maxAttempts !== undefined ? { maxAttempts: settings.maxAttempts } : {}),
     ...(settings.log ? { log: settings.log } : {}),
-    ...(settings.confirmedBelow ? { confirmedBelow: settings.confirmedBelow } : {}),
+    ...(settings.client ? { confirmJournals: createJournalConfirmer({ db: deps.db, client: settings.client, log: settings.log }) } : {}),
   });
 }

@@ -62,7 +62,7 @@ async function noticesOf(
       event_at: event.at,
       not_before: at,
       created_at: at,
-      ...(fence ? { status: 'held', held_by: fence.stream, fence: fence.fence } : { status: 'pending' }),
+      ...(fence ? { status: 'held', held_by: fence.stream, held_position: fence.from + i } : { status: 'pending' }),
     });
   }
   return rows;

@@ -322,6 +322,22 @@ async function main(): Promise<void> {
       if (!task) throw new Error(`case ${caseId} has no task ${taskId}`);
       return task;
     };
+    /**
+     * The task as the server has recorded it (its workflow's query, answered once any workflow task
+     * under way has completed): whether a command whose answer was lost took effect is read there.
+     * The read model may show for a moment what an attempt that then died wrote
+     * (docs/reliability.md), as it may to any client.
+     */
+    const taskTruth = async (taskId: string) => {
+      for (;;) {
+        try {
+          return await client.workflow.getHandle(taskId).query(getTaskQuery);
+        } catch (error) {
+          if (Date.now() > giveUpAt) throw error;
+          await sleep(1_000);
+        }
+      }
+    };
     const key = (...parts: (string | number)[]) => `chaos-${options.seed}-${parts.join('-')}`;
     /** Acknowledge, then submit and verify `rejections` + 1 times (sending back all but the last). */
     const workTask = async (caseId: string, taskId: string, department: string, name: { staff: boolean }, rejections: number) => {
@@ -332,7 +348,7 @@ async function main(): Promise<void> {
         dept,
         { note: '已签收', ...(name.staff ? { responsiblePersonId: staffIds.get(department)! } : {}) },
         key(taskId, 'ack'),
-        async () => (await taskView(caseId, taskId)).status !== 'assigned',
+        async () => (await taskTruth(taskId)).status !== 'assigned',
       );
       for (let round = 1; round <= rejections + 1; round++) {
         await api.command(
@@ -340,7 +356,7 @@ async function main(): Promise<void> {
           dept,
           { report: `第 ${round} 次整改报告`, evidence: [{ url: `https://example.org/chaos/${taskId}-${round}.jpg`, note: '整改后' }] },
           key(taskId, 'submit', round),
-          async () => (await taskView(caseId, taskId)).submissionCount >= round,
+          async () => (await taskTruth(taskId)).submissionCount >= round,
         );
         const accept = round > rejections;
         await api.command(
@@ -349,7 +365,7 @@ async function main(): Promise<void> {
           accept ? { decision: 'accept' } : { decision: 'reject', comment: '仍有问题，请返工' },
           key(taskId, 'verify', round),
           async () => {
-            const task = await taskView(caseId, taskId);
+            const task = await taskTruth(taskId);
             return accept ? task.status === 'accepted' : task.reworkCount >= round;
           },
         );
@@ -434,18 +450,21 @@ async function main(): Promise<void> {
     let lastSeen = '';
     let quiet = false;
     while (Date.now() < giveUpAt) {
-      const [closed, accepted, notices, deliveries] = await Promise.all([
+      const [closed, accepted, notices, deliveries, unconfirmed] = await Promise.all([
         db.selectFrom('cases').select(({ fn }) => fn.countAll<number>().as('n')).where('id', 'in', apiIds.length ? apiIds : ['-']).where('status', '=', 'closed').executeTakeFirstOrThrow(),
         db.selectFrom('tasks').select(({ fn }) => fn.countAll<number>().as('n')).where('case_id', 'in', plans.alarm.map((p) => p.caseId).concat('-')).where('status', '=', 'accepted').executeTakeFirstOrThrow(),
         db.selectFrom('notices').select(({ fn }) => fn.countAll<number>().as('n')).where('status', 'in', ['held', 'pending', 'incomplete']).executeTakeFirstOrThrow(),
         db.selectFrom('deliveries').select(({ fn }) => fn.countAll<number>().as('n')).where('status', '!=', 'sent').executeTakeFirstOrThrow(),
+        // Journal writes not yet confirmed against the server's record (docs/reliability.md).
+        db.selectFrom('journal_streams').select(({ fn }) => fn.countAll<number>().as('n')).where((eb) => eb('seq', '>', eb.ref('confirmed'))).executeTakeFirstOrThrow(),
       ]);
-      const seen = `${closed.n}/${accepted.n}/${notices.n}/${deliveries.n}/${mail.received.length}/${hooks.received.length}`;
+      const seen = `${closed.n}/${accepted.n}/${notices.n}/${deliveries.n}/${unconfirmed.n}/${mail.received.length}/${hooks.received.length}`;
       if (seen !== lastSeen) {
         lastSeen = seen;
         lastChange = Date.now();
       }
-      const done = Number(closed.n) === apiIds.length && Number(accepted.n) === plans.alarm.length && Number(notices.n) === 0 && Number(deliveries.n) === 0;
+      const done =
+        Number(closed.n) === apiIds.length && Number(accepted.n) === plans.alarm.length && Number(notices.n) === 0 && Number(deliveries.n) === 0 && Number(unconfirmed.n) === 0;
       if (done && supervisor.allRunning() && Date.now() - lastChange >= quietFor) {
         quiet = true;
         break;
@@ -453,7 +472,7 @@ async function main(): Promise<void> {
       await sleep(500);
     }
     lap('drain');
-    if (!quiet) fail(`not quiet within ${options.timeoutMinutes} minutes (closed/accepted/open notices/unsent deliveries/mails/hooks: ${lastSeen})`);
+    if (!quiet) fail(`not quiet within ${options.timeoutMinutes} minutes (closed/accepted/open notices/unsent deliveries/unconfirmed journals/mails/hooks: ${lastSeen})`);
     log('quiet; checking');
 
     // 1. States: the read model (through the API) and the workflow's own query agree, and say closed/accepted.

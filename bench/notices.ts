@@ -17,7 +17,7 @@ import { createCaseService } from '../services/case.service';
 import { createMailChannel } from '../services/mail.channel';
 import { createNoticeRenderer } from '../services/notice.renderer';
 import { createNoticeService } from '../services/notice.service';
-import { journalConfirmation, noticeWaker } from '../services/notice.wake';
+import { noticeWaker } from '../services/notice.wake';
 import { createPeopleService } from '../services/people.service';
 import { signWebhook } from '../services/webhook.channel';
 import { createDubanWorker } from '../worker/worker';
@@ -91,7 +91,7 @@ export async function runNoticesScenario(options: {
     db,
     timeZone: 'Asia/Shanghai',
     wakeNotices,
-    notices: { mail, secretKey: () => secret, publicUrl: 'https://duban.example.gov.cn', confirmedBelow: journalConfirmation(options.client) },
+    notices: { mail, secretKey: () => secret, publicUrl: 'https://duban.example.gov.cn', client: options.client },
   });
   const running = worker.run();
   try {

@@ -1,4 +1,4 @@
-import type { Executor } from './database';
+import type { Db, Executor } from './database';
 import { interviewIdFor } from './outbox.repository';
 
 /**
@@ -23,11 +23,11 @@ export const journalEventKey = (stream: string, seq: number): string => `${strea
  * Decides a fenced write before it is made, in its transaction (the case rows locked):
  * - `superseded`: a later attempt of this workflow's task has written already; this write is a
  *   dead attempt's, late, and is dropped whole;
- * - otherwise it goes ahead. When it is the first write of a later attempt and an earlier attempt
- *   wrote from this position on, what that attempt wrote is voided first: its events (kept in
- *   `voided_events`), their rungs, interviews and notices not yet planned. The notices that
- *   earlier writes of the workflow hold are released: a later attempt writing means the server
- *   recorded the workflow tasks before it.
+ * - otherwise it goes ahead. When it is the first write of a later workflow task (or attempt),
+ *   what that task starts from is on the server's record: positions before `from` are confirmed
+ *   and their held notices released; and what an earlier attempt wrote from `from` on, never
+ *   recorded, is voided first: its events (kept in `voided_events`), their rungs, interviews and
+ *   held notices.
  */
 export async function fenceJournalWrite(
   db: Executor,
@@ -37,15 +37,18 @@ export async function fenceJournalWrite(
 ): Promise<'superseded' | 'written'> {
   const stream = await db.selectFrom('journal_streams').selectAll().where('stream', '=', write.stream).executeTakeFirst();
   if (stream && stream.fence > write.fence) return 'superseded';
-  if (stream && stream.fence < write.fence) {
-    if (stream.seq >= write.from) await voidFrom(db, write, stream.seq, stream.fence, at);
-    await releaseHeldNotices(db, write.stream, write.fence);
+  const sameAttempt = stream !== undefined && stream.fence === write.fence;
+  let confirmed = stream?.confirmed ?? 0;
+  if (!sameAttempt) {
+    if (stream && stream.seq >= write.from) await voidFrom(db, write, stream.seq, stream.fence, at);
+    confirmed = Math.max(confirmed, write.from - 1);
+    await releaseHeldNotices(db, write.stream, write.from - 1);
   }
-  const seq = stream && stream.fence === write.fence ? Math.max(stream.seq, lastSeq) : lastSeq;
+  const seq = sameAttempt ? Math.max(stream.seq, lastSeq) : lastSeq;
   await db
     .insertInto('journal_streams')
-    .values({ stream: write.stream, fence: write.fence, seq })
-    .onConflict((oc) => oc.column('stream').doUpdateSet({ fence: write.fence, seq }))
+    .values({ stream: write.stream, fence: write.fence, seq, confirmed })
+    .onConflict((oc) => oc.column('stream').doUpdateSet({ fence: write.fence, seq, confirmed }))
     .execute();
   return 'written';
 }
@@ -89,30 +92,38 @@ async function voidFrom(db: Executor, write: JournalFence, through: number, fenc
   await db.deleteFrom('notices').where('notice_key', 'in', keys).where('status', '=', 'held').execute();
 }
 
-/**
- * Releases the notices `stream` holds whose fence is below `below`: the server has recorded the
- * workflow tasks that wrote them. Returns how many.
- */
-export async function releaseHeldNotices(db: Executor, stream: string, below: number): Promise<number> {
+/** Releases the notices `stream` holds for its events up to position `upTo`. Returns how many. */
+export async function releaseHeldNotices(db: Executor, stream: string, upTo: number): Promise<number> {
   const result = await db
     .updateTable('notices')
-    .set({ status: 'pending', held_by: null, fence: null })
+    .set({ status: 'pending', held_by: null, held_position: null })
     .where('held_by', '=', stream)
-    .where('fence', '<', below)
+    .where('held_position', '<=', upTo)
     .where('status', '=', 'held')
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
 }
 
-/** The workflows holding notices, with the lowest fence each holds, oldest first. */
-export async function listHeldStreams(db: Executor, limit: number): Promise<{ stream: string; fence: number }[]> {
-  const rows = await db
-    .selectFrom('notices')
-    .select((eb) => ['held_by', eb.fn.min<number>('fence').as('fence')])
-    .where('status', '=', 'held')
-    .groupBy('held_by')
-    .orderBy('fence')
+/** Releases every held notice (a dispatcher that cannot ask the server). */
+export async function releaseAllHeldNotices(db: Executor): Promise<void> {
+  await db.updateTable('notices').set({ status: 'pending', held_by: null, held_position: null }).where('status', '=', 'held').execute();
+}
+
+/** Workflows whose journal has written more than is known to be on the server's record. */
+export async function listUnconfirmedStreams(db: Executor, limit: number): Promise<{ stream: string; seq: number; confirmed: number }[]> {
+  return db
+    .selectFrom('journal_streams')
+    .select(['stream', 'seq', 'confirmed'])
+    .where((eb) => eb('seq', '>', eb.ref('confirmed')))
+    .orderBy('stream')
     .limit(limit)
     .execute();
-  return rows.filter((r): r is { held_by: string; fence: number } => r.held_by !== null).map((r) => ({ stream: r.held_by, fence: Number(r.fence) }));
+}
+
+/** Positions up to `upTo` of `stream` are on the server's record: releases their held notices. */
+export async function confirmStream(db: Db, stream: string, upTo: number): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await trx.updateTable('journal_streams').set({ confirmed: upTo }).where('stream', '=', stream).where('confirmed', '<', upTo).execute();
+    await releaseHeldNotices(trx, stream, upTo);
+  });
 }

@@ -316,16 +316,20 @@ export interface NoticeTable {
   /** Not before this instant (quiet hours). */
   not_before: string;
   created_at: string;
-  /** While held: the workflow whose journal wrote it, and the fence of that write. */
+  /** While held: the workflow whose journal wrote it, and its event's position in that journal. */
   held_by?: string | null;
-  fence?: number | null;
+  held_position?: number | null;
 }
 
-/** Per workflow: the highest fence its journal wrote under, and the last position written then. */
+/**
+ * Per workflow: the highest fence its journal wrote under, the last position written then, and the
+ * last position known to be on the server's record.
+ */
 export interface JournalStreamTable {
   stream: string;
   fence: number;
   seq: number;
+  confirmed: number;
 }
 
 /** Events that a later attempt of their workflow task replaced, as they were. */

@@ -6,7 +6,7 @@ import { type EventAction, eventPayloadSchemas } from '../domain/event';
 import { formatInstant, presentInstants } from '../domain/time';
 import type { Db, Executor } from '../db/database';
 import { appendEvents } from '../db/event.repository';
-import { everythingConfirmed, listHeldStreams, releaseHeldNotices } from '../db/journal.repository';
+import { releaseAllHeldNotices } from '../db/journal.repository';
 import {
   claimDueDeliveries,
   deferNotice,
@@ -102,11 +102,11 @@ export interface DispatcherDeps {
   readonly renewAfterMs?: number;
   readonly log?: { warn(message: string, attributes?: Record<string, unknown>): void };
   /**
-   * The fence below which a workflow's journal writes are on the server's record
-   * (services/notice.wake.ts `journalConfirmation`): a notice held with its event is planned only
-   * then. Absent, held notices are released at once.
+   * Confirms journal writes against the server's record and releases their held notices
+   * (services/journal.confirm.ts); returns whether any remain unconfirmed. Absent (no Temporal
+   * client), held notices are released at once.
    */
-  readonly confirmedBelow?: (workflowId: string) => Promise<number>;
+  readonly confirmJournals?: () => Promise<boolean>;
 }
 
 /** How one round runs. */
@@ -143,10 +143,7 @@ export function backoffMs(attempts: number): number {
 /** A claim older than this is renewed before its send (well inside the lease, even after a slow send). */
 const defaultRenewAfterMs = 60_000;
 
-/** A round asks about this many workflows holding notices at most, this many at once. */
-const heldStreamsPerRound = 200;
-const heldLookupsAtOnce = 8;
-/** While notices are held, the dispatcher looks again this soon (their workflow tasks take milliseconds). */
+/** While journal writes are unconfirmed, the dispatcher looks again this soon (workflow tasks take milliseconds). */
 const heldRecheckMs = 1_000;
 
 /** An incomplete notice (a role had nobody reachable) is planned again, when the directory changes, for this long after its event (a digest: for its morning only). */
@@ -458,28 +455,13 @@ export function createNoticeDispatcher(deps: DispatcherDeps) {
     );
   }
 
-  /**
-   * Releases the held notices whose journal writes the server has recorded (docs/reliability.md);
-   * returns whether any stay held. A workflow that cannot be asked now is asked next time.
-   */
-  async function releaseConfirmed(): Promise<boolean> {
-    const streams = await listHeldStreams(deps.db, heldStreamsPerRound);
-    for (let i = 0; i < streams.length; i += heldLookupsAtOnce) {
-      await Promise.all(
-        streams.slice(i, i + heldLookupsAtOnce).map(async ({ stream }) => {
-          let below: number;
-          try {
-            below = deps.confirmedBelow ? await deps.confirmedBelow(stream) : everythingConfirmed;
-          } catch (error) {
-            deps.log?.warn('could not ask whether a workflow’s notices are confirmed; asking again soon', { workflowId: stream, error: (error as Error).message });
-            return;
-          }
-          await releaseHeldNotices(deps.db, stream, below);
-        }),
-      );
+  /** Confirms what it can of the journal writes; returns whether any stay unconfirmed (their notices held). */
+  async function confirmJournals(): Promise<boolean> {
+    if (!deps.confirmJournals) {
+      await releaseAllHeldNotices(deps.db);
+      return false;
     }
-    if (streams.length === 0) return false;
-    return (await deps.db.selectFrom('notices').select('notice_key').where('status', '=', 'held').limit(1).executeTakeFirst()) !== undefined;
+    return deps.confirmJournals();
   }
 
   /** When the next digest falls due: today's if still ahead, else tomorrow's. */
@@ -502,7 +484,7 @@ export function createNoticeDispatcher(deps: DispatcherDeps) {
       // and backoff follow the workflow's durable timers), else this process's.
       const started = Date.now();
       now = clock ? () => new Date(Date.parse(clock) + (Date.now() - started)).toISOString() : defaultNow;
-      const held = await releaseConfirmed();
+      const unconfirmed = await confirmJournals();
       await queueDigests(now());
       const notices = await dueNotices(deps.db, now(), batch);
       for (const notice of notices) {
@@ -587,7 +569,7 @@ export function createNoticeDispatcher(deps: DispatcherDeps) {
         if (await settle(row, notice, claimId, { status: 'sent', at: now() })) sent++;
       }
       const more = outOfTime || notices.length === batch || claimed.length === batch;
-      const heldAgainAt = held ? new Date(Date.parse(now()) + heldRecheckMs).toISOString() : null;
+      const heldAgainAt = unconfirmed ? new Date(Date.parse(now()) + heldRecheckMs).toISOString() : null;
       const next = [await nextDueAt(deps.db, channels(), claimLeaseMs), nextDigestAt(now()), heldAgainAt].filter((x): x is string => x !== null).sort()[0] ?? null;
       return { planned: notices.length, sent, failed, more, nextAt: next };
     },

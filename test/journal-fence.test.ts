@@ -7,9 +7,12 @@ import { caseDetailsSchema } from '../domain/case.schema';
 import { decideTask, fireDueAlarms, newTask, type TaskState } from '../domain/task.machine';
 import type { Db } from '../db/database';
 import { releaseHeldNotices } from '../db/journal.repository';
+import { createJournalConfirmer } from '../services/journal.confirm';
+import { getTaskQuery, journalPositionQuery } from '../workflows/messages';
 import { listCaseEvents } from '../db/event.repository';
 import { tempDatabase } from './support/database';
-import { dept, office } from './support/fixtures';
+import { caseRequest, dept, office, photo } from './support/fixtures';
+import { startWorkflowStack, type WorkflowStack } from './support/temporal';
 
 /**
  * Journal writes fenced by the attempt of the workflow task that made them (docs/reliability.md),
@@ -116,12 +119,14 @@ describe('fenced journal writes', () => {
     expect(await activities.recordEvents(again)).toMatchObject({ appended: 1, notices: 1 });
     expect(await activities.recordEvents(again)).toMatchObject({ appended: 0, notices: 0 });
     expect(await notices()).toEqual([{ notice_key: key(2), status: 'held', held_by: taskId }]);
-    // Only a bound above the write's fence releases it.
-    expect(await releaseHeldNotices(db, taskId, 2_000)).toBe(0);
+    // Released only once its position is on the record.
+    expect(await releaseHeldNotices(db, taskId, 1)).toBe(0);
+    expect(await db.selectFrom('journal_streams').select(['seq', 'confirmed']).where('stream', '=', taskId).executeTakeFirstOrThrow()).toEqual({ seq: 2, confirmed: 0 });
     // A later workflow task of the same workflow writes: the server recorded the one before.
     const progress = decideTask(named.state, { type: 'reportProgress', actor: dept('CG'), note: '已进场', evidence: [] }, '2026-04-03T02:00:00.000Z');
     expect(await activities.recordEvents(write(3_000, 3, progress.state, 3, [], progress.events))).toMatchObject({ appended: 1 });
     expect(await notices()).toEqual([{ notice_key: key(2), status: 'pending', held_by: null }]);
+    expect(await db.selectFrom('journal_streams').select(['seq', 'confirmed']).where('stream', '=', taskId).executeTakeFirstOrThrow()).toEqual({ seq: 3, confirmed: 2 });
     expect((await listCaseEvents(db, caseId)).map((e) => e.action)).toEqual([
       'case.opened',
       'task.assigned',
@@ -149,5 +154,93 @@ describe('fenced journal writes', () => {
     // And a late version 0 from the case (a retried case write) does not roll it back.
     await activities.recordEvents({ events: [], taskSnapshots: [{ state: t2, version: 0 }], fence: { stream: caseId, from: 3, fence: 9_500 } });
     expect(await t2Row()).toEqual({ status: 'acknowledged', version: 1 });
+  });
+});
+
+/**
+ * What an attempt that died wrote, when its retry writes nothing (the update it handled was lost
+ * with a restarted server): the confirmer (services/journal.confirm.ts) finds the read model ahead
+ * of the server's record and has it repaired, by the workflow itself while it runs, or from its
+ * final state once it has closed. The dead attempt's write is made here as it would have been: a
+ * fenced write past the recorded position, under a fence between the last recorded write's and the
+ * next workflow task's.
+ */
+describe('journal writes past the server’s record', () => {
+  let stack: WorkflowStack;
+  let confirm: () => Promise<boolean>;
+  beforeAll(async () => {
+    stack = await startWorkflowStack({ departments: ['CG'] });
+    confirm = createJournalConfirmer({ db: stack.db, client: stack.env.client });
+  });
+  afterAll(() => stack?.close());
+
+  /** A submission of `taskId` that its workflow never recorded, written as a dead attempt would. */
+  const phantomSubmission = async (caseId: string, taskId: string) => {
+    const { db, env } = stack;
+    const position = await env.client.workflow.getHandle(taskId).query(journalPositionQuery);
+    const stream = await db.selectFrom('journal_streams').selectAll().where('stream', '=', taskId).executeTakeFirstOrThrow();
+    const state = await env.client.workflow.getHandle(taskId).query(getTaskQuery);
+    // (A closed task's phantom is made as if from before its end: one that slipped past it.)
+    const submitted = decideTask({ ...state, status: 'acknowledged' }, { type: 'submit', actor: dept('CG'), report: '已整改（未记录）', evidence: [{ kind: 'url', ...photo }] }, new Date().toISOString());
+    await createReadModelActivities({ db }).recordEvents({
+      events: submitted.events.map((event, i) => ({ key: `${taskId}#${position.sequence + 1 + i}`, caseId, event })),
+      taskSnapshots: [{ state: submitted.state, version: position.writes + 1 }],
+      fence: { stream: taskId, from: position.sequence + 1, fence: stream.fence + 1 },
+    });
+    return position;
+  };
+  const taskRow = (taskId: string) => stack.db.selectFrom('tasks').select(['status', 'submission_count']).where('id', '=', taskId).executeTakeFirstOrThrow();
+  const actions = async (caseId: string) => (await listCaseEvents(stack.db, caseId)).map((e) => e.action).filter((a) => !a.startsWith('notice.'));
+  const confirmAll = async () => {
+    for (let i = 0; i < 100; i++) {
+      if (!(await confirm())) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('journal writes stayed unconfirmed');
+  };
+
+  it('has a running workflow write its state again, which voids what it never recorded', async () => {
+    const { service, db } = stack;
+    const { caseId } = await service.openCase(caseRequest({ severity: 'general' }), office);
+    const taskId = `${caseId}-T1`;
+    await service.acknowledgeTask(caseId, dept('CG'), {});
+    await confirmAll();
+    const recorded = await phantomSubmission(caseId, taskId);
+    expect(await taskRow(taskId)).toEqual({ status: 'submitted', submission_count: 1 });
+
+    // The workflow is asked how far it recorded, finds the read model ahead with no task under
+    // way, and is told to write its state again.
+    await confirmAll();
+    expect(await taskRow(taskId)).toEqual({ status: 'acknowledged', submission_count: 0 });
+    expect(await actions(caseId)).toEqual(['case.opened', 'task.assigned', 'task.acknowledged']);
+    const voided = await db.selectFrom('voided_events').select(['event_key', 'action']).where('case_id', '=', caseId).execute();
+    expect(voided).toEqual([{ event_key: `${taskId}#${recorded.sequence + 1}`, action: 'task.submitted' }]);
+    // Its notice (to the office's clerks) was held, and is gone with it.
+    expect(await db.selectFrom('notices').select('notice_key').where('notice_key', '=', `${taskId}#${recorded.sequence + 1}`).execute()).toEqual([]);
+
+    // And the task goes on: the real submission is written in the place the phantom had.
+    await service.submitRectification(caseId, dept('CG'), { report: '已整改', evidence: [photo] });
+    await confirmAll();
+    expect(await taskRow(taskId)).toEqual({ status: 'submitted', submission_count: 1 });
+    const events = await db.selectFrom('events').select(['event_key', 'payload']).where('event_key', '=', `${taskId}#${recorded.sequence + 1}`).executeTakeFirstOrThrow();
+    expect(JSON.parse(events.payload)).toMatchObject({ report: '已整改' });
+  });
+
+  it('writes a closed workflow’s final state over what it never recorded', async () => {
+    const { service, env } = stack;
+    const { caseId } = await service.openCase(caseRequest({ severity: 'general' }), office);
+    const taskId = `${caseId}-T1`;
+    await service.acknowledgeTask(caseId, dept('CG'), {});
+    await service.withdrawCase(caseId, office, { reason: '重复立案' });
+    await env.client.workflow.getHandle(caseId).result();
+    await confirmAll();
+    const before = await actions(caseId);
+    // A write no attempt of the closed task ever recorded (it cannot come from the task itself, which
+    // is closed; here it stands for one that slipped past the closing).
+    await phantomSubmission(caseId, taskId);
+    expect(await taskRow(taskId)).toMatchObject({ status: 'submitted' });
+    await confirmAll();
+    expect(await taskRow(taskId)).toEqual({ status: 'withdrawn', submission_count: 0 });
+    expect(await actions(caseId)).toEqual(before);
   });
 });

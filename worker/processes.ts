@@ -16,7 +16,7 @@ import { backupData, type DataLocations } from '../services/backup.service';
 import { bulletinScheduleId, ensureBulletinSchedule, removeBulletinSchedule } from '../services/bulletin.schedule';
 import { createMailChannel, type MailChannel } from '../services/mail.channel';
 import { createMetricsRegistry, flagGauge, readModelMetrics, RequestMetrics } from '../services/metrics.service';
-import { journalConfirmation, noticeWaker } from '../services/notice.wake';
+import { noticeWaker } from '../services/notice.wake';
 import { loadSecretKey } from '../services/secret-key';
 import { startApiProcesses } from './api-processes';
 import { controlSocketPath, serveControl } from './control';
@@ -143,7 +143,7 @@ export async function runProcess(roles: ProcessRoles, config: Readonly<Config>, 
               mail,
               secretKey: () => (secretKey ??= loadSecretKey({ configured: config.secretKey, dataDir: config.dataDir })),
               publicUrl: config.publicUrl ?? apiUrl,
-              confirmedBelow: journalConfirmation(client),
+              client,
               log: { warn: (message: string, attributes?: Record<string, unknown>) => noticeLog.warn(attributes ?? {}, message) },
             },
           }),

@@ -71,8 +71,10 @@ import {
   type Command,
   decideFollowUpUpdate,
   getCaseQuery,
+  journalPositionQuery,
   rateCaseUpdate,
   reassignTaskUpdate,
+  resyncJournalSignal,
   transferTaskSignal,
   withdrawCaseUpdate,
   withdrawTaskSignal,
@@ -426,6 +428,10 @@ export async function caseWorkflow(input: CaseWorkflowInput): Promise<CaseOutcom
   };
 
   setHandler(getCaseQuery, () => state);
+  setHandler(journalPositionQuery, () => journal.position);
+  setHandler(resyncJournalSignal, async () => {
+    if (fenced) await lock.run(() => record([], state));
+  });
   setHandler(caseOpenedUpdate, async () => {
     // Answer once the case is recorded and every task is running, ready for its department.
     await condition(() => tasksStarted);

@@ -4,6 +4,7 @@
  * changes); queries read state; signals are internal, from a case to its tasks.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { JournalPosition } from './journal';
 import type { CaseState } from '../domain/case.machine';
 import type { Alarm } from '../domain/alarm.plan';
 import type {
@@ -30,6 +31,16 @@ export type TaskSnapshot = TaskState & { readonly next: Alarm | null };
 
 /** A command as sent to a workflow: who acts, and the command's own input. */
 export type Command<I> = { actor: Actor } & I;
+
+// Both: the read model's journal (workflows/journal.ts, docs/reliability.md).
+/** Where the workflow's journal stands as the server has recorded it. */
+export const journalPositionQuery = defineQuery<JournalPosition>('journalPosition');
+/**
+ * Write the current state to the read model again (a snapshot, no event): sent when the read model
+ * holds writes past what the server recorded and no workflow task is under way, i.e. an attempt
+ * that died wrote them and its retry wrote nothing; the new write voids them.
+ */
+export const resyncJournalSignal = defineSignal('resyncJournal');
 
 // The case workflow (workflow id = case id).
 /** Answers once the opened case is recorded in the read model (used with update-with-start). */

@@ -58,11 +58,13 @@ import {
   type Command,
   decideExtensionUpdate,
   getTaskQuery,
+  journalPositionQuery,
   rejectTransferUpdate,
   reportProgressUpdate,
   requestExtensionUpdate,
   requestTransferUpdate,
   resumeTaskUpdate,
+  resyncJournalSignal,
   submitRectificationUpdate,
   suspendTaskUpdate,
   type TaskSnapshot,
@@ -308,6 +310,10 @@ export async function taskWorkflow(input: TaskWorkflowInput): Promise<TaskOutcom
   );
   setHandler(transferTaskSignal, (cmd) => fromCase('transfer')({ ...cmd, type: 'transfer' }));
   setHandler(getTaskQuery, snapshot);
+  setHandler(journalPositionQuery, () => journal.position);
+  setHandler(resyncJournalSignal, async () => {
+    if (fenced) await inTurn(() => write([]));
+  });
 
   const historyLimit = input.continueAsNewAfterEvents ?? 2000;
   // A task given its plan by the case has nothing to read again before its first wake-up.

@@ -9,15 +9,17 @@ import { dialectOf } from '../dialect';
  * differently (a message arrived meanwhile), the retry's writes carry a higher fence and replace
  * what the dead attempt wrote from the same position on:
  *
- * - `journal_streams`: per workflow, the highest fence written and the last position written
- *   under it;
+ * - `journal_streams`: per workflow, the highest fence written, the last position written under
+ *   it, and the last position known to be on the server's record (`confirmed`): a stream with
+ *   more written than confirmed is looked at by the notice dispatcher's rounds;
  * - `voided_events`: every event a retry replaced, as it was, with when and by which fence: the
  *   audit trail keeps what it showed for a while. `events` stays append-only except for the
  *   removal of an entry recorded here first;
  * - `fence` on the rows written from snapshots (cases, tasks, follow-ups): a later attempt's
  *   snapshot wins over a dead attempt's of the same or a higher version;
- * - notices `held` (a new status) with the workflow (`held_by`) and fence of their write, until
- *   the server has recorded the workflow task that wrote them; only then are they planned.
+ * - notices `held` (a new status) with the workflow (`held_by`) and the position of their event in
+ *   its journal (`held_position`), until that position is on the server's record; only then are
+ *   they planned.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
@@ -25,7 +27,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('stream', 'text', (c) => c.primaryKey())
     .addColumn('fence', 'integer', (c) => c.notNull())
     .addColumn('seq', 'integer', (c) => c.notNull())
+    .addColumn('confirmed', 'integer', (c) => c.notNull())
     .execute();
+  await sql`CREATE INDEX journal_streams_unconfirmed ON journal_streams(stream) WHERE seq > confirmed`.execute(db);
 
   await db.schema
     .createTable('voided_events')
@@ -50,8 +54,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   }
 
   await db.schema.alterTable('notices').addColumn('held_by', 'text').execute();
-  await db.schema.alterTable('notices').addColumn('fence', 'integer').execute();
-  await db.schema.createIndex('notices_held').on('notices').columns(['held_by', 'fence']).execute();
+  await db.schema.alterTable('notices').addColumn('held_position', 'integer').execute();
+  await db.schema.createIndex('notices_held').on('notices').columns(['held_by', 'held_position']).execute();
 
   // Events stay append-only; an entry may go only once it is recorded as voided.
   if (dialectOf(db) === 'postgres') {
@@ -83,7 +87,7 @@ export async function down(db: Kysely<unknown>): Promise<void> {
       BEGIN SELECT RAISE(ABORT, 'events are append-only'); END`.execute(db);
   }
   await db.schema.dropIndex('notices_held').ifExists().execute();
-  await db.schema.alterTable('notices').dropColumn('fence').execute();
+  await db.schema.alterTable('notices').dropColumn('held_position').execute();
   await db.schema.alterTable('notices').dropColumn('held_by').execute();
   for (const table of ['cases', 'tasks', 'case_follow_ups']) await db.schema.alterTable(table).dropColumn('fence').execute();
   await db.schema.dropTable('voided_events').ifExists().execute();

@@ -6,7 +6,6 @@ import { type ActivityDeps, createActivities } from '../../activities';
 import type { Db } from '../../db/database';
 import { ensureSearchAttributes } from '../../worker/search-attributes';
 import { type CaseService, createCaseService } from '../../services/case.service';
-import { journalConfirmation } from '../../services/notice.wake';
 import { tempDatabase } from './database';
 
 /** A time-skipping Temporal test server from the provisioned Java launcher, search attributes registered. */
@@ -57,7 +56,7 @@ export async function startWorkflowStack(
   const taskQueue = `test-${randomUUID()}`;
   const given = options.deps?.(dir, { env, taskQueue });
   // Notices wait for their journal writes to be on the server's record, as in `duban worker`.
-  const deps = given?.notices && !given.notices.confirmedBelow ? { ...given, notices: { ...given.notices, confirmedBelow: journalConfirmation(env.client) } } : given;
+  const deps = given?.notices && !given.notices.client ? { ...given, notices: { ...given.notices, client: env.client } } : given;
   const { worker } = await createTestWorker(env, db, deps, taskQueue);
   const running = worker.run();
   const service = createCaseService({ client: env.client, db, taskQueue, timeZone: 'Asia/Shanghai' });
