@@ -231,9 +231,3 @@ export function expectAlarmCase(plan: AlarmCasePlan): { events: EventCounts; del
   add(events, 'notice.sent', deliveries.length);
   return { events, deliveries };
 }
-
-/** How many alarm events an alarm task must show before the run acts on it. */
-export function alarmEventsOf(plan: AlarmCasePlan): number {
-  const rungs = rungsOf(plan);
-  return rungs.acknowledgement.length + rungs.rectification.length + rungs.reminders;
-}

@@ -24,6 +24,7 @@ import { fmt, pool, quantile, timed } from './stats';
 import { runApiScenario, printHttp } from './api';
 import { printBulletin, runBulletinScenario } from './bulletin';
 import { runNoticesScenario } from './notices';
+import { printScaling, runScalingScenario } from './scaling';
 import { runBaselineTimers, runDubanTimers, type TimerFigures } from './timers';
 import { type MemoryVariant, memoryVariantNames, runMemoryScenario } from './memory';
 
@@ -78,7 +79,8 @@ function summarise(
 
 async function main(): Promise<void> {
   const options = new Command('bench')
-    .option('--scenario <names>', 'lifecycle, api, notices, timers, memory, bulletin (comma-separated)', 'lifecycle,api,notices,timers,memory,bulletin')
+    .option('--scenario <names>', 'lifecycle, scaling, api, notices, timers, memory, bulletin (comma-separated)', 'lifecycle,scaling,api,notices,timers,memory,bulletin')
+    .option('--postgres <url>', 'scaling: a PostgreSQL server (a role that may create databases); default: a throwaway cluster from Debian\'s packages')
     .option('--bulletin-cases <n>', 'cases in the year of the bulletin scenario', (v) => Number.parseInt(v, 10), 100_000)
     .option('--bulletin-rounds <n>', 'runs of each bulletin job and of its baseline, alternating', (v) => Number.parseInt(v, 10), 3)
     .option('--notices <n>', 'notices in the outbox for the notices scenario', (v) => Number.parseInt(v, 10), 2_000)
@@ -108,6 +110,7 @@ async function main(): Promise<void> {
       apiCases: number;
       apiCommands: number;
       apiProcesses: number;
+      postgres?: string;
       bulletinCases: number;
       bulletinRounds: number;
     }>();
@@ -250,6 +253,11 @@ async function main(): Promise<void> {
           `throughput on CPU alone (baseline CPU per case / duban's) ${fmt(cpuPerCase(baseline) / cpuPerCase(duban), 2)}x`,
       );
       console.log(JSON.stringify({ scenario: 'lifecycle', date: new Date().toISOString(), machine, options, rows }));
+    }
+    if (scenarios.has('scaling')) {
+      const { rows, postgres } = await runScalingScenario({ client, address: server.address, dir, cases: options.cases, concurrency: options.concurrency, postgres: options.postgres });
+      printScaling(`scaling: lifecycle of ${options.cases} cases, ${options.concurrency} in flight, each worker a \`duban worker\` process; PostgreSQL ${postgres}; ${machine}`, rows);
+      console.log(JSON.stringify({ scenario: 'scaling', date: new Date().toISOString(), machine, options, postgres, rows }));
     }
     if (scenarios.has('api')) {
       const { reads, commands } = await runApiScenario({

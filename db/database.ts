@@ -1,8 +1,9 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, type Migration, PostgresDialect, type PostgresPool, type PostgresPoolClient, SqliteDialect, type SqliteDatabase, sql, type Transaction } from 'kysely';
-import { Pool, type PoolClient, types } from 'pg';
+import { Client as PgClient, Pool, type PoolClient, types } from 'pg';
 import { dialectOf } from './dialect';
 import { migrations as allMigrations } from './migrations';
 import { type MigrationOutcome, runMigrations } from './migrations/runner';
@@ -155,4 +156,23 @@ export async function migrateToLatest(
     await sql`PRAGMA optimize = 0x10002`.execute(db);
   }
   return outcome;
+}
+
+/**
+ * A new empty database on the PostgreSQL `server` (a URL of a role that may create databases),
+ * named uniquely, and its URL: for the tests and the benches. UTF-8 with the C.UTF-8 locale: text
+ * sorts by code point as in SQLite, and pg_trgm reads Chinese characters as word characters.
+ */
+export async function createPostgresDatabase(server: string): Promise<string> {
+  const name = `duban_test_${crypto.randomBytes(6).toString('hex')}`;
+  const admin = new PgClient({ connectionString: server });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(server);
+  url.pathname = `/${name}`;
+  return url.toString();
 }

@@ -1,4 +1,5 @@
 import type { Db, Executor } from './database';
+import { dialectOf } from './dialect';
 import { interviewIdFor } from './outbox.repository';
 
 /**
@@ -35,7 +36,13 @@ export async function fenceJournalWrite(
   lastSeq: number,
   at: string,
 ): Promise<'superseded' | 'written'> {
-  const stream = await db.selectFrom('journal_streams').selectAll().where('stream', '=', write.stream).executeTakeFirst();
+  // (Two attempts of one workflow write one at a time: the case rows are locked, and on PostgreSQL the stream's row too.)
+  const stream = await db
+    .selectFrom('journal_streams')
+    .selectAll()
+    .where('stream', '=', write.stream)
+    .$if(dialectOf(db) === 'postgres', (q) => q.forUpdate())
+    .executeTakeFirst();
   if (stream && stream.fence > write.fence) return 'superseded';
   const sameAttempt = stream !== undefined && stream.fence === write.fence;
   let confirmed = stream?.confirmed ?? 0;

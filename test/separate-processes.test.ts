@@ -2,9 +2,15 @@ import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DevServer } from '../worker/dev-server';
+import { ChaosApi, emptyStats } from '../bench/chaos-client';
+import type { Db } from '../db/database';
+import { getTaskQuery } from '../workflows/messages';
+import { tempDatabase } from './support/database';
 import { cli, freePort, kill, startDuban, startTestDevServer } from './support/processes';
+import { startTcpBalancer } from './support/tcp-gate';
 
 const png = Buffer.from(
   '89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8ffff3f0005fe02fea7d6a4720000000049454e44ae426082',
@@ -20,6 +26,8 @@ describe('separate worker and API processes against one cluster', () => {
   let dir: string;
   let server: DevServer;
   let base: NodeJS.ProcessEnv;
+  let db: Db;
+  let connection: Connection;
   const workers: { child: ChildProcess; ops: string }[] = [];
   const apis: { child: ChildProcess; url: string; ops: string }[] = [];
 
@@ -27,8 +35,14 @@ describe('separate worker and API processes against one cluster', () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'duban-processes-'));
     const port = await freePort();
     server = await startTestDevServer(dir, port);
+    // The read model every process shares: a SQLite file, or a PostgreSQL database of its own when
+    // the suite runs on PostgreSQL.
+    const database = await tempDatabase();
+    db = database.db;
+    connection = await Connection.connect({ address: server.address });
     base = {
       TEMPORAL_ADDRESS: server.address,
+      DATABASE_URL: database.file,
       DUBAN_DATA_DIR: path.join(dir, 'data'),
       DUBAN_EVIDENCE_DIR: path.join(dir, 'shared-evidence'),
       DUBAN_TASK_QUEUE: `processes-${port}`,
@@ -48,6 +62,8 @@ describe('separate worker and API processes against one cluster', () => {
 
   afterAll(async () => {
     for (const p of [...workers, ...apis]) await kill(p.child, 'SIGTERM');
+    await connection?.close();
+    await db?.destroy();
     await server?.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -109,5 +125,73 @@ describe('separate worker and API processes against one cluster', () => {
     expect(metrics).toMatch(/^duban_http_requests_total\{method="POST",route="\/api\/v1\/cases\/:caseId\/tasks\/:taskId\/submit",status="200"\} 1$/m);
     expect(metrics).not.toMatch(/^duban_worker_polling/m);
     expect(await (await fetch(`http://${workers[1]!.ops}/metrics`)).text()).toMatch(/^duban_worker_polling 1$/m);
+  }, 600_000);
+
+  it('spreads cases over both APIs and both workers, and finishes every one when a worker and an API are killed mid-run', async () => {
+    // Two workers again (the first test stopped one), and a round-robin balancer in front of both
+    // APIs, as deploy/haproxy.cfg puts one.
+    const ops = `127.0.0.1:${await freePort()}`;
+    workers.push({ child: await startDuban('worker', { ...base, DUBAN_METRICS_ADDRESS: ops }), ops });
+    const balancer = await startTcpBalancer(apis.map((a) => a.url.replace('http://', '')));
+    try {
+      const office = (JSON.parse(await cli(['token', 'create', '--role', 'office', '--name', '督办二'], base)) as { token: string }).token;
+      const cg = (JSON.parse(await cli(['token', 'create', '--role', 'department', '--dept', 'CG', '--name', '城管二'], base)) as { token: string }).token;
+      const client = new Client({ connection });
+      const api = new ChaosApi(`http://${balancer.address}`, emptyStats(), { requestTimeoutMs: 30_000, commandDeadlineMs: 300_000 });
+      // Whether a command whose answer was lost took effect: the task as the server recorded it.
+      const truth = async (taskId: string) => {
+        for (;;) {
+          try {
+            return await client.workflow.getHandle(taskId).query(getTaskQuery);
+          } catch {
+            await new Promise((r) => setTimeout(r, 500));
+          }
+        }
+      };
+      const cases = 16;
+      let opened = 0;
+      let killed: Promise<void> | undefined;
+      const drive = async (i: number): Promise<string> => {
+        const body = { title: `横向测试 ${i}`, category: '市容秩序', severity: 'general', source: 'inspection', leadDepartment: 'CG', location: { address: `人民路 ${i} 号` } };
+        const { caseId, tasks } = (await api.command('/api/v1/cases', office, body, `h-${i}-open`, () => Promise.resolve(false))) as { caseId: string; tasks: { taskId: string }[] };
+        // A third of the way in, one worker and one API die, without warning.
+        if (++opened === Math.ceil(cases / 3)) killed = Promise.all([kill(workers[1]!.child, 'SIGKILL'), kill(apis[0]!.child, 'SIGKILL')]).then(() => undefined);
+        const taskId = tasks[0]!.taskId;
+        const path = `/api/v1/cases/${caseId}/tasks/${taskId}`;
+        await api.command(`${path}/acknowledge`, cg, {}, `h-${i}-ack`, async () => (await truth(taskId)).status !== 'assigned');
+        await api.command(`${path}/submit`, cg, { report: '已清理', evidence: [{ url: 'https://example.org/after.jpg' }] }, `h-${i}-submit`, async () => (await truth(taskId)).submissionCount >= 1);
+        await api.command(`${path}/verify`, office, { decision: 'accept' }, `h-${i}-verify`, async () => (await truth(taskId)).status === 'accepted');
+        return caseId;
+      };
+      const caseIds = await Promise.all(Array.from({ length: cases }, (_, i) => drive(i)));
+      await killed;
+
+      // Every case closed, in its workflow and in the read model, each step on its timeline once.
+      for (const caseId of caseIds) {
+        const handle = client.workflow.getHandle(caseId);
+        expect(await handle.result()).toEqual({ caseId, status: 'closed' });
+      }
+      const until = Date.now() + 60_000;
+      const unconfirmed = () => db.selectFrom('journal_streams').select('stream').where((eb) => eb('seq', '>', eb.ref('confirmed'))).execute();
+      while ((await unconfirmed()).length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 250));
+      const rows = await db.selectFrom('cases').select(['id', 'status']).where('id', 'in', caseIds).execute();
+      expect(rows.map((r) => r.status)).toEqual(caseIds.map(() => 'closed'));
+      const counts = await db
+        .selectFrom('events')
+        .select(['action', (eb) => eb.fn.countAll<number>().as('n')])
+        .where('case_id', 'in', caseIds)
+        .where('action', 'not like', 'notice.%')
+        .groupBy('action')
+        .orderBy('action')
+        .execute();
+      expect(counts.map((c) => [c.action, Number(c.n)])).toEqual(
+        ['case.closed', 'case.opened', 'task.accepted', 'task.acknowledged', 'task.assigned', 'task.submitted'].map((action) => [action, cases]),
+      );
+      // Both workers took part before the kill, and the survivor after it.
+      const polled = await (await fetch(`http://${workers[2]!.ops}/metrics`)).text();
+      expect(polled).toMatch(/^duban_worker_polling 1$/m);
+    } finally {
+      await balancer.close();
+    }
   }, 600_000);
 });

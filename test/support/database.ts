@@ -1,9 +1,8 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
-import { type Db, migrateToLatest, openDatabase } from '../../db/database';
+import { createPostgresDatabase, type Db, migrateToLatest, openDatabase } from '../../db/database';
 import { insertDepartment } from '../../db/department.repository';
 import { dumpDatabase } from './sqlite-dump';
 
@@ -31,24 +30,6 @@ export async function tempDatabase(departments: string[] = []): Promise<{ db: Db
     await insertDepartment(db, { code, name: `部门 ${code}` }, new Date().toISOString());
   }
   return { db, file, dir };
-}
-
-/**
- * A new empty database on `server`, named uniquely, and its URL. UTF-8 with the C.UTF-8 locale:
- * text sorts by code point as in SQLite, and pg_trgm reads Chinese characters as word characters.
- */
-async function createPostgresDatabase(server: string): Promise<string> {
-  const name = `duban_test_${crypto.randomBytes(6).toString('hex')}`;
-  const admin = new Client({ connectionString: server });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(server);
-  url.pathname = `/${name}`;
-  return url.toString();
 }
 
 /**

@@ -54,3 +54,53 @@ export async function startTcpGate(target: string): Promise<TcpGate> {
       }),
   };
 }
+
+/**
+ * A TCP load balancer in the manner of HAProxy's round robin: each connection goes to the next of
+ * `targets` that accepts it (a target whose process has died refuses, and the next is tried).
+ */
+export async function startTcpBalancer(targets: readonly string[]): Promise<{ address: string; close(): Promise<void> }> {
+  let next = 0;
+  const sockets = new Set<net.Socket>();
+  const connect = (tried: number): Promise<net.Socket> =>
+    new Promise((resolve, reject) => {
+      const target = targets[next++ % targets.length]!;
+      const colon = target.lastIndexOf(':');
+      const upstream = net.connect(Number(target.slice(colon + 1)), target.slice(0, colon));
+      upstream.once('connect', () => resolve(upstream));
+      upstream.once('error', (error) => {
+        if (tried + 1 < targets.length) void connect(tried + 1).then(resolve, reject);
+        else reject(error);
+      });
+    });
+  const server = net.createServer((client) => {
+    sockets.add(client);
+    client.pause();
+    connect(0).then(
+      (upstream) => {
+        sockets.add(upstream);
+        const end = () => {
+          sockets.delete(client);
+          sockets.delete(upstream);
+          client.destroy();
+          upstream.destroy();
+        };
+        client.on('close', end).on('error', end);
+        upstream.on('close', end).on('error', end);
+        client.pipe(upstream);
+        upstream.pipe(client);
+        client.resume();
+      },
+      () => client.destroy(),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    address: `127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
