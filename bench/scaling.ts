@@ -89,6 +89,10 @@ export async function runScalingScenario(options: {
         const db: Db = openDatabase(url);
         await migrateToLatest(db);
         await insertDepartment(db, { code: 'CG', name: '区城管局' }, new Date().toISOString());
+        // Case numbers of their own: every run shares the dev server, where a case id is a workflow id.
+        const offset = 100_000 * (rows.length + 1);
+        const year = new Date().getUTCFullYear();
+        await db.insertInto('case_sequences').values([year - 1, year, year + 1].map((y) => ({ year: y, last_sequence: offset }))).execute();
         const taskQueue = `bench-scaling-${readModel}-${workers}`;
         const children: ChildProcess[] = [];
         try {
