@@ -103,8 +103,15 @@ export async function saveTaskRow(db: Executor, row: TaskTable): Promise<void> {
  * never deadlock over several cases.
  */
 export async function lockCaseRows(db: Executor, caseIds: readonly string[]): Promise<void> {
-  if (caseIds.length === 0 || dialectOf(db) !== 'postgres') return;
-  await db.selectFrom('cases').select('id').where('id', 'in', [...caseIds]).orderBy('id').forUpdate().execute();
+  if (caseIds.length === 0) return;
+  if (dialectOf(db) === 'postgres') {
+    await db.selectFrom('cases').select('id').where('id', 'in', [...caseIds]).orderBy('id').forUpdate().execute();
+    return;
+  }
+  // SQLite: a write as the transaction's first statement takes the file's write lock now, waiting
+  // for it (busy timeout). A transaction that read first would be refused at once, without waiting,
+  // when another process wrote in between (its snapshot is then too old to write from).
+  await db.updateTable('cases').set((eb) => ({ id: eb.ref('id') })).where('id', 'in', [...caseIds]).execute();
 }
 
 /**
