@@ -98,7 +98,10 @@ export function createReadModelActivities(deps: { db: Db; now?: () => Date; wake
         const { fence } = input;
         if (fence) {
           const last = input.events.length > 0 ? fence.from + input.events.length - 1 : fence.from - 1;
-          if ((await fenceJournalWrite(trx, fence, last, at)) === 'superseded') return { appended: 0, notices: 0, superseded: true as const };
+          const tasks = (input.taskSnapshots ?? []).map((t) => t.state.taskId);
+          if ((await fenceJournalWrite(trx, fence, last, at, tasks)) === 'superseded') return { appended: 0, notices: 0, superseded: true as const };
+          // A follow-up round that an attempt which then died started: the case as written has none.
+          if (input.caseSnapshot && !input.caseSnapshot.state.followUp) await trx.deleteFrom('case_follow_ups').where('case_id', '=', input.caseSnapshot.state.caseId).execute();
         }
         const fenced = { fence: fence?.fence ?? 0 };
         if (input.caseSnapshot) {

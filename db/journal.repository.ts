@@ -1,4 +1,5 @@
 import type { Db, Executor } from './database';
+import { sql } from 'kysely';
 import { dialectOf } from './dialect';
 import { interviewIdFor } from './outbox.repository';
 
@@ -35,29 +36,49 @@ export async function fenceJournalWrite(
   write: JournalFence,
   lastSeq: number,
   at: string,
+  /** The tasks whose rows this write itself writes. */
+  tasks: readonly string[],
 ): Promise<'superseded' | 'written'> {
-  // (Two attempts of one workflow write one at a time: the case rows are locked, and on PostgreSQL the stream's row too.)
-  const stream = await db
-    .selectFrom('journal_streams')
-    .selectAll()
-    .where('stream', '=', write.stream)
-    .$if(dialectOf(db) === 'postgres', (q) => q.forUpdate())
-    .executeTakeFirst();
+  // Two attempts of one workflow write one at a time: SQLite has one writer (lockCaseRows took the
+  // lock), PostgreSQL takes a lock on the stream's name (its row may not exist yet).
+  if (dialectOf(db) === 'postgres') await sql`SELECT pg_advisory_xact_lock(hashtextextended(${write.stream}, 0))`.execute(db);
+  const stream = await db.selectFrom('journal_streams').selectAll().where('stream', '=', write.stream).executeTakeFirst();
   if (stream && stream.fence > write.fence) return 'superseded';
   const sameAttempt = stream !== undefined && stream.fence === write.fence;
   let confirmed = stream?.confirmed ?? 0;
+  let confirmedFence = stream?.confirmed_fence ?? 0;
+  if (stream && !sameAttempt) {
+    if (stream.seq >= write.from) {
+      await voidFrom(db, write, stream.seq, stream.fence, at);
+      await voidNewTaskRows(db, write.stream, confirmedFence, tasks);
+    } else {
+      // The previous workflow task's writes end before this one begins: it is on the record.
+      confirmedFence = stream.fence;
+    }
+  }
   if (!sameAttempt) {
-    if (stream && stream.seq >= write.from) await voidFrom(db, write, stream.seq, stream.fence, at);
     confirmed = Math.max(confirmed, write.from - 1);
     await releaseHeldNotices(db, write.stream, write.from - 1);
   }
   const seq = sameAttempt ? Math.max(stream.seq, lastSeq) : lastSeq;
+  const row = { fence: write.fence, seq, confirmed, confirmed_fence: confirmedFence };
   await db
     .insertInto('journal_streams')
-    .values({ stream: write.stream, fence: write.fence, seq, confirmed })
-    .onConflict((oc) => oc.column('stream').doUpdateSet({ fence: write.fence, seq, confirmed }))
+    .values({ stream: write.stream, ...row })
+    .onConflict((oc) => oc.column('stream').doUpdateSet(row))
     .execute();
   return 'written';
+}
+
+/**
+ * The rows of new tasks (version 0, written by their case) that attempts which then died wrote,
+ * beyond the last recorded write's fence, and that this write does not write again: the tasks
+ * were never started (a reassignment or a reopening the retried attempt did not make).
+ */
+async function voidNewTaskRows(db: Executor, caseStream: string, confirmedFence: number, keep: readonly string[]): Promise<void> {
+  let query = db.deleteFrom('tasks').where('case_id', '=', caseStream).where('version', '=', 0).where('fence', '>', confirmedFence);
+  if (keep.length > 0) query = query.where('id', 'not in', [...keep]);
+  await query.execute();
 }
 
 /** Voids what earlier attempts wrote at positions `write.from`..`through` of the stream. */
@@ -117,20 +138,42 @@ export async function releaseAllHeldNotices(db: Executor): Promise<void> {
 }
 
 /** Workflows whose journal has written more than is known to be on the server's record. */
-export async function listUnconfirmedStreams(db: Executor, limit: number): Promise<{ stream: string; seq: number; confirmed: number }[]> {
-  return db
+export async function listUnconfirmedStreams(
+  db: Executor,
+  limit: number,
+): Promise<{ stream: string; seq: number; confirmed: number; resync_at: string | null }[]> {
+  const rows = await db
     .selectFrom('journal_streams')
-    .select(['stream', 'seq', 'confirmed'])
+    .select(['stream', 'seq', 'confirmed', 'resync_at', 'checked_at'])
     .where((eb) => eb('seq', '>', eb.ref('confirmed')))
-    .orderBy('stream')
+    .orderBy(sql`coalesce(checked_at, '')`)
     .limit(limit)
     .execute();
+  return rows.map((r) => ({ stream: r.stream, seq: r.seq, confirmed: r.confirmed, resync_at: r.resync_at ?? null }));
 }
 
 /** Positions up to `upTo` of `stream` are on the server's record: releases their held notices. */
 export async function confirmStream(db: Db, stream: string, upTo: number): Promise<void> {
   await db.transaction().execute(async (trx) => {
-    await trx.updateTable('journal_streams').set({ confirmed: upTo }).where('stream', '=', stream).where('confirmed', '<', upTo).execute();
+    await trx
+      .updateTable('journal_streams')
+      .set((eb) => ({
+        confirmed: upTo,
+        // Everything written is on the record: so is the last write's fence.
+        confirmed_fence: eb.case().when('seq', '<=', upTo).then(eb.ref('fence')).else(eb.ref('confirmed_fence')).end(),
+      }))
+      .where('stream', '=', stream)
+      .where('confirmed', '<', upTo)
+      .execute();
     await releaseHeldNotices(trx, stream, upTo);
   });
+}
+
+/** Notes that `stream` was looked at (the least recently looked at go first), and whether it was asked to write again. */
+export async function markStreamChecked(db: Db, stream: string, at: string, resynced: boolean): Promise<void> {
+  await db
+    .updateTable('journal_streams')
+    .set({ checked_at: at, ...(resynced ? { resync_at: at } : {}) })
+    .where('stream', '=', stream)
+    .execute();
 }

@@ -330,6 +330,9 @@ export interface JournalStreamTable {
   fence: number;
   seq: number;
   confirmed: number;
+  confirmed_fence?: number;
+  checked_at?: string | null;
+  resync_at?: string | null;
 }
 
 /** Events that a later attempt of their workflow task replaced, as they were. */

@@ -1,13 +1,15 @@
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { createReadModelActivities } from '../activities/read-model.activities';
 import type { Db } from '../db/database';
-import { confirmStream, everythingConfirmed, listUnconfirmedStreams } from '../db/journal.repository';
+import { confirmStream, everythingConfirmed, listUnconfirmedStreams, markStreamChecked } from '../db/journal.repository';
 import { getCaseQuery, getTaskQuery, journalPositionQuery, resyncJournalSignal } from '../workflows/messages';
 
 /** At most this many workflows are looked at per call, this many at once, each given this long to answer. */
 const streamsPerCall = 200;
 const atOnce = 8;
 const answerWithinMs = 5_000;
+/** A workflow asked to write its state again is not asked again sooner than this (its handler may wait for a lock). */
+const resyncEveryMs = 60_000;
 
 /**
  * Confirms the read model's journal writes against the server's record (docs/reliability.md): for
@@ -29,7 +31,7 @@ export function createJournalConfirmer(deps: {
   const readModel = createReadModelActivities({ db });
   const answered = <T>(call: () => Promise<T>): Promise<T> => client.withDeadline(Date.now() + answerWithinMs, call);
 
-  async function confirm(stream: string, seq: number): Promise<void> {
+  async function confirm(stream: string, seq: number, resyncAt: string | null): Promise<void> {
     const handle = client.workflow.getHandle(stream);
     let description;
     try {
@@ -46,18 +48,22 @@ export function createJournalConfirmer(deps: {
     // A workflow task under way may still write (or its retry void) what lies past the record.
     if (running && description.raw.pendingWorkflowTask) return;
     if (running) {
+      if (resyncAt !== null && Date.now() - Date.parse(resyncAt) < resyncEveryMs) return;
       await answered(() => handle.signal(resyncJournalSignal));
+      await markStreamChecked(db, stream, new Date().toISOString(), true);
       return;
     }
     // Closed: no later write will come, so its final state is written here, under a fence above
     // every attempt's, voiding what lies past the record.
     const fence = { stream, from: position.sequence + 1, fence: everythingConfirmed };
+    // (At least version 1: a task's own row wins over the version 0 its case wrote.)
+    const version = Math.max(1, position.writes);
     if (description.type === 'taskWorkflow') {
       const { next, ...state } = await answered(() => handle.query(getTaskQuery));
-      await readModel.recordEvents({ events: [], taskSnapshots: [{ state, version: position.writes, next }], fence });
+      await readModel.recordEvents({ events: [], taskSnapshots: [{ state, version, next }], fence });
     } else if (description.type === 'caseWorkflow') {
       const state = await answered(() => handle.query(getCaseQuery));
-      await readModel.recordEvents({ events: [], caseSnapshot: { state, version: position.writes }, fence });
+      await readModel.recordEvents({ events: [], caseSnapshot: { state, version }, fence });
     }
   }
 
@@ -65,11 +71,14 @@ export function createJournalConfirmer(deps: {
     const streams = await listUnconfirmedStreams(db, streamsPerCall);
     for (let i = 0; i < streams.length; i += atOnce) {
       await Promise.all(
-        streams.slice(i, i + atOnce).map(({ stream, seq }) =>
-          confirm(stream, seq).catch((error: unknown) => {
+        streams.slice(i, i + atOnce).map(async ({ stream, seq, resync_at }) => {
+          try {
+            await confirm(stream, seq, resync_at);
+          } catch (error) {
             deps.log?.warn('could not confirm a workflow’s read-model writes; asking again soon', { workflowId: stream, error: (error as Error).message });
-          }),
-        ),
+          }
+          await markStreamChecked(db, stream, new Date().toISOString(), false).catch(() => undefined);
+        }),
       );
     }
     return streams.length > 0 && (await listUnconfirmedStreams(db, 1)).length > 0;

@@ -155,6 +155,18 @@ describe('fenced journal writes', () => {
     await activities.recordEvents({ events: [], taskSnapshots: [{ state: t2, version: 0 }], fence: { stream: caseId, from: 3, fence: 9_500 } });
     expect(await t2Row()).toEqual({ status: 'acknowledged', version: 1 });
   });
+
+  it('removes the row of a task that only a dead attempt of its case created, and keeps the others', async () => {
+    const t3 = { ...task, taskId: `${caseId}-T3`, departmentCode: 'CG' };
+    const ids = async () => (await db.selectFrom('tasks').select('id').where('case_id', '=', caseId).orderBy('id').execute()).map((r) => r.id);
+    const event = decideTask(task, { type: 'acknowledge', actor: dept('CG') }, '2026-04-04T01:00:00.000Z').events[0]!;
+    // A dead attempt of the case reassigns: an event and the new task's first row.
+    await activities.recordEvents({ events: [{ key: `${caseId}#3`, caseId, event }], taskSnapshots: [{ state: t3, version: 0 }], fence: { stream: caseId, from: 3, fence: 9_600 } });
+    expect(await ids()).toEqual([taskId, `${caseId}-T2`, `${caseId}-T3`]);
+    // Its retry decides otherwise: no new task.
+    await activities.recordEvents({ events: [{ key: `${caseId}#3`, caseId, event }], fence: { stream: caseId, from: 3, fence: 9_700 } });
+    expect(await ids()).toEqual([taskId, `${caseId}-T2`]);
+  });
 });
 
 /**

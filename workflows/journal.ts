@@ -18,6 +18,8 @@ export interface JournalPosition {
 export class Journal {
   private sequence: number;
   private writes: number;
+  /** Fenced: the write under way, which the next waits for (writes reach the read model in order). */
+  private tail: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly workflowId: string,
@@ -53,7 +55,16 @@ export class Journal {
    * differently: a message that arrived meanwhile is handled first). docs/reliability.md.
    */
   async record(input: RecordEventsInput): Promise<void> {
-    const fence = this.fenced ? { stream: this.workflowId, from: this.sequence - input.events.length + 1, fence: Date.now() } : undefined;
-    await readModel(this.local).recordEvents(fence ? { ...input, fence } : input);
+    if (!this.fenced) {
+      await readModel(this.local).recordEvents(input);
+      return;
+    }
+    // One at a time, in the order numbered: a case's writes from different handlers (a task's end,
+    // a command) would otherwise race, and a later workflow task's write landing first would make
+    // an earlier one look like a dead attempt's.
+    const from = this.sequence - input.events.length + 1;
+    const write = this.tail.then(() => readModel(this.local).recordEvents({ ...input, fence: { stream: this.workflowId, from, fence: Date.now() } }));
+    this.tail = write.catch(() => undefined);
+    await write;
   }
 }

@@ -10,8 +10,10 @@ import { dialectOf } from '../dialect';
  * what the dead attempt wrote from the same position on:
  *
  * - `journal_streams`: per workflow, the highest fence written, the last position written under
- *   it, and the last position known to be on the server's record (`confirmed`): a stream with
- *   more written than confirmed is looked at by the notice dispatcher's rounds;
+ *   it, the last position known to be on the server's record (`confirmed`) and the fence of the
+ *   last write known recorded (`confirmed_fence`): a stream with more written than confirmed is
+ *   looked at by the notice dispatcher's rounds (`checked_at`: least recently first; `resync_at`:
+ *   when it was last asked to write its state again);
  * - `voided_events`: every event a retry replaced, as it was, with when and by which fence: the
  *   audit trail keeps what it showed for a while. `events` stays append-only except for the
  *   removal of an entry recorded here first;
@@ -28,6 +30,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('fence', 'integer', (c) => c.notNull())
     .addColumn('seq', 'integer', (c) => c.notNull())
     .addColumn('confirmed', 'integer', (c) => c.notNull())
+    .addColumn('confirmed_fence', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('checked_at', 'text')
+    .addColumn('resync_at', 'text')
     .execute();
   await sql`CREATE INDEX journal_streams_unconfirmed ON journal_streams(stream) WHERE seq > confirmed`.execute(db);
 
