@@ -19,7 +19,7 @@ export interface JournalFence {
 export const everythingConfirmed = Number.MAX_SAFE_INTEGER;
 
 /** The key of a journal's `seq`-th event (workflows/journal.ts numbers them so). */
-export const journalEventKey = (stream: string, seq: number): string => `${stream}#${seq}`;
+const journalEventKey = (stream: string, seq: number): string => `${stream}#${seq}`;
 
 /**
  * Decides a fenced write before it is made, in its transaction (the case rows locked):
