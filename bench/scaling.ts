@@ -1,5 +1,4 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import fs from 'node:fs';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { createPostgresDatabase, type Db, migrateToLatest, openDatabase } from '../db/database';
@@ -7,22 +6,7 @@ import { insertDepartment } from '../db/department.repository';
 import { projectRoot } from '../scripts/binaries';
 import { createCaseService } from '../services/case.service';
 import { fmt, pool, quantile, timed } from './stats';
-
-/** `duban worker` as a process of its own; resolves once it polls. */
-function startDubanWorker(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(projectRoot(), 'bin', 'duban.js'), 'worker'], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let log = '';
-    child.stderr?.on('data', (chunk: Buffer) => {
-      log = (log + chunk.toString('utf8')).slice(-20_000);
-      if (log.includes('duban worker running')) resolve(child);
-    });
-    child.once('exit', (code) => reject(new Error(`bench worker exited with ${code}:\n${log}`)));
-  });
-}
+import { processCpuMs, startWorker } from './timers';
 
 const stop = (child: ChildProcess): Promise<void> =>
   child.exitCode !== null || child.signalCode !== null
@@ -31,17 +15,6 @@ const stop = (child: ChildProcess): Promise<void> =>
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
       });
-
-/** CPU time (ms) a process has used so far, from /proc. */
-function processCpuMs(pid: number | undefined): number {
-  if (!pid) return 0;
-  try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  } catch {
-    return 0;
-  }
-}
 
 export interface ScalingRow {
   readModel: 'sqlite' | 'postgres';
@@ -98,15 +71,18 @@ export async function runScalingScenario(options: {
         try {
           for (let i = 0; i < workers; i++) {
             children.push(
-              await startDubanWorker({
-                TEMPORAL_ADDRESS: options.address,
-                DATABASE_URL: url,
-                DUBAN_DATA_DIR: path.join(options.dir, `${taskQueue}-${i}`),
-                DUBAN_TASK_QUEUE: taskQueue,
-                DUBAN_BULLETIN_CRON: 'off',
-                DUBAN_TIMEZONE: 'Asia/Shanghai',
-                LOG_LEVEL: 'info',
-              }),
+              await startWorker(
+                {
+                  TEMPORAL_ADDRESS: options.address,
+                  DATABASE_URL: url,
+                  DUBAN_DATA_DIR: path.join(options.dir, `${taskQueue}-${i}`),
+                  DUBAN_TASK_QUEUE: taskQueue,
+                  DUBAN_BULLETIN_CRON: 'off',
+                  DUBAN_TIMEZONE: 'Asia/Shanghai',
+                  LOG_LEVEL: 'info',
+                },
+                [path.join(projectRoot(), 'bin', 'duban.js'), 'worker'],
+              ),
             );
           }
           const service = createCaseService({ client: options.client, db, taskQueue, timeZone: 'Asia/Shanghai' });

@@ -87,9 +87,13 @@ function rssMiB(pid: number): { rss: number; peak: number } | null {
   }
 }
 
-function startWorker(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
+/**
+ * A duban worker as a process of its own (`argv`: the built entry point and its arguments, default
+ * what `npm start` runs); resolves once it polls.
+ */
+export function startWorker(env: NodeJS.ProcessEnv, argv: readonly string[] = [path.join(projectRoot(), 'dist', 'worker', 'main.js')]): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(projectRoot(), 'dist', 'worker', 'main.js')], {
+    const child = spawn(process.execPath, [...argv], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
