@@ -31,27 +31,30 @@ export function createJournalConfirmer(deps: {
   const readModel = createReadModelActivities({ db });
   const answered = <T>(call: () => Promise<T>): Promise<T> => client.withDeadline(Date.now() + answerWithinMs, call);
 
-  async function confirm(stream: string, seq: number, resyncAt: string | null): Promise<void> {
+  /** Confirms what `stream` has on the record; returns whether it was asked to write its state again. */
+  async function confirm(stream: string, seq: number, resyncAt: string | null): Promise<boolean> {
     const handle = client.workflow.getHandle(stream);
     let description;
     try {
       description = await answered(() => handle.describe());
     } catch (error) {
       // Gone (past retention): nothing will write it again.
-      if (error instanceof WorkflowNotFoundError) return confirmStream(db, stream, seq);
+      if (error instanceof WorkflowNotFoundError) {
+        await confirmStream(db, stream, seq);
+        return false;
+      }
       throw error;
     }
     const position = await answered(() => handle.query(journalPositionQuery));
     await confirmStream(db, stream, position.sequence);
-    if (position.sequence >= seq) return;
+    if (position.sequence >= seq) return false;
     const running = description.status.name === 'RUNNING';
     // A workflow task under way may still write (or its retry void) what lies past the record.
-    if (running && description.raw.pendingWorkflowTask) return;
+    if (running && description.raw.pendingWorkflowTask) return false;
     if (running) {
-      if (resyncAt !== null && Date.now() - Date.parse(resyncAt) < resyncEveryMs) return;
+      if (resyncAt !== null && Date.now() - Date.parse(resyncAt) < resyncEveryMs) return false;
       await answered(() => handle.signal(resyncJournalSignal));
-      await markStreamChecked(db, stream, new Date().toISOString(), true);
-      return;
+      return true;
     }
     // Closed: no later write will come, so its final state is written here, under a fence above
     // every attempt's, voiding what lies past the record.
@@ -65,6 +68,7 @@ export function createJournalConfirmer(deps: {
       const state = await answered(() => handle.query(getCaseQuery));
       await readModel.recordEvents({ events: [], caseSnapshot: { state, version }, fence });
     }
+    return false;
   }
 
   return async () => {
@@ -72,12 +76,13 @@ export function createJournalConfirmer(deps: {
     for (let i = 0; i < streams.length; i += atOnce) {
       await Promise.all(
         streams.slice(i, i + atOnce).map(async ({ stream, seq, resync_at }) => {
+          let resynced = false;
           try {
-            await confirm(stream, seq, resync_at);
+            resynced = await confirm(stream, seq, resync_at);
           } catch (error) {
             deps.log?.warn('could not confirm a workflow’s read-model writes; asking again soon', { workflowId: stream, error: (error as Error).message });
           }
-          await markStreamChecked(db, stream, new Date().toISOString(), false).catch(() => undefined);
+          await markStreamChecked(db, stream, new Date().toISOString(), resynced).catch(() => undefined);
         }),
       );
     }
