@@ -15,8 +15,14 @@ export interface TcpGate {
   close(): Promise<void>;
 }
 
+/** `host:port` apart. */
+function hostAndPort(address: string): { host: string; port: number } {
+  const colon = address.lastIndexOf(':');
+  return { host: address.slice(0, colon), port: Number(address.slice(colon + 1)) };
+}
+
 export async function startTcpGate(target: string): Promise<TcpGate> {
-  const [host, port] = [target.slice(0, target.lastIndexOf(':')), Number(target.slice(target.lastIndexOf(':') + 1))];
+  const { host, port } = hostAndPort(target);
   let held = false;
   const pairs = new Set<{ client: net.Socket; upstream: net.Socket; kept: Buffer[] }>();
   const server = net.createServer((client) => {
@@ -65,8 +71,8 @@ export async function startTcpBalancer(targets: readonly string[]): Promise<{ ad
   const connect = (tried: number): Promise<net.Socket> =>
     new Promise((resolve, reject) => {
       const target = targets[next++ % targets.length]!;
-      const colon = target.lastIndexOf(':');
-      const upstream = net.connect(Number(target.slice(colon + 1)), target.slice(0, colon));
+      const { host, port } = hostAndPort(target);
+      const upstream = net.connect(port, host);
       upstream.once('connect', () => resolve(upstream));
       upstream.once('error', (error) => {
         if (tried + 1 < targets.length) void connect(tried + 1).then(resolve, reject);
