@@ -129,8 +129,11 @@ export function createReadModelActivities(deps: { db: Db; now?: () => Date; wake
         const notices = await insertNotices(trx, await noticesOf(trx, input.events, at, fence));
         return { appended, notices };
       });
-      // Wake the dispatcher; if it cannot be reached now, it finds the notices on its next round.
-      if (written.notices > 0 && deps.wakeNotices) await deps.wakeNotices().catch(() => undefined);
+      // Wake the dispatcher: to send the notices, and to confirm the journal's new positions (its
+      // rounds do, docs/reliability.md), so that a dead attempt's write is found within seconds
+      // even when it gave no notice. If it cannot be reached now, its next round finds both.
+      const unconfirmed = input.fence !== undefined && written.appended > 0;
+      if ((written.notices > 0 || unconfirmed) && deps.wakeNotices) await deps.wakeNotices().catch(() => undefined);
       return written;
     },
   };

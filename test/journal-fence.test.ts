@@ -23,6 +23,13 @@ import { startWorkflowStack, type WorkflowStack } from './support/temporal';
 describe('fenced journal writes', () => {
   let db: Db;
   let activities: ReturnType<typeof createReadModelActivities>;
+  /** How often the notice dispatcher was woken since the last look (it sends notices and confirms writes). */
+  let wakes = 0;
+  const woken = () => {
+    const n = wakes;
+    wakes = 0;
+    return n;
+  };
   const caseId = 'DB-2026-000077';
   const taskId = `${caseId}-T1`;
   const key = (n: number) => `${taskId}#${n}`;
@@ -63,7 +70,13 @@ describe('fenced journal writes', () => {
 
   beforeAll(async () => {
     ({ db } = await tempDatabase(['CG']));
-    activities = createReadModelActivities({ db });
+    activities = createReadModelActivities({
+      db,
+      wakeNotices: () => {
+        wakes++;
+        return Promise.resolve();
+      },
+    });
     const opened = openCase({
       caseId,
       details: caseDetailsSchema.parse({ title: '井盖缺失', category: '市政', severity: 'general', source: 'survey', leadDepartment: 'CG' }),
@@ -77,6 +90,7 @@ describe('fenced journal writes', () => {
       taskSnapshots: [{ state: task, version: 0 }],
       fence: { stream: caseId, from: 1, fence: 900 },
     });
+    woken();
   });
   afterAll(() => db?.destroy());
 
@@ -92,6 +106,8 @@ describe('fenced journal writes', () => {
     // Attempt B handles the acknowledgement that arrived meanwhile first: the rung is no longer due.
     const ack = decideTask(task, { type: 'acknowledge', actor: dept('CG') }, '2026-04-03T01:00:05.000Z');
     expect(await activities.recordEvents(write(2_000, 1, ack.state, 1, [], ack.events))).toMatchObject({ appended: 1 });
+    // Each write woke the dispatcher, the one without a notice too: its rounds confirm what was written.
+    expect(woken()).toBe(2);
 
     expect((await listCaseEvents(db, caseId)).map((e) => e.action)).toEqual(['case.opened', 'task.assigned', 'task.acknowledged']);
     // The same version as A's snapshot, but a later attempt: B's row stands.
@@ -105,6 +121,8 @@ describe('fenced journal writes', () => {
   it('drops a late write of the dead attempt whole', async () => {
     const late = decideTask({ ...task, status: 'acknowledged' }, { type: 'reportProgress', actor: dept('CG'), note: '迟到的写入', evidence: [] }, '2026-04-03T01:00:06.000Z');
     expect(await activities.recordEvents(write(1_000, 2, late.state, 2, [], late.events))).toEqual({ appended: 0, notices: 0, superseded: true });
+    // Nothing written, nothing to confirm.
+    expect(woken()).toBe(0);
     expect((await listCaseEvents(db, caseId)).map((e) => e.action)).toEqual(['case.opened', 'task.assigned', 'task.acknowledged']);
     expect(await row()).toMatchObject({ status: 'acknowledged', version: 1, fence: 2_000 });
   });
@@ -118,6 +136,8 @@ describe('fenced journal writes', () => {
     const again = write(2_000, 2, named.state, 2, [], named.events);
     expect(await activities.recordEvents(again)).toMatchObject({ appended: 1, notices: 1 });
     expect(await activities.recordEvents(again)).toMatchObject({ appended: 0, notices: 0 });
+    // The run again wrote nothing new: only the first woke the dispatcher.
+    expect(woken()).toBe(1);
     expect(await notices()).toEqual([{ notice_key: key(2), status: 'held', held_by: taskId }]);
     // Released only once its position is on the record.
     expect(await releaseHeldNotices(db, taskId, 1)).toBe(0);
@@ -134,6 +154,7 @@ describe('fenced journal writes', () => {
       'task.responsible_person_assigned',
       'task.progress_reported',
     ]);
+    expect(woken()).toBe(1);
   });
 
   it('keeps the audit trail append-only except for what was voided', async () => {
@@ -154,6 +175,8 @@ describe('fenced journal writes', () => {
     // And a late version 0 from the case (a retried case write) does not roll it back.
     await activities.recordEvents({ events: [], taskSnapshots: [{ state: t2, version: 0 }], fence: { stream: caseId, from: 3, fence: 9_500 } });
     expect(await t2Row()).toEqual({ status: 'acknowledged', version: 1 });
+    // Snapshots alone do not move a journal's position: no round is needed to confirm them.
+    expect(woken()).toBe(0);
   });
 
   it('removes the row of a task that only a dead attempt of its case created, and keeps the others', async () => {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { trackingCodePattern } from '../services/complaint.service';
 import { EvidenceStore } from '../services/evidence.store';
 import { type ApiStack, dataOf, pngBytes, startApiStack } from './support/api';
-import { launchBrowser, seriousViolations, type TestBrowser } from './support/browser';
+import { launchBrowser, postFromAnotherSite, seriousViolations, type TestBrowser } from './support/browser';
 
 // The public's pages in Debian's chromium at phone size: filing a complaint with a photo (its
 // EXIF GPS gone from what is stored), following it by code as the office works it, the answer
@@ -284,13 +284,7 @@ describe('the public pages', () => {
 
   it('refuses a form posted from another site (no CSRF token)', async () => {
     const before = await complaintCount();
-    const foreign = await context.newPage();
-    await foreign.setContent(
-      `<form method="post" action="${api.url}/report"><input name="description" value="伪造"><button>go</button></form>`,
-    );
-    const [response] = await Promise.all([foreign.waitForResponse(`${api.url}/report`), foreign.click('button')]);
-    expect(response.status()).toBe(403);
-    await foreign.close();
+    expect(await postFromAnotherSite(context, `${api.url}/report`, { description: '伪造' })).toBe(403);
     // A token from the visitor's own page does not help a request without their cookie.
     await page.goto(`${api.url}/report`);
     const token = await page.inputValue('input[name=_csrf]');

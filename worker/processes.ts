@@ -16,7 +16,7 @@ import { backupData, type DataLocations } from '../services/backup.service';
 import { bulletinScheduleId, ensureBulletinSchedule, removeBulletinSchedule } from '../services/bulletin.schedule';
 import { createMailChannel, type MailChannel } from '../services/mail.channel';
 import { createMetricsRegistry, flagGauge, readModelMetrics, RequestMetrics } from '../services/metrics.service';
-import { noticeWaker } from '../services/notice.wake';
+import { coalescedWaker, noticeWaker } from '../services/notice.wake';
 import { loadSecretKey } from '../services/secret-key';
 import { startApiProcesses } from './api-processes';
 import { controlSocketPath, serveControl } from './control';
@@ -119,8 +119,9 @@ export async function runProcess(roles: ProcessRoles, config: Readonly<Config>, 
       // One pooled SMTP connection for the worker's life, closed when it stops (an open one would
       // keep the process alive until the server's idle time-out).
       if (mail) closing.push(() => mail.close());
-      const wakeNotices = noticeWaker(client, config.taskQueue);
       const noticeLog = logger.child({ component: 'notices' });
+      // Every journal write wakes the dispatcher (to confirm it), so wakes are folded: at most four a second.
+      const wakeNotices = coalescedWaker(noticeWaker(client, config.taskQueue), 250, (error) => noticeLog.warn({ err: error }, 'could not wake the notice dispatcher'));
       let secretKey: string | undefined;
       runner = createWorkerRunner(
         () =>

@@ -51,6 +51,23 @@ export async function launchBrowser(): Promise<TestBrowser> {
   };
 }
 
+/**
+ * Posts a form to `action` from a page of no site of ours, as another site would make a visitor's
+ * browser do; answers the response's status. The page is closed once the navigation has committed:
+ * a close that races the commit can hang for ever in Chromium (crbug.com/536385539).
+ */
+export async function postFromAnotherSite(context: BrowserContext, action: string, fields: Record<string, string> = {}): Promise<number> {
+  const attribute = (value: string) => value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+  const inputs = Object.entries(fields)
+    .map(([name, value]) => `<input name="${attribute(name)}" value="${attribute(value)}">`)
+    .join('');
+  const page = await context.newPage();
+  await page.setContent(`<form method="post" action="${attribute(action)}">${inputs}<button>go</button></form>`);
+  const [response] = await Promise.all([page.waitForResponse(action), page.waitForURL(action), page.click('button')]);
+  await page.close();
+  return response.status();
+}
+
 /** An accessibility violation as axe-core reports it. */
 export interface AxeViolation {
   id: string;
