@@ -33,8 +33,11 @@ function zodWriter(inner: (data: unknown) => string, schema: z.ZodType, zone: st
   return (data) => inner(presentInstants(schema, data, zone));
 }
 
-/** Turns a value into what its schema says is written; throws a SerializationMismatch if it does not fit. */
-type Present = (value: unknown) => unknown;
+/**
+ * Writes a value as its schema says, as JSON text (undefined: nothing to write, as JSON.stringify
+ * leaves out an undefined field); throws a SerializationMismatch if it does not fit.
+ */
+type Present = (value: unknown) => string | undefined;
 
 /** Why a response does not fit its schema: the route answers 500, as with zod's validation. */
 export class SerializationMismatch extends Error {
@@ -88,13 +91,12 @@ export function compileResponseWriter(
     throw error;
   }
   return (data) => {
-    let shown: unknown;
     try {
-      shown = present(data);
+      // (JSON.stringify's answer for a root with nothing to write, such as undefined.)
+      return present(data) as string;
     } catch (error) {
       throw error instanceof SerializationMismatch ? fail(error) : error;
     }
-    return JSON.stringify(shown);
   };
 }
 
@@ -115,36 +117,36 @@ function compileDef(schema: z.core.$ZodType, def: AnyDef, zone: string, seen: Ma
       if (declaresInstant(def)) {
         return (value) => {
           if (typeof value !== 'string' || Number.isNaN(Date.parse(value))) mismatch('an instant');
-          return formatInstant(value, zone);
+          return JSON.stringify(formatInstant(value, zone));
         };
       }
-      return (value) => (typeof value === 'string' ? value : mismatch('a string'));
+      return (value) => (typeof value === 'string' ? JSON.stringify(value) : mismatch('a string'));
     case 'number': {
       // z.int() carries its format (safeint, int32 …) itself; z.number().int() as a check.
       const formats = [def.format, ...((def.checks as z.core.$ZodType[] | undefined) ?? []).map((check) => defOf(check).format)];
       const integer = formats.some((format) => typeof format === 'string' && format.includes('int'));
       return integer
-        ? (value) => (Number.isSafeInteger(value) ? value : mismatch('an integer'))
-        : (value) => (typeof value === 'number' && Number.isFinite(value) ? value : mismatch('a number'));
+        ? (value) => (Number.isSafeInteger(value) ? JSON.stringify(value) : mismatch('an integer'))
+        : (value) => (typeof value === 'number' && Number.isFinite(value) ? JSON.stringify(value) : mismatch('a number'));
     }
     case 'boolean':
-      return (value) => (typeof value === 'boolean' ? value : mismatch('a boolean'));
+      return (value) => (value === true ? 'true' : value === false ? 'false' : mismatch('a boolean'));
     case 'null':
-      return (value) => (value === null ? value : mismatch('null'));
+      return (value) => (value === null ? 'null' : mismatch('null'));
     case 'unknown':
     case 'any':
-      return (value) => value;
+      return (value) => JSON.stringify(value);
     case 'enum': {
       const values = new Set(Object.values(def.entries as Record<string, unknown>));
-      return (value) => (values.has(value) ? value : mismatch(`one of ${[...values].join(', ')}`));
+      return (value) => (values.has(value) ? JSON.stringify(value) : mismatch(`one of ${[...values].join(', ')}`));
     }
     case 'literal': {
       const values = new Set(def.values as unknown[]);
-      return (value) => (values.has(value) ? value : mismatch(`${[...values].join(' or ')}`));
+      return (value) => (values.has(value) ? (JSON.stringify(value)) : mismatch(`${[...values].join(' or ')}`));
     }
     case 'nullable': {
       const inner = compile(def.innerType as z.core.$ZodType, zone, seen);
-      return (value) => (value === null ? null : inner(value));
+      return (value) => (value === null ? 'null' : inner(value));
     }
     case 'optional': {
       const inner = compile(def.innerType as z.core.$ZodType, zone, seen);
@@ -162,14 +164,14 @@ function compileDef(schema: z.core.$ZodType, def: AnyDef, zone: string, seen: Ma
       const element = compile(def.element as z.core.$ZodType, zone, seen);
       return (value) => {
         if (!Array.isArray(value)) mismatch('an array');
-        const out = new Array<unknown>(value.length);
+        let out = '[';
         let i = 0;
         try {
-          for (; i < value.length; i++) out[i] = element(value[i]);
+          for (; i < value.length; i++) out += `${i > 0 ? ',' : ''}${element(value[i]) ?? 'null'}`;
         } catch (error) {
           throw within(error, i);
         }
-        return out;
+        return `${out}]`;
       };
     }
     case 'record': {
@@ -177,16 +179,17 @@ function compileDef(schema: z.core.$ZodType, def: AnyDef, zone: string, seen: Ma
       const item = compile(def.valueType as z.core.$ZodType, zone, seen);
       return (value) => {
         if (!isPlainObject(value)) mismatch('an object');
-        const out: Record<string, unknown> = {};
+        let out = '';
         for (const name of Object.keys(value)) {
           try {
             key(name);
-            out[name] = item(value[name]);
+            const written = item(value[name]);
+            if (written !== undefined) out += `${out ? ',' : ''}${JSON.stringify(name)}:${written}`;
           } catch (error) {
             throw within(error, name);
           }
         }
-        return out;
+        return `{${out}}`;
       };
     }
     case 'object':
@@ -203,6 +206,8 @@ function compileObject(def: AnyDef, zone: string, seen: Map<z.core.$ZodType, Pre
   const shape = def.shape as Record<string, z.core.$ZodType>;
   const fields = Object.entries(shape).map(([name, field]) => ({
     name,
+    /** The field's name as JSON, with its colon. */
+    label: `${JSON.stringify(name)}:`,
     write: compile(field, zone, seen),
     // An optional field may be missing; any other must be there (undefined is not JSON).
     optional: field._zod.optout === 'optional',
@@ -212,7 +217,7 @@ function compileObject(def: AnyDef, zone: string, seen: Map<z.core.$ZodType, Pre
     catchall === undefined ? 'strip' : defOf(catchall).type === 'never' ? 'strict' : compile(catchall, zone, seen);
   return (value) => {
     if (!isPlainObject(value)) mismatch('an object');
-    const out: Record<string, unknown> = {};
+    let out = '';
     let name = '';
     try {
       for (const field of fields) {
@@ -222,20 +227,22 @@ function compileObject(def: AnyDef, zone: string, seen: Map<z.core.$ZodType, Pre
           if (!field.optional) mismatch('a value');
           continue;
         }
-        out[name] = field.write(item);
+        const written = field.write(item);
+        if (written !== undefined) out += out ? `,${field.label}${written}` : `${field.label}${written}`;
       }
       if (rest !== 'strip') {
         for (const key of Object.keys(value)) {
           if (Object.hasOwn(shape, key)) continue;
           name = key;
           if (rest === 'strict') mismatch('no such field');
-          out[key] = rest(value[key]);
+          const written = rest(value[key]);
+          if (written !== undefined) out += `${out ? ',' : ''}${JSON.stringify(key)}:${written}`;
         }
       }
     } catch (error) {
       throw within(error, name);
     }
-    return out;
+    return `{${out}}`;
   };
 }
 

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, type Migration, PostgresDialect, type PostgresPool, type PostgresPoolClient, SqliteDialect, type SqliteDatabase, sql, type Transaction } from 'kysely';
+import { Kysely, type Migration, PostgresDialect, type PostgresPool, type PostgresPoolClient, SqliteDialect, type SqliteDatabase, type SqliteStatement, sql, type Transaction } from 'kysely';
 import { Client as PgClient, Pool, type PoolClient, types } from 'pg';
 import { dialectOf } from './dialect';
 import { migrations as allMigrations } from './migrations';
@@ -57,9 +57,16 @@ function openSqlite(file: string): Db {
  * prepares every query it runs, and preparing costs about as much as running a list's page.
  * Safe because kysely runs one statement at a time on the connection (a stream holds it until
  * its end), and SQLite re-prepares a kept statement itself after a schema change.
+ *
+ * Rows are read as arrays and made into objects by a constructor compiled for the statement's
+ * columns: better-sqlite3 builds each row object key by key through V8's API, which cost more than
+ * reading the values (a list page of 50 cases: 0.35 ms to 0.29 ms). The objects are the same, the
+ * last of two columns of one name winning as before.
  */
 function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
-  const statements = new Map<string, SQLite.Statement>();
+  const statements = new Map<string, SqliteStatement>();
+  // Bumped by every change of the schema made here (migrations): a kept reader's columns are read again after one.
+  const schema = { epoch: 0 };
   return {
     close: () => sqlite.close(),
     prepare(text: string) {
@@ -67,12 +74,72 @@ function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
       if (statement === undefined) {
         // Bounded: texts that vary (lists of values) must not grow it without end.
         if (statements.size >= 1000) statements.clear();
-        statement = sqlite.prepare(text);
+        statement = withRowObjects(sqlite.prepare(text), text, schema);
         statements.set(text, statement);
       }
       return statement;
     },
   };
+}
+
+const changesSchema = /^\s*(create|alter|drop)\b/i;
+
+/**
+ * A reader statement giving rows as arrays, made into objects by a constructor compiled for its
+ * columns (again after a change of the schema: SQLite re-prepares the statement, and `SELECT *`
+ * may then have other columns); any other statement as it is, counting changes of the schema.
+ */
+function withRowObjects(statement: SQLite.Statement, text: string, schema: { epoch: number }): SqliteStatement {
+  if (!statement.reader) {
+    if (!changesSchema.test(text)) return statement;
+    return {
+      reader: false,
+      all: (parameters) => statement.all(parameters),
+      run(parameters) {
+        const result = statement.run(parameters);
+        schema.epoch++;
+        return result;
+      },
+      iterate: (parameters) => statement.iterate(parameters),
+    };
+  }
+  statement.raw(true);
+  let names = columnNames(statement);
+  let rowOf = rowConstructor(names);
+  let epoch = schema.epoch;
+  /** The constructor for rows just read (the statement has been stepped, so re-prepared if it had to be). */
+  const current = (first: unknown[] | undefined) => {
+    // A change made here, or (seen by the number of values) through another connection.
+    if (epoch !== schema.epoch || (first !== undefined && first.length !== names.length)) {
+      names = columnNames(statement);
+      rowOf = rowConstructor(names);
+      epoch = schema.epoch;
+    }
+    return rowOf;
+  };
+  return {
+    reader: true,
+    all(parameters) {
+      const rows = statement.all(parameters) as unknown[][];
+      return rows.map(current(rows[0]));
+    },
+    run: (parameters) => statement.run(parameters),
+    *iterate(parameters) {
+      for (const values of statement.iterate(parameters) as IterableIterator<unknown[]>) yield current(values)(values);
+    },
+  };
+}
+
+function columnNames(statement: SQLite.Statement): string[] {
+  return statement.columns().map((column) => column.name);
+}
+
+/** An object of a row's values, keyed by the statement's column names (the last of two alike wins, as better-sqlite3 has it). */
+function rowConstructor(names: readonly string[]): (values: unknown[]) => Record<string, unknown> {
+  // Compiled from the column names only (never from values), each written as a JSON string
+  // literal, which is a JavaScript string literal: no text of a query's caller becomes code.
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  return new Function('values', `return {${names.map((name, i) => `${JSON.stringify(name)}: values[${i}]`).join(', ')}};`) as (values: unknown[]) => Record<string, unknown>;
 }
 
 /** PostgreSQL's type ids whose values node-postgres hands over as strings by default. */
