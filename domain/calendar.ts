@@ -45,7 +45,30 @@ export function withOverrides(base: CalendarData, overrides: readonly CalendarOv
 }
 
 const day = (date: LocalDate): DateTime => DateTime.fromISO(date, { zone: 'utc' });
-const iso = (dt: DateTime): LocalDate => dt.toISODate() as LocalDate;
+
+/*
+ * Counting working days walks dates one by one, for every deadline planned: plain arithmetic on
+ * days since 1970-01-01 rather than a DateTime per day (a firing's re-plan spent most of its time
+ * in luxon). A calendar date has no zone, so nothing here depends on one.
+ */
+const msPerDay = 86_400_000;
+
+/** `date` as days since 1970-01-01; a RangeError if it is not a calendar date (2026-02-30 is not). */
+function epochDay(date: LocalDate): number {
+  const parts = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
+  const ms = parts ? new Date(0).setUTCFullYear(Number(parts[1]), Number(parts[2]) - 1, Number(parts[3])) : Number.NaN;
+  if (Number.isNaN(ms) || localDate(ms / msPerDay) !== date) throw new RangeError(`not a calendar date (YYYY-MM-DD): ${date}`);
+  return ms / msPerDay;
+}
+
+function localDate(epoch: number): LocalDate {
+  return new Date(epoch * msPerDay).toISOString().slice(0, 10);
+}
+
+/** ISO weekday, 1 (Monday) to 7 (Sunday): 1970-01-01 was a Thursday. */
+function weekdayOf(epoch: number): number {
+  return (((epoch + 3) % 7) + 7) % 7 + 1;
+}
 const weekdayZh = ['', '星期一', '星期二', '星期三', '星期四', '星期五', '星期六', '星期日'];
 
 const arrangementName = z.string().trim().min(1).max(50);
@@ -153,15 +176,18 @@ export class WorkingCalendar {
   }
 
   isWorkingDay(date: LocalDate): boolean {
+    return this.isWorkingEpochDay(epochDay(date), date);
+  }
+
+  private isWorkingEpochDay(epoch: number, date: LocalDate = localDate(epoch)): boolean {
     if (this.data.workdays.has(date)) return true;
     if (this.data.holidays.has(date)) return false;
-    return day(date).weekday <= 5;
+    return weekdayOf(epoch) <= 5;
   }
 
   /** Working days d with from < d ≤ to: the length of a window that starts on `from`. */
   workingDaysAfter(from: LocalDate, to: LocalDate): number {
-    const next = (date: LocalDate) => iso(day(date).plus({ days: 1 }));
-    return this.workingDaysBetween(next(from), next(to));
+    return this.countWorkingDays(epochDay(from) + 1, epochDay(to) + 1);
   }
 
   /** The local date of an instant. */
@@ -175,29 +201,31 @@ export class WorkingCalendar {
    */
   nthWorkingDayAfter(date: LocalDate, n: number): LocalDate {
     if (!Number.isInteger(n) || n < 0) throw new RangeError(`working days must be a whole number ≥ 0, got ${n}`);
-    let current = day(date);
+    let current = epochDay(date);
     if (n === 0) {
-      for (let i = 0; !this.isWorkingDay(iso(current)); i++) {
+      for (let i = 0; !this.isWorkingEpochDay(current); i++) {
         if (i > maxScanDays) throw new Error(`no working day within ${maxScanDays} days of ${date}`);
-        current = current.plus({ days: 1 });
+        current++;
       }
-      return iso(current);
+      return localDate(current);
     }
     let counted = 0;
     for (let i = 0; counted < n; i++) {
       if (i > maxScanDays * Math.max(1, n)) throw new Error(`no working day within reach of ${date}`);
-      current = current.plus({ days: 1 });
-      if (this.isWorkingDay(iso(current))) counted++;
+      current++;
+      if (this.isWorkingEpochDay(current)) counted++;
     }
-    return iso(current);
+    return localDate(current);
   }
 
   /** Working days d with from ≤ d < to (0 when to ≤ from). */
   workingDaysBetween(from: LocalDate, to: LocalDate): number {
+    return this.countWorkingDays(epochDay(from), epochDay(to));
+  }
+
+  private countWorkingDays(from: number, to: number): number {
     let count = 0;
-    for (let current = day(from); iso(current) < to; current = current.plus({ days: 1 })) {
-      if (this.isWorkingDay(iso(current))) count++;
-    }
+    for (let current = from; current < to; current++) if (this.isWorkingEpochDay(current)) count++;
     return count;
   }
 

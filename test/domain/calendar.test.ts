@@ -108,6 +108,38 @@ describe('working-day calendar against the official arrangements', () => {
     expect(calendar.isWorkingDay('2026-12-24')).toBe(true);
   });
 
+  it('agrees, day by day, with the same rules counted through luxon, over years, leap days and the year 2100 included', () => {
+    const data = officialCalendarData();
+    // The rules as they read: the official lists first, then Monday to Friday.
+    const working = (d: string) => data.workdays.has(d) || (!data.holidays.has(d) && DateTime.fromISO(d, { zone: 'utc' }).weekday <= 5);
+    const next = (d: string) => DateTime.fromISO(d, { zone: 'utc' }).plus({ days: 1 }).toISODate()!;
+    const days = [1969, 2000, 2024, 2025, 2026, 2100].flatMap(daysOf);
+    for (const [i, d] of days.entries()) {
+      expect(calendar.isWorkingDay(d), d).toBe(working(d));
+      if (i % 7 !== 0) continue;
+      for (const n of [0, 1, 5, 22]) {
+        let expected = d;
+        if (n === 0) while (!working(expected)) expected = next(expected);
+        for (let counted = 0; counted < n; ) {
+          expected = next(expected);
+          if (working(expected)) counted++;
+        }
+        expect(calendar.nthWorkingDayAfter(d, n), `${d} + ${n}`).toBe(expected);
+        let between = 0;
+        for (let x = d; x < expected; x = next(x)) if (working(x)) between++;
+        expect(calendar.workingDaysBetween(d, expected), `${d} .. ${expected}`).toBe(between);
+        expect(calendar.workingDaysAfter(d, expected), `${d} .. ${expected}`).toBe(between - Number(working(d)) + Number(working(expected)));
+      }
+    }
+  });
+
+  it('refuses what is not a calendar date', () => {
+    for (const bad of ['2026-02-30', '2026-13-01', '2026-1-5', 'tomorrow', '']) {
+      expect(() => calendar.isWorkingDay(bad), bad).toThrow(RangeError);
+      expect(() => calendar.nthWorkingDayAfter(bad, 1), bad).toThrow(RangeError);
+    }
+  });
+
   it('knows which years it covers', () => {
     expect(calendar.covers('2004-05-01')).toBe(true);
     expect(calendar.covers('2027-05-01')).toBe(false);
