@@ -7,6 +7,7 @@ import {
   completeIdempotencyKey,
   purgeIdempotencyKeys,
   releaseIdempotencyKey,
+  renewIdempotencyClaim,
   takeOverIdempotencyKey,
 } from '../db/idempotency.repository';
 import { HttpError } from './errors';
@@ -44,8 +45,12 @@ export function requestKeyOf(request: FastifyRequest): string | undefined {
 export interface IdempotencyOptions {
   /** How long a key and its response are kept (and replayed), in milliseconds. */
   readonly retentionMs: number;
-  /** A claim with no response after this long is taken over by a retry (its process died). */
+  /** A claim not renewed for this long is taken over by a retry: its process died (default 20 s). */
   readonly staleAfterMs?: number;
+  /** How often the holder of a claim renews it while its request runs (default 5 s). */
+  readonly renewEveryMs?: number;
+  /** A request still running after this long stops renewing its claim, so that a retry can take it over (default 10 minutes). */
+  readonly holdAtMostMs?: number;
   /** How long a retry waits for the first request with its key before answering 409. */
   readonly waitMs?: number;
 }
@@ -54,14 +59,35 @@ export interface IdempotencyOptions {
  * `Idempotency-Key` on POST by token holders: the first request with a key runs; a retry with the
  * same key, route and body gets the first response again (header `Idempotent-Replayed: true`)
  * and changes nothing, even while the first is still running; the same key for another request
- * is refused (409). Failures of the server (5xx) are not kept, so that a retry runs again.
+ * is refused (409). Failures of the server (5xx) are not kept, so that a retry runs again. The
+ * holder renews its claim while its request runs; a claim no longer renewed (its process died) is
+ * taken over by one waiting retry within seconds, which is safe because the command below it is
+ * idempotent at Temporal too, keyed by the same key.
  * Keys are claimed only once the caller is known and the request valid, stored with the route
  * pattern, and forgotten after the retention period by a background purge. The public's requests
  * claim nothing (anyone could fill the table); their header is ignored.
  */
 export function installIdempotency(app: FastifyInstance, db: Db, options: IdempotencyOptions): void {
-  const staleAfterMs = options.staleAfterMs ?? 120_000;
+  const staleAfterMs = options.staleAfterMs ?? 20_000;
+  const renewEveryMs = options.renewEveryMs ?? 5_000;
+  const holdAtMostMs = options.holdAtMostMs ?? 10 * 60_000;
   const waitMs = options.waitMs ?? 30_000;
+  /** The renewal of each request's claim, stopped when its response is stored (or the request ends). */
+  const renewals = new WeakMap<FastifyRequest, NodeJS.Timeout>();
+  const holdClaim = (request: FastifyRequest, claim: { principal: string; key: string; claimId: string }) => {
+    request.idempotency = claim;
+    const started = Date.now();
+    const timer = setInterval(() => {
+      if (Date.now() - started > holdAtMostMs) return stopRenewing(request);
+      renewIdempotencyClaim(db, claim, new Date().toISOString()).catch((error: unknown) => request.log.warn({ err: error }, 'could not renew an Idempotency-Key claim'));
+    }, renewEveryMs);
+    timer.unref();
+    renewals.set(request, timer);
+  };
+  const stopRenewing = (request: FastifyRequest) => {
+    clearInterval(renewals.get(request));
+    renewals.delete(request);
+  };
   app.decorateRequest('idempotency', null);
   app.addHook('preHandler', async (request, reply) => {
     if (request.method !== 'POST' || request.principal.kind !== 'token' || !declaresKey(request)) return;
@@ -79,7 +105,7 @@ export function installIdempotency(app: FastifyInstance, db: Db, options: Idempo
       const now = new Date().toISOString();
       const state = await claimIdempotencyKey(db, { principal, key, method: request.method, path, requestHash, claimId, now });
       if (state.state === 'new') {
-        request.idempotency = { principal, key, claimId };
+        holdClaim(request, { principal, key, claimId });
         return;
       }
       if (state.state === 'mismatch') {
@@ -95,7 +121,7 @@ export function installIdempotency(app: FastifyInstance, db: Db, options: Idempo
       // command below it is idempotent at Temporal too, keyed by the same key.
       if (Date.now() - Date.parse(state.since) > staleAfterMs) {
         if (await takeOverIdempotencyKey(db, { principal, key, since: state.since, claimId: state.claimId }, claimId, now)) {
-          request.idempotency = { principal, key, claimId };
+          holdClaim(request, { principal, key, claimId });
           return;
         }
         continue;
@@ -110,6 +136,7 @@ export function installIdempotency(app: FastifyInstance, db: Db, options: Idempo
     const claim = request.idempotency;
     if (!claim) return payload;
     request.idempotency = null;
+    stopRenewing(request);
     if (reply.statusCode >= 500) {
       await releaseIdempotencyKey(db, claim);
     } else {
@@ -122,6 +149,9 @@ export function installIdempotency(app: FastifyInstance, db: Db, options: Idempo
     }
     return payload;
   });
+
+  // However a request ends, its claim is renewed no longer.
+  app.addHook('onResponse', async (request) => stopRenewing(request));
 
   // The purge runs in the background, a few times per retention period.
   const purge = async () => {
