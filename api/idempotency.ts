@@ -20,6 +20,9 @@ declare module 'fastify' {
 
 const keyPattern = /^[\x21-\x7e]{1,255}$/;
 
+/** A claim whose stored instant is this old was abandoned whatever the clocks of two machines say (they would differ by minutes). */
+const abandonedAfterMs = 120_000;
+
 /** The Idempotency-Key header, as POST routes of token holders document it. */
 export const idempotencyHeaders = z
   .object({
@@ -45,7 +48,10 @@ export function requestKeyOf(request: FastifyRequest): string | undefined {
 export interface IdempotencyOptions {
   /** How long a key and its response are kept (and replayed), in milliseconds. */
   readonly retentionMs: number;
-  /** A claim not renewed for this long is taken over by a retry: its process died (default 20 s). */
+  /**
+   * A claim a waiting retry has seen unchanged (not renewed) for this long, by its own clock, is
+   * taken over: its process died (default 25 s, five renewals missed).
+   */
   readonly staleAfterMs?: number;
   /** How often the holder of a claim renews it while its request runs (default 5 s). */
   readonly renewEveryMs?: number;
@@ -68,7 +74,7 @@ export interface IdempotencyOptions {
  * claim nothing (anyone could fill the table); their header is ignored.
  */
 export function installIdempotency(app: FastifyInstance, db: Db, options: IdempotencyOptions): void {
-  const staleAfterMs = options.staleAfterMs ?? 20_000;
+  const staleAfterMs = options.staleAfterMs ?? 25_000;
   const renewEveryMs = options.renewEveryMs ?? 5_000;
   const holdAtMostMs = options.holdAtMostMs ?? 10 * 60_000;
   const waitMs = options.waitMs ?? 30_000;
@@ -76,9 +82,9 @@ export function installIdempotency(app: FastifyInstance, db: Db, options: Idempo
   const renewals = new WeakMap<FastifyRequest, NodeJS.Timeout>();
   const holdClaim = (request: FastifyRequest, claim: { principal: string; key: string; claimId: string }) => {
     request.idempotency = claim;
-    const started = Date.now();
+    const started = performance.now();
     const timer = setInterval(() => {
-      if (Date.now() - started > holdAtMostMs) return stopRenewing(request);
+      if (performance.now() - started > holdAtMostMs) return stopRenewing(request);
       renewIdempotencyClaim(db, claim, new Date().toISOString()).catch((error: unknown) => request.log.warn({ err: error }, 'could not renew an Idempotency-Key claim'));
     }, renewEveryMs);
     timer.unref();
@@ -101,7 +107,12 @@ export function installIdempotency(app: FastifyInstance, db: Db, options: Idempo
       .update(JSON.stringify({ params: request.params ?? null, body: request.body ?? null }))
       .digest('hex');
     const claimId = crypto.randomUUID();
-    for (let waited = 0; ; waited += 100) {
+    const waitingSince = performance.now();
+    // The claim as this retry last saw it, and since when (its own clock: the holder's machine may
+    // keep another time, so the stored instant alone says little about how recently it renewed).
+    let seen = '';
+    let seenSince = waitingSince;
+    for (;;) {
       const now = new Date().toISOString();
       const state = await claimIdempotencyKey(db, { principal, key, method: request.method, path, requestHash, claimId, now });
       if (state.state === 'new') {
@@ -117,16 +128,21 @@ export function installIdempotency(app: FastifyInstance, db: Db, options: Idempo
       if (state.state === 'done') {
         return reply.code(state.status).header('idempotent-replayed', 'true').type(state.contentType).send(state.body);
       }
-      // A claim whose request died with its process is taken over by one waiter only; the
-      // command below it is idempotent at Temporal too, keyed by the same key.
-      if (Date.now() - Date.parse(state.since) > staleAfterMs) {
+      // A claim whose request died with its process (no longer renewed) is taken over by one
+      // waiter only. One far older than any renewal would leave it is taken over at once.
+      const current = `${state.since}|${state.claimId}`;
+      if (current !== seen) {
+        seen = current;
+        seenSince = performance.now();
+      }
+      if (performance.now() - seenSince >= staleAfterMs || Date.now() - Date.parse(state.since) > abandonedAfterMs) {
         if (await takeOverIdempotencyKey(db, { principal, key, since: state.since, claimId: state.claimId }, claimId, now)) {
           holdClaim(request, { principal, key, claimId });
           return;
         }
         continue;
       }
-      if (waited >= waitMs) {
+      if (performance.now() - waitingSince >= waitMs) {
         throw new HttpError('conflict', `Idempotency-Key ${key} 的请求仍在处理 / the first request with this key is still running`);
       }
       await new Promise((r) => setTimeout(r, 100));

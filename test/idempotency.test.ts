@@ -199,6 +199,30 @@ describe('Idempotency-Key claims held while their request runs', () => {
     expect(runs).toBe(1);
   });
 
+  it('leaves a claim alone that its holder renews from a machine whose clock is a minute behind', async () => {
+    const before = runs;
+    const requestHash = crypto.createHash('sha256').update(JSON.stringify({ params: {}, body: {} })).digest('hex');
+    const behind = () => new Date(Date.now() - 60_000).toISOString();
+    await db
+      .insertInto('idempotency_keys')
+      .values({ principal, key: 'skewed', method: 'POST', path: '/slow', request_hash: requestHash, status: 'in_progress', response_status: null, response_body: null, response_type: null, created_at: behind(), claim_id: 'other-machine' })
+      .execute();
+    // The other machine's API renews it, in its own time.
+    const renewing = setInterval(() => void db.updateTable('idempotency_keys').set({ created_at: behind() }).where('key', '=', 'skewed').where('status', '=', 'in_progress').execute(), 100);
+    const retry = post('skewed');
+    await new Promise((resolve) => setTimeout(resolve, 4 * staleAfterMs));
+    clearInterval(renewing);
+    // Its answer comes, and is the retry's.
+    await db
+      .updateTable('idempotency_keys')
+      .set({ status: 'done', response_status: 200, response_body: '{"run":"elsewhere"}', response_type: 'application/json' })
+      .where('key', '=', 'skewed')
+      .execute();
+    const response = await retry;
+    expect(response.json()).toEqual({ run: 'elsewhere' });
+    expect(runs).toBe(before);
+  });
+
   it('has one retry take over a claim no longer renewed, soon after it went stale', async () => {
     held = Promise.resolve();
     const before = runs;
