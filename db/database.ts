@@ -65,8 +65,10 @@ function openSqlite(file: string): Db {
  */
 function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
   const statements = new Map<string, SqliteStatement>();
-  // Bumped by every change of the schema made here (migrations): a kept reader's columns are read again after one.
-  const schema = { epoch: 0 };
+  // The schema's version (SQLite's schema cookie): any change of the schema, through this
+  // connection or another process's, moves it.
+  const versionOf = sqlite.prepare('PRAGMA schema_version').pluck();
+  const schemaVersion = () => versionOf.get() as number;
   return {
     close: () => sqlite.close(),
     prepare(text: string) {
@@ -74,7 +76,7 @@ function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
       if (statement === undefined) {
         // Bounded: texts that vary (lists of values) must not grow it without end.
         if (statements.size >= 1000) statements.clear();
-        statement = withRowObjects(sqlite.prepare(text), text, schema);
+        statement = withRowObjects(sqlite.prepare(text), schemaVersion);
         statements.set(text, statement);
       }
       return statement;
@@ -82,50 +84,36 @@ function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
   };
 }
 
-const changesSchema = /^\s*(create|alter|drop)\b/i;
-
 /**
  * A reader statement giving rows as arrays, made into objects by a constructor compiled for its
- * columns (again after a change of the schema: SQLite re-prepares the statement, and `SELECT *`
- * may then have other columns); any other statement as it is, counting changes of the schema.
+ * columns; any other statement as it is. After a change of the schema SQLite re-prepares the
+ * statement as it runs, and `SELECT *` may then have other columns (added, dropped, renamed,
+ * reordered): the schema's version is read before and after each run, and if it is not the one
+ * the constructor was made for, or moved during the run, the columns are read again from the
+ * statement as it ran.
  */
-function withRowObjects(statement: SQLite.Statement, text: string, schema: { epoch: number }): SqliteStatement {
-  if (!statement.reader) {
-    if (!changesSchema.test(text)) return statement;
-    return {
-      reader: false,
-      all: (parameters) => statement.all(parameters),
-      run(parameters) {
-        const result = statement.run(parameters);
-        schema.epoch++;
-        return result;
-      },
-      iterate: (parameters) => statement.iterate(parameters),
-    };
-  }
+function withRowObjects(statement: SQLite.Statement, schemaVersion: () => number): SqliteStatement {
+  if (!statement.reader) return statement;
   statement.raw(true);
-  let names = columnNames(statement);
-  let rowOf = rowConstructor(names);
-  let epoch = schema.epoch;
-  /** The constructor for rows just read (the statement has been stepped, so re-prepared if it had to be). */
-  const current = (first: unknown[] | undefined) => {
-    // A change made here, or (seen by the number of values) through another connection.
-    if (epoch !== schema.epoch || (first !== undefined && first.length !== names.length)) {
-      names = columnNames(statement);
-      rowOf = rowConstructor(names);
-      epoch = schema.epoch;
-    }
-    return rowOf;
-  };
+  let rowOf = rowConstructor(columnNames(statement));
+  let madeFor = schemaVersion();
   return {
     reader: true,
     all(parameters) {
+      const before = schemaVersion();
       const rows = statement.all(parameters) as unknown[][];
-      return rows.map(current(rows[0]));
+      if (before !== madeFor || schemaVersion() !== before) {
+        rowOf = rowConstructor(columnNames(statement));
+        // (If it moved during the run, the next run reads the columns again too.)
+        madeFor = before;
+      }
+      return rows.map(rowOf);
     },
     run: (parameters) => statement.run(parameters),
     *iterate(parameters) {
-      for (const values of statement.iterate(parameters) as IterableIterator<unknown[]>) yield current(values)(values);
+      // Streams are rare (nothing in duban streams): the columns are read once the first row is.
+      let make: ((values: unknown[]) => Record<string, unknown>) | undefined;
+      for (const values of statement.iterate(parameters) as IterableIterator<unknown[]>) yield (make ??= rowConstructor(columnNames(statement)))(values);
     },
   };
 }

@@ -57,6 +57,16 @@ describe(`rows read from the read model (${testDialect})`, () => {
       await other.destroy();
     }
     expect((await departments())[0]).toMatchObject({ code: 'CG', slogan: '马上就办', fax_line: '12345' });
+    // Renamed through the other connection: as many columns as before, under another name.
+    const again = openDatabase(file);
+    try {
+      await sql`ALTER TABLE departments RENAME COLUMN fax_line TO hotline`.execute(again);
+    } finally {
+      await again.destroy();
+    }
+    const renamed = (await departments())[0]!;
+    expect(renamed).toMatchObject({ code: 'CG', slogan: '马上就办', hotline: '12345' });
+    expect(Object.keys(renamed)).not.toContain('fax_line');
   });
 
   // Nothing in duban streams, and kysely streams from PostgreSQL only with a cursor configured: the
