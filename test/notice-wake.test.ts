@@ -77,9 +77,29 @@ describe('coalescedWaker', () => {
     await vi.advanceTimersByTimeAsync(250 + 1_000 + 1_000);
     expect(errors).toEqual(['signal 2 refused', 'signal 3 refused']);
     expect(sent).toHaveLength(2);
-    // A first signal that fails is the caller's to handle (it is awaited).
-    const failing = coalescedWaker(() => Promise.reject(new Error('down')), 250);
-    await expect(failing()).rejects.toThrow('down');
+  });
+
+  it('tries a failed first signal again a second later, and still tells its caller', async () => {
+    const { sent, wake } = recorder((n) => n === 1);
+    const errors: string[] = [];
+    const waker = coalescedWaker(wake, 250, (error) => errors.push((error as Error).message));
+    const start = Date.now();
+    await expect(waker()).rejects.toThrow('signal 1 refused');
+    expect(sent).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(sent).toEqual([start + 1_000]);
+    expect(errors).toEqual(['signal 1 refused']);
+  });
+
+  it('is not held back when the wall clock steps back', async () => {
+    const { sent, wake } = recorder();
+    const waker = coalescedWaker(wake, 250);
+    await waker();
+    // An hour back (a clock corrected by NTP): the spells go by the monotonic clock.
+    vi.setSystemTime(Date.now() - 3_600_000);
+    await vi.advanceTimersByTimeAsync(300);
+    await waker();
+    expect(sent).toHaveLength(2);
   });
 
   it('gives up on a folded signal after three tries', async () => {
