@@ -54,6 +54,7 @@ interface Options {
   cases: number;
   alarmCases: number | undefined;
   kills: number;
+  allKills: boolean;
   killEvery: string;
   pause: string;
   seed: number;
@@ -116,6 +117,7 @@ async function main(): Promise<void> {
     .option('--cases <n>', 'cases opened and closed through the HTTP API', (v) => Number.parseInt(v, 10), 300)
     .option('--alarm-cases <n>', 'tasks whose reminders and rungs fall due during the run (default: a tenth of --cases, at least 2)', (v) => Number.parseInt(v, 10))
     .option('--kills <n>', 'SIGKILLs, each of a random role: worker, api or temporal (no more once every case is driven)', (v) => Number.parseInt(v, 10), 40)
+    .option('--all-kills', 'make all --kills kills, going on after the last case is driven (so that a short run has its kills however fast it drives)', false)
     .option('--kill-every <s>', 'seconds between a restart and the next kill, a random value in this range', '5-12')
     .option('--pause <s>', 'seconds a killed process stays dead, a random value in this range', '0.5-3')
     .option('--seed <n>', 'seed of the plans and the kills', (v) => Number.parseInt(v, 10), 1)
@@ -438,6 +440,8 @@ async function main(): Promise<void> {
       Promise.all(plans.alarm.map((plan) => driveAlarmCase(plan).catch(driverErrors(plan.taskId)).finally(() => done++))),
     ]);
     clearInterval(progress);
+    // With --all-kills the killer goes on until it has made them all, while the outbox drains.
+    if (options.allKills) await killer;
     driving = false;
     await killer;
     lap('drive');
