@@ -7,7 +7,6 @@ import {
   completeIdempotencyKey,
   purgeIdempotencyKeys,
   releaseIdempotencyKey,
-  renewIdempotencyClaim,
   takeOverIdempotencyKey,
 } from '../db/idempotency.repository';
 import { HttpError } from './errors';
@@ -19,9 +18,6 @@ declare module 'fastify' {
 }
 
 const keyPattern = /^[\x21-\x7e]{1,255}$/;
-
-/** A claim whose stored instant is this old was abandoned whatever the clocks of two machines say (they would differ by minutes). */
-const abandonedAfterMs = 120_000;
 
 /** The Idempotency-Key header, as POST routes of token holders document it. */
 export const idempotencyHeaders = z
@@ -48,15 +44,8 @@ export function requestKeyOf(request: FastifyRequest): string | undefined {
 export interface IdempotencyOptions {
   /** How long a key and its response are kept (and replayed), in milliseconds. */
   readonly retentionMs: number;
-  /**
-   * A claim a waiting retry has seen unchanged (not renewed) for this long, by its own clock, is
-   * taken over: its process died (default 25 s, five renewals missed).
-   */
+  /** A claim with no response after this long is taken over by a retry (its process died). */
   readonly staleAfterMs?: number;
-  /** How often the holder of a claim renews it while its request runs (default 5 s). */
-  readonly renewEveryMs?: number;
-  /** A request still running after this long stops renewing its claim, so that a retry can take it over (default 10 minutes). */
-  readonly holdAtMostMs?: number;
   /** How long a retry waits for the first request with its key before answering 409. */
   readonly waitMs?: number;
 }
@@ -65,35 +54,14 @@ export interface IdempotencyOptions {
  * `Idempotency-Key` on POST by token holders: the first request with a key runs; a retry with the
  * same key, route and body gets the first response again (header `Idempotent-Replayed: true`)
  * and changes nothing, even while the first is still running; the same key for another request
- * is refused (409). Failures of the server (5xx) are not kept, so that a retry runs again. The
- * holder renews its claim while its request runs; a claim no longer renewed (its process died) is
- * taken over by one waiting retry within seconds, which is safe because the command below it is
- * idempotent at Temporal too, keyed by the same key.
+ * is refused (409). Failures of the server (5xx) are not kept, so that a retry runs again.
  * Keys are claimed only once the caller is known and the request valid, stored with the route
  * pattern, and forgotten after the retention period by a background purge. The public's requests
  * claim nothing (anyone could fill the table); their header is ignored.
  */
 export function installIdempotency(app: FastifyInstance, db: Db, options: IdempotencyOptions): void {
-  const staleAfterMs = options.staleAfterMs ?? 25_000;
-  const renewEveryMs = options.renewEveryMs ?? 5_000;
-  const holdAtMostMs = options.holdAtMostMs ?? 10 * 60_000;
+  const staleAfterMs = options.staleAfterMs ?? 120_000;
   const waitMs = options.waitMs ?? 30_000;
-  /** The renewal of each request's claim, stopped when its response is stored (or the request ends). */
-  const renewals = new WeakMap<FastifyRequest, NodeJS.Timeout>();
-  const holdClaim = (request: FastifyRequest, claim: { principal: string; key: string; claimId: string }) => {
-    request.idempotency = claim;
-    const started = performance.now();
-    const timer = setInterval(() => {
-      if (performance.now() - started > holdAtMostMs) return stopRenewing(request);
-      renewIdempotencyClaim(db, claim, new Date().toISOString()).catch((error: unknown) => request.log.warn({ err: error }, 'could not renew an Idempotency-Key claim'));
-    }, renewEveryMs);
-    timer.unref();
-    renewals.set(request, timer);
-  };
-  const stopRenewing = (request: FastifyRequest) => {
-    clearInterval(renewals.get(request));
-    renewals.delete(request);
-  };
   app.decorateRequest('idempotency', null);
   app.addHook('preHandler', async (request, reply) => {
     if (request.method !== 'POST' || request.principal.kind !== 'token' || !declaresKey(request)) return;
@@ -107,16 +75,11 @@ export function installIdempotency(app: FastifyInstance, db: Db, options: Idempo
       .update(JSON.stringify({ params: request.params ?? null, body: request.body ?? null }))
       .digest('hex');
     const claimId = crypto.randomUUID();
-    const waitingSince = performance.now();
-    // The claim as this retry last saw it, and since when (its own clock: the holder's machine may
-    // keep another time, so the stored instant alone says little about how recently it renewed).
-    let seen = '';
-    let seenSince = waitingSince;
-    for (;;) {
+    for (let waited = 0; ; waited += 100) {
       const now = new Date().toISOString();
       const state = await claimIdempotencyKey(db, { principal, key, method: request.method, path, requestHash, claimId, now });
       if (state.state === 'new') {
-        holdClaim(request, { principal, key, claimId });
+        request.idempotency = { principal, key, claimId };
         return;
       }
       if (state.state === 'mismatch') {
@@ -128,21 +91,16 @@ export function installIdempotency(app: FastifyInstance, db: Db, options: Idempo
       if (state.state === 'done') {
         return reply.code(state.status).header('idempotent-replayed', 'true').type(state.contentType).send(state.body);
       }
-      // A claim whose request died with its process (no longer renewed) is taken over by one
-      // waiter only. One far older than any renewal would leave it is taken over at once.
-      const current = `${state.since}|${state.claimId}`;
-      if (current !== seen) {
-        seen = current;
-        seenSince = performance.now();
-      }
-      if (performance.now() - seenSince >= staleAfterMs || Date.now() - Date.parse(state.since) > abandonedAfterMs) {
+      // A claim whose request died with its process is taken over by one waiter only; the
+      // command below it is idempotent at Temporal too, keyed by the same key.
+      if (Date.now() - Date.parse(state.since) > staleAfterMs) {
         if (await takeOverIdempotencyKey(db, { principal, key, since: state.since, claimId: state.claimId }, claimId, now)) {
-          holdClaim(request, { principal, key, claimId });
+          request.idempotency = { principal, key, claimId };
           return;
         }
         continue;
       }
-      if (performance.now() - waitingSince >= waitMs) {
+      if (waited >= waitMs) {
         throw new HttpError('conflict', `Idempotency-Key ${key} 的请求仍在处理 / the first request with this key is still running`);
       }
       await new Promise((r) => setTimeout(r, 100));
@@ -152,7 +110,6 @@ export function installIdempotency(app: FastifyInstance, db: Db, options: Idempo
     const claim = request.idempotency;
     if (!claim) return payload;
     request.idempotency = null;
-    stopRenewing(request);
     if (reply.statusCode >= 500) {
       await releaseIdempotencyKey(db, claim);
     } else {
@@ -165,9 +122,6 @@ export function installIdempotency(app: FastifyInstance, db: Db, options: Idempo
     }
     return payload;
   });
-
-  // However a request ends, its claim is renewed no longer.
-  app.addHook('onResponse', async (request) => stopRenewing(request));
 
   // The purge runs in the background, a few times per retention period.
   const purge = async () => {

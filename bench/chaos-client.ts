@@ -90,7 +90,7 @@ export class ChaosApi {
    * A command (POST with `key`), retried until it has a definitive answer: its 2xx body, or null
    * when a 409 came after a lost answer and `tookEffect` (reading the state) says it had taken
    * effect. A 409 because the first request's claim of the key is still held (its process died;
-   * the API takes such a claim over once it has gone unrenewed for 25 s) is waited out by sending again.
+   * the API takes such a claim over after two minutes) is waited out by sending again.
    */
   async command(path: string, token: string, body: unknown, key: string, tookEffect: () => Promise<boolean>): Promise<unknown> {
     const deadline = Date.now() + this.options.commandDeadlineMs;

@@ -78,23 +78,6 @@ export async function takeOverIdempotencyKey(
   return Number(result.numUpdatedRows) === 1;
 }
 
-/**
- * The claim's holder, still running its request, says so: the claim's time moves to `now`, so
- * that no waiter takes it over as one left by a process that died. False if it is not (or no
- * longer) the holder's.
- */
-export async function renewIdempotencyClaim(db: Executor, claim: { principal: string; key: string; claimId: string }, now: string): Promise<boolean> {
-  const result = await db
-    .updateTable('idempotency_keys')
-    .set({ created_at: now })
-    .where('principal', '=', claim.principal)
-    .where('key', '=', claim.key)
-    .where('claim_id', '=', claim.claimId)
-    .where('status', '=', 'in_progress')
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
-}
-
 /** Stores the response that every retry with the key will get; only the claim's holder can. */
 export async function completeIdempotencyKey(
   db: Executor,

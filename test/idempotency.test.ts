@@ -1,14 +1,7 @@
 import crypto from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
-import { validatorCompiler } from 'fastify-type-provider-zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installAuthentication } from '../api/auth';
-import { idempotencyHeaders, installIdempotency } from '../api/idempotency';
-import type { Db } from '../db/database';
 import { claimIdempotencyKey, takeOverIdempotencyKey } from '../db/idempotency.repository';
-import { createTokenService } from '../services/token.service';
 import { type ApiStack, startApiStack } from './support/api';
-import { tempDatabase } from './support/database';
 
 const ackRoute = '/api/v1/cases/:caseId/tasks/:taskId/acknowledge';
 
@@ -141,100 +134,5 @@ describe('Idempotency-Key retention', () => {
       gone = (await stored()).length === 0;
     }
     expect(gone).toBe(true);
-  });
-});
-
-/**
- * The claim of a request still running is renewed, so that a retry waits for its answer instead of
- * taking it over; a claim no longer renewed (its process died) is taken over within seconds. A
- * route of its own whose handler the test holds, behind the real authentication, on a real file.
- */
-describe('Idempotency-Key claims held while their request runs', () => {
-  const staleAfterMs = 400;
-  let app: FastifyInstance;
-  let db: Db;
-  let token: string;
-  let principal: string;
-  let runs = 0;
-  let release: () => void = () => undefined;
-  let held = Promise.resolve();
-
-  beforeAll(async () => {
-    ({ db } = await tempDatabase());
-    const tokens = createTokenService({ db });
-    const created = await tokens.create({ role: 'office', name: '幂等测试' });
-    ({ token } = created);
-    principal = created.id;
-    app = Fastify();
-    app.setValidatorCompiler(validatorCompiler);
-    installAuthentication(app, tokens);
-    installIdempotency(app, db, { retentionMs: 60_000, staleAfterMs, renewEveryMs: 100, waitMs: 10_000 });
-    app.post('/slow', { schema: { headers: idempotencyHeaders } }, async () => {
-      runs++;
-      await held;
-      return { run: runs };
-    });
-    await app.ready();
-  });
-  afterAll(async () => {
-    await app?.close();
-    await db?.destroy();
-  });
-
-  const post = (key: string) => app.inject({ method: 'POST', url: '/slow', headers: { authorization: `Bearer ${token}`, 'idempotency-key': key }, payload: {} });
-
-  it('keeps a retry waiting for a first request that runs longer than a claim takes to go stale', async () => {
-    held = new Promise((resolve) => (release = resolve));
-    const first = post('long');
-    // Several times as long as a claim not renewed would last, then a retry.
-    await new Promise((resolve) => setTimeout(resolve, 4 * staleAfterMs));
-    const retry = post('long');
-    await new Promise((resolve) => setTimeout(resolve, 4 * staleAfterMs));
-    expect(runs).toBe(1);
-    release();
-    const [a, b] = await Promise.all([first, retry]);
-    expect([a.statusCode, b.statusCode]).toEqual([200, 200]);
-    expect(b.json()).toEqual(a.json());
-    expect(b.headers['idempotent-replayed']).toBe('true');
-    expect(runs).toBe(1);
-  });
-
-  it('leaves a claim alone that its holder renews from a machine whose clock is a minute behind', async () => {
-    const before = runs;
-    const requestHash = crypto.createHash('sha256').update(JSON.stringify({ params: {}, body: {} })).digest('hex');
-    const behind = () => new Date(Date.now() - 60_000).toISOString();
-    await db
-      .insertInto('idempotency_keys')
-      .values({ principal, key: 'skewed', method: 'POST', path: '/slow', request_hash: requestHash, status: 'in_progress', response_status: null, response_body: null, response_type: null, created_at: behind(), claim_id: 'other-machine' })
-      .execute();
-    // The other machine's API renews it, in its own time.
-    const renewing = setInterval(() => void db.updateTable('idempotency_keys').set({ created_at: behind() }).where('key', '=', 'skewed').where('status', '=', 'in_progress').execute(), 100);
-    const retry = post('skewed');
-    await new Promise((resolve) => setTimeout(resolve, 4 * staleAfterMs));
-    clearInterval(renewing);
-    // Its answer comes, and is the retry's.
-    await db
-      .updateTable('idempotency_keys')
-      .set({ status: 'done', response_status: 200, response_body: '{"run":"elsewhere"}', response_type: 'application/json' })
-      .where('key', '=', 'skewed')
-      .execute();
-    const response = await retry;
-    expect(response.json()).toEqual({ run: 'elsewhere' });
-    expect(runs).toBe(before);
-  });
-
-  it('has one retry take over a claim no longer renewed, soon after it went stale', async () => {
-    held = Promise.resolve();
-    const before = runs;
-    const requestHash = crypto.createHash('sha256').update(JSON.stringify({ params: {}, body: {} })).digest('hex');
-    // Left by a process that died just now, before it answered.
-    await db
-      .insertInto('idempotency_keys')
-      .values({ principal, key: 'orphan', method: 'POST', path: '/slow', request_hash: requestHash, status: 'in_progress', response_status: null, response_body: null, response_type: null, created_at: new Date().toISOString(), claim_id: 'dead' })
-      .execute();
-    const responses = await Promise.all([post('orphan'), post('orphan'), post('orphan')]);
-    expect(responses.map((r) => r.statusCode)).toEqual([200, 200, 200]);
-    expect(responses.filter((r) => r.headers['idempotent-replayed'] === undefined)).toHaveLength(1);
-    expect(runs).toBe(before + 1);
   });
 });
