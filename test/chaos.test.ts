@@ -39,7 +39,7 @@ function runChaos(args: string[]): Promise<{ code: number; output: string; summa
  */
 describe('npm run chaos', () => {
   it('loses and duplicates nothing while processes are killed', async () => {
-    const { code, output, summary } = await runChaos(['--cases', '20', '--alarm-cases', '2', '--kills', '3', '--kill-every', '2-5', '--seed', '3', '--all-kills', '--timeout-minutes', '4']);
+    const { code, output, summary } = await runChaos(['--cases', '20', '--alarm-cases', '2', '--kills', '3', '--kill-every', '2-5', '--seed', '3', '--timeout-minutes', '4']);
     expect(summary, output).not.toBeNull();
     expect(summary!.failures, output).toBe(0);
     expect(code, output).toBe(0);
