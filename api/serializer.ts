@@ -142,7 +142,7 @@ function compileDef(schema: z.core.$ZodType, def: AnyDef, zone: string, seen: Ma
     }
     case 'literal': {
       const values = new Set(def.values as unknown[]);
-      return (value) => (values.has(value) ? (JSON.stringify(value)) : mismatch(`${[...values].join(' or ')}`));
+      return (value) => (values.has(value) ? JSON.stringify(value) : mismatch(`${[...values].join(' or ')}`));
     }
     case 'nullable': {
       const inner = compile(def.innerType as z.core.$ZodType, zone, seen);
@@ -183,8 +183,7 @@ function compileDef(schema: z.core.$ZodType, def: AnyDef, zone: string, seen: Ma
         for (const name of Object.keys(value)) {
           try {
             key(name);
-            const written = item(value[name]);
-            if (written !== undefined) out += `${out ? ',' : ''}${JSON.stringify(name)}:${written}`;
+            out = withMember(out, `${JSON.stringify(name)}:`, item(value[name]));
           } catch (error) {
             throw within(error, name);
           }
@@ -227,16 +226,14 @@ function compileObject(def: AnyDef, zone: string, seen: Map<z.core.$ZodType, Pre
           if (!field.optional) mismatch('a value');
           continue;
         }
-        const written = field.write(item);
-        if (written !== undefined) out += out ? `,${field.label}${written}` : `${field.label}${written}`;
+        out = withMember(out, field.label, field.write(item));
       }
       if (rest !== 'strip') {
         for (const key of Object.keys(value)) {
           if (Object.hasOwn(shape, key)) continue;
           name = key;
           if (rest === 'strict') mismatch('no such field');
-          const written = rest(value[key]);
-          if (written !== undefined) out += `${out ? ',' : ''}${JSON.stringify(key)}:${written}`;
+          out = withMember(out, `${JSON.stringify(key)}:`, rest(value[key]));
         }
       }
     } catch (error) {
@@ -271,6 +268,12 @@ function compileUnion(def: AnyDef, zone: string, seen: Map<z.core.$ZodType, Pres
     const chosen = written.find(({ option }) => z.safeParse(option, value).success);
     return chosen ? chosen.write(value) : mismatch('one of the union’s options');
   };
+}
+
+/** An object's members so far with one more (`label` is its name as JSON and a colon); nothing to write leaves it out, as JSON.stringify does. */
+function withMember(out: string, label: string, written: string | undefined): string {
+  if (written === undefined) return out;
+  return out ? `${out},${label}${written}` : `${label}${written}`;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -24,7 +24,6 @@ export function noticeWaker(client: Client, taskQueue: string): () => Promise<vo
   };
 }
 
-
 /**
  * A waker that signals at most once per `everyMs`: the first call in a quiet spell signals at once
  * (and is awaited); later calls within the spell are folded into one signal at its end. Every call
