@@ -1,4 +1,5 @@
 import { isGrpcServiceError, ServiceError } from '@temporalio/client';
+import { google } from '@temporalio/proto';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -71,10 +72,28 @@ const unavailable: Answer = {
 /** gRPC statuses that mean Temporal cannot be reached now (UNAVAILABLE, DEADLINE_EXCEEDED). */
 const unreachable = new Set([14, 4]);
 
+/**
+ * Temporal's typed failures (the `google.rpc.Status` details of a gRPC error) that mean "not now":
+ * a workflow whose workflow task is failing and being retried, for which the server refuses
+ * updates and queries until a task of it completes again (after a worker's crash or deployment).
+ */
+const notNow = new Set(['temporal.api.errordetails.v1.WorkflowNotReadyFailure']);
+
+/** The type names of the typed failures a gRPC error carries. */
+function failureTypes(error: { metadata?: { get(key: string): unknown[] } }): string[] {
+  const bytes = error.metadata?.get('grpc-status-details-bin')?.[0];
+  if (!(bytes instanceof Uint8Array)) return [];
+  try {
+    return google.rpc.Status.decode(bytes).details.map((d) => (d.type_url ?? '').replace(/^type\.googleapis\.com\//, ''));
+  } catch {
+    return [];
+  }
+}
+
 /** Whether `error` says that Temporal or the database is away for a while, not that we are wrong. */
 function isUnavailable(error: unknown): boolean {
   for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    if (isGrpcServiceError(e) && unreachable.has(e.code)) return true;
+    if (isGrpcServiceError(e) && (unreachable.has(e.code) || failureTypes(e).some((type) => notNow.has(type)))) return true;
     if (e instanceof ServiceError && /unavailable|deadline|connect/i.test(e.message)) return true;
     if (isDatabaseUnavailable(e)) return true;
   }
