@@ -2,6 +2,7 @@ import type { FastifySerializerCompiler } from 'fastify/types/schema';
 import { ResponseSerializationError, serializerCompiler } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { declaresInstant, formatInstant, presentInstants } from '../domain/time';
+import { isSettled } from '../services/settled';
 
 /**
  * The JSON serializer of every route with a zod response schema: the instants the schema declares
@@ -214,8 +215,7 @@ function compileObject(def: AnyDef, zone: string, seen: Map<z.core.$ZodType, Pre
   const catchall = def.catchall as z.core.$ZodType | undefined;
   const rest: Present | 'strip' | 'strict' =
     catchall === undefined ? 'strip' : defOf(catchall).type === 'never' ? 'strict' : compile(catchall, zone, seen);
-  return (value) => {
-    if (!isPlainObject(value)) mismatch('an object');
+  const write = (value: Record<string, unknown>): string => {
     let out = '';
     let name = '';
     try {
@@ -240,6 +240,15 @@ function compileObject(def: AnyDef, zone: string, seen: Map<z.core.$ZodType, Pre
       throw within(error, name);
     }
     return `{${out}}`;
+  };
+  // A settled object (services/settled.ts) cannot change: its JSON, once written, is kept with it.
+  const kept = new WeakMap<object, string>();
+  return (value) => {
+    if (!isPlainObject(value)) mismatch('an object');
+    if (!isSettled(value)) return write(value);
+    let text = kept.get(value);
+    if (text === undefined) kept.set(value, (text = write(value)));
+    return text;
   };
 }
 

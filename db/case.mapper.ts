@@ -126,6 +126,11 @@ export function taskStateToRow(state: TaskState, version: number, now: string, n
   };
 }
 
+/** An open case is overdue once the earliest deadline of work still owed (`work_due_at`) is past. */
+export function isOverdue(status: string, workDueAt: string | null, now: string): boolean {
+  return status === 'open' && !!workDueAt && workDueAt < now;
+}
+
 export function toCaseView(row: CaseTable, now: string = new Date().toISOString()): CaseView {
   const location: Location | null =
     row.location_address === null
@@ -154,7 +159,7 @@ export function toCaseView(row: CaseTable, now: string = new Date().toISOString(
     closedAt: row.closed_at,
     withdrawnReason: row.withdrawn_reason,
     dueAt: row.due_at ?? null,
-    overdue: row.status === 'open' && !!row.work_due_at && row.work_due_at < now,
+    overdue: isOverdue(row.status, row.work_due_at ?? null, now),
     escalationLevel: row.escalation_level ?? 0,
     complaintCode: row.complaint_code ?? null,
   };

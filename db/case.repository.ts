@@ -176,10 +176,42 @@ const noDue = '9999-12-31T23:59:59.999Z';
 /** Cases matching `filter`, one page in `filter.sort` order (newest first by default). */
 export async function listCases(db: Executor, filter: CaseFilter): Promise<CaseView[]> {
   const now = filter.now ?? new Date().toISOString();
+  const rows = await (await casePageQuery(db, filter)).selectAll('cases').execute();
+  return rows.map((row) => toCaseView(row, now));
+}
+
+/** What a page needs of a case besides its cached view: which revision, and what tells `overdue`. */
+export interface CaseKey {
+  readonly id: string;
+  readonly revision: number;
+  readonly status: string;
+  readonly work_due_at: string | null;
+}
+
+/**
+ * The same page as {@link listCases}, only each case's id, revision and what its `overdue` is
+ * computed from: a page whose views are cached reads four columns instead of all of them.
+ */
+export async function listCaseKeys(db: Executor, filter: CaseFilter): Promise<CaseKey[]> {
+  const rows = await (await casePageQuery(db, filter))
+    .select(['cases.id', 'cases.revision', 'cases.status', 'cases.work_due_at'])
+    .execute();
+  return rows.map((row) => ({ id: row.id, revision: row.revision ?? 0, status: row.status, work_due_at: row.work_due_at ?? null }));
+}
+
+/** The case rows with these ids (in no particular order), their revisions among the columns. */
+export async function findCaseRows(db: Executor, ids: readonly string[]): Promise<CaseTable[]> {
+  if (ids.length === 0) return [];
+  return db.selectFrom('cases').selectAll().where('id', 'in', [...ids]).execute();
+}
+
+/** The query of one page: filters, sort order and keyset position, without its columns. */
+async function casePageQuery(db: Executor, filter: CaseFilter) {
+  const now = filter.now ?? new Date().toISOString();
   const sort = filter.sort ?? '-openedAt';
   const descending = sort.startsWith('-');
   const key = sort.endsWith('dueAt') ? sql<string>`coalesce(cases.due_at, ${sql.lit(noDue)})` : sql<string>`cases.opened_at`;
-  let query = db.selectFrom('cases').selectAll('cases');
+  let query = db.selectFrom('cases');
   if (filter.status) query = query.where('cases.status', '=', filter.status);
   if (filter.category) query = query.where('cases.category', '=', filter.category);
   if (filter.severity) query = query.where('cases.severity', '=', filter.severity);
@@ -215,12 +247,10 @@ export async function listCases(db: Executor, filter: CaseFilter): Promise<CaseV
       ? query.where(sql<boolean>`(${key} < ${value} OR (${key} = ${value} AND cases.id < ${id}))`)
       : query.where(sql<boolean>`(${key} > ${value} OR (${key} = ${value} AND cases.id > ${id}))`);
   }
-  const rows = await query
+  return query
     .orderBy(key, descending ? 'desc' : 'asc')
     .orderBy('cases.id', descending ? 'desc' : 'asc')
-    .limit(filter.limit ?? 100)
-    .execute();
-  return rows.map((row) => toCaseView(row, now));
+    .limit(filter.limit ?? 100);
 }
 
 /** The key a page ends on, for the cursor of the next page. */

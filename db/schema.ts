@@ -48,6 +48,8 @@ export interface CaseTable {
   updated_at: string;
   /** The workflow task attempt that wrote this snapshot (its workflow clock); 0 before fencing. */
   fence?: number;
+  /** Raised by the database on every update of the row (a trigger): what a cached view was read at. */
+  revision?: number;
 }
 
 export interface TaskTable {

@@ -31,7 +31,7 @@ import { checkResponsiblePersonAssigner, isTaskFinished } from '../domain/task.m
 import { dueInstant, yearIn } from '../domain/time';
 import { parseInput } from '../domain/validation';
 import type { CaseView, TaskView } from '../db/case.mapper';
-import { type CaseFilter, findCase, listCases, listCaseTasks, reserveCaseId, sortKeyOf } from '../db/case.repository';
+import { type CaseFilter, findCase, findCaseRows, listCaseKeys, listCases, listCaseTasks, reserveCaseId, sortKeyOf } from '../db/case.repository';
 import type { Db } from '../db/database';
 import { findComplaint } from '../db/complaint.repository';
 import { findDepartments } from '../db/department.repository';
@@ -60,6 +60,7 @@ import {
   type TaskSnapshot,
 } from '../workflows/messages';
 import { caseStartAttributes, caseWorkflow } from '../workflows/case.workflow';
+import { type CaseViewCache, createCaseViewCache, withoutComplaintCode } from './case-view.cache';
 import { type FileResolver, resolveEvidence } from './evidence.store';
 import { createPeopleService, type ResponsiblePersonView } from './people.service';
 import { domainErrorFrom } from './temporal-errors';
@@ -70,6 +71,8 @@ export interface CaseServiceDeps {
   readonly taskQueue: string;
   readonly timeZone: string;
   readonly now?: () => Date;
+  /** The views list pages take their cases from (one per process; a fresh one when not given). */
+  readonly caseViews?: CaseViewCache;
 }
 
 /** Which task of a case a command is for: its id, or the department holding it. */
@@ -127,10 +130,6 @@ export function decodeCursor(cursor: string): { key: string | null; id: string }
 }
 
 /** A case as a department sees it: without the complainant's tracking code. */
-function withoutComplaintCode<T extends { complaintCode: string | null }>(view: T): T {
-  return { ...view, complaintCode: null };
-}
-
 function omitKey(payload: Record<string, unknown>, key: string): Record<string, unknown> {
   const { [key]: _omitted, ...rest } = payload;
   return rest;
@@ -149,6 +148,7 @@ const noFiles: FileResolver = (reference, field) =>
  */
 export function createCaseService(deps: CaseServiceDeps) {
   const now = deps.now ?? (() => new Date());
+  const caseViews = deps.caseViews ?? createCaseViewCache();
   const people = createPeopleService({ db: deps.db, now });
 
   /**
@@ -547,12 +547,20 @@ export function createCaseService(deps: CaseServiceDeps) {
         if (department && department !== viewer.department) return { items: [], nextCursor: null };
         department = viewer.department;
       }
-      const items = await listCases(deps.db, { ...filter, department, sort, limit: limit + 1, now: now().toISOString() });
+      const at = now().toISOString();
+      const query = { ...filter, department, sort, limit: limit + 1, now: at };
+      const asDepartment = viewer?.role === 'department';
+      // The page's ids and revisions, the views from the cache; read again if a row changed in between.
+      let items: CaseView[] | undefined;
+      for (let attempt = 0; attempt < 3 && !items; attempt++) {
+        items = await caseViews.views(await listCaseKeys(deps.db, query), at, asDepartment, (ids) => findCaseRows(deps.db, ids));
+      }
+      items ??= (await listCases(deps.db, query)).map((view) => (asDepartment ? withoutComplaintCode(view) : view));
       const page = items.slice(0, limit);
       const last = page.at(-1);
       const nextCursor =
         items.length > limit && last ? encodeCursor({ key: sortKeyOf(last, sort), id: last.id }) : null;
-      return { items: viewer?.role === 'department' ? page.map(withoutComplaintCode) : page, nextCursor };
+      return { items: page, nextCursor };
     },
   };
 }

@@ -91,4 +91,24 @@ describe('common phrases, with and without letters that have case', () => {
     const page2 = await listCases(db, { q: '测试短语', limit: 60, after: { key: (await listCases(db, { q: '测试短语', limit: 60 })).at(-1)!.openedAt, id: expected[59]! } });
     expect(ids(page2)).toEqual(expected.slice(60, 120));
   });
+
+  it('answers exactly while the plan chosen by a kept count of matches is stale, both ways', async () => {
+    const holding = async (phrase: string) =>
+      (await db.selectFrom('cases').select(['id', 'title', 'description', 'location_address']).orderBy('opened_at', 'desc').orderBy('id', 'desc').execute())
+        .filter((r) => [r.title, r.description, r.location_address ?? ''].join('\n').includes(phrase))
+        .map((r) => r.id);
+    // Counted few (none), kept; then 2,250 cases come to hold it: the kept count says few.
+    expect(await listCases(db, { q: '新的短语', limit: 50 })).toEqual([]);
+    const all = (await db.selectFrom('cases').select('id').orderBy('id').execute()).map((r) => r.id);
+    const phrased = all.filter((_, i) => i % 10 !== 0);
+    for (let i = 0; i < phrased.length; i += 500) {
+      await db.updateTable('cases').set({ title: sql<string>`title || ${'新的短语'}` }).where('id', 'in', phrased.slice(i, i + 500)).execute();
+    }
+    const expected = await holding('新的短语');
+    expect(expected).toHaveLength(2250);
+    expect(ids(await listCases(db, { q: '新的短语', limit: 50 }))).toEqual(expected.slice(0, 50));
+    // Counted many (测试短语, above), kept; then it goes from all but a few: the kept count says many.
+    await db.updateTable('cases').set({ description: sql<string>`replace(description, ${'测试短语'}, ${'短语'})` }).where('id', 'in', phrased.slice(5)).execute();
+    expect(ids(await listCases(db, { q: '测试短语', limit: 50 }))).toEqual(await holding('测试短语'));
+  });
 });

@@ -10,6 +10,7 @@ import * as notices from './2026-12-02-notices';
 import * as bulletins from './2026-12-03-bulletins';
 import * as followUp from './2026-12-04-follow-up';
 import * as journalFences from './2026-12-05-journal-fences';
+import * as caseRevisions from './2026-12-06-case-revisions';
 
 /** Every migration, by dated name; the migrator applies them in name order. */
 export const migrations: Record<string, Migration> = {
@@ -24,4 +25,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-03-bulletins': bulletins,
   '2026-12-04-follow-up': followUp,
   '2026-12-05-journal-fences': journalFences,
+  '2026-12-06-case-revisions': caseRevisions,
 };
