@@ -21,7 +21,7 @@ import { createIndicatorService } from '../services/indicator.service';
 import { createScorecardService } from '../services/scorecard.service';
 import { createBulletinService } from '../services/bulletin.service';
 import { createEscalationService } from '../services/escalation.service';
-import { EvidenceStore, maxEvidenceBytes } from '../services/evidence.store';
+import { DirectoryEvidenceStore, maxEvidenceBytes } from '../services/evidence.store';
 import { createTokenService } from '../services/token.service';
 import { createFormTokenService } from '../services/form-token.service';
 import { createWorkbenchService } from '../services/workbench.service';
@@ -172,7 +172,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   const people = createPeopleService({ db: options.db, onDirectoryChange: wakeNotices });
   const evidence = createEvidenceService({
     db: options.db,
-    store: options.evidenceDir ? new EvidenceStore(options.evidenceDir) : EvidenceStore.inDataDir(options.dataDir),
+    store: options.evidenceDir ? new DirectoryEvidenceStore(options.evidenceDir) : DirectoryEvidenceStore.inDataDir(options.dataDir),
     quotaBytes: options.uploadQuotaBytes ?? 500 * 1024 * 1024,
     graceMs: options.evidenceGraceMs ?? 72 * hour,
   });

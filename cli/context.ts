@@ -17,7 +17,7 @@ import { createIndicatorService } from '../services/indicator.service';
 import { type BulletinService, createBulletinService } from '../services/bulletin.service';
 import { createEscalationService, type EscalationService } from '../services/escalation.service';
 import { createScorecardService, type ScorecardService } from '../services/scorecard.service';
-import { EvidenceStore, type FileResolver, maxEvidenceBytes } from '../services/evidence.store';
+import { DirectoryEvidenceStore, type EvidenceStore, type FileResolver, maxEvidenceBytes } from '../services/evidence.store';
 import { createNoticeService, type NoticeService } from '../services/notice.service';
 import { noticeWaker } from '../services/notice.wake';
 import { loadSecretKey } from '../services/secret-key';
@@ -102,7 +102,7 @@ export class CliContext {
 
   /** Local files named as evidence, stored under the data directory. */
   async files(): Promise<FileResolver> {
-    return localFiles(new EvidenceStore(this.config.evidenceDir), await this.db());
+    return localFiles(new DirectoryEvidenceStore(this.config.evidenceDir), await this.db());
   }
 
   async close(): Promise<void> {

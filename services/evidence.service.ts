@@ -38,6 +38,12 @@ const day = 24 * 3_600_000;
 export function createEvidenceService(deps: EvidenceServiceDeps) {
   const now = deps.now ?? (() => new Date());
   const notFound = (sha256: string) => new DomainError('not_found', `没有文件 ${sha256} / no file ${sha256}`);
+  /** The file's bytes, opened before answering: bytes gone from the store are a 404, not a broken 200. */
+  async function opened(file: StoredFile | undefined, sha256: string): Promise<{ file: StoredFile; bytes: Readable }> {
+    const bytes = file && (await deps.store.open(sha256));
+    if (!file || !bytes) throw notFound(sha256);
+    return { file, bytes };
+  }
   const uploading = new Map<string, Promise<void>>();
 
   async function uploadNow(uploader: string, source: Readable, name: string, field: string): Promise<StoredFile> {
@@ -106,21 +112,19 @@ export function createEvidenceService(deps: EvidenceServiceDeps) {
       };
     },
 
-    /** A file `viewer` may download, and where its bytes are; not_found otherwise. */
-    async download(viewer: FileViewer, sha256: string): Promise<{ file: StoredFile; path: string }> {
+    /** A file `viewer` may download, its bytes opened; not_found otherwise (or when its bytes are gone). */
+    async download(viewer: FileViewer, sha256: string): Promise<{ file: StoredFile; bytes: Readable }> {
       const file = (await fileVisibleTo(deps.db, sha256, viewer)) ? await findEvidenceFileFor(deps.db, sha256, viewer) : undefined;
-      if (!file) throw notFound(sha256);
-      return { file, path: deps.store.pathOf(sha256) };
+      return opened(file, sha256);
     },
 
     /**
      * A file the public may download because an answer (答复) shows it: `shown` are the files of
      * that answer, and nothing else is served this way; not_found otherwise.
      */
-    async downloadShown(sha256: string, shown: readonly string[]): Promise<{ file: StoredFile; path: string }> {
+    async downloadShown(sha256: string, shown: readonly string[]): Promise<{ file: StoredFile; bytes: Readable }> {
       const file = shown.includes(sha256) ? await findEvidenceFile(deps.db, sha256) : undefined;
-      if (!file) throw notFound(sha256);
-      return { file, path: deps.store.pathOf(sha256) };
+      return opened(file, sha256);
     },
 
     /** Removes uploads that no case refers to, unused for the grace period; returns how many. */

@@ -57,29 +57,50 @@ export class UploadQuotaExceeded extends Error {
 /** Plain text is accepted only when small enough to be checked whole. */
 const maxTextBytes = 1024 * 1024;
 
-/** Files stored under `<dataDir>/evidence/<first two hex>/<sha256>`: the same bytes, one copy. */
-export class EvidenceStore {
+/**
+ * Where the bytes of evidence files are kept, content-addressed by their SHA-256: the one interface
+ * the API, the CLI and the garbage collector use, whatever keeps the bytes. Every process of a
+ * deployment must reach the same store (docs/operations.md). Today's implementation is a directory
+ * ({@link DirectoryEvidenceStore}), local or shared (NFS and the like); an object store would be a
+ * second implementation of this interface.
+ */
+export interface EvidenceStore {
+  /** Stores `bytes` named `name` (see `putStream`). */
+  put(bytes: Buffer, name: string, field?: string): Promise<StoredFile>;
+  /**
+   * Stores what `source` streams (never whole in memory), hashing it on the way; the media type is
+   * sniffed from the content, never taken from the name. Throws `invalid_input` for empty or
+   * unaccepted content, UploadQuotaExceeded past `maxBytes`, UploadStreamError when the source
+   * fails, and the store's own error when the store does.
+   */
+  putStream(
+    source: Readable,
+    name: string,
+    field?: string,
+    options?: { maxBytes?: number; beforeCommit?: (file: StoredFile) => Promise<void> },
+  ): Promise<StoredFile>;
+  /** The stored bytes, opened for reading; undefined when none are stored under `sha256`. */
+  open(sha256: string): Promise<Readable | undefined>;
+  /** Removes a stored file's bytes (its record is gone already). */
+  remove(sha256: string): Promise<void>;
+}
+
+/** Files stored under `<root>/<first two hex>/<sha256>`: the same bytes, one copy. */
+export class DirectoryEvidenceStore implements EvidenceStore {
   constructor(private readonly root: string) {}
 
-  static inDataDir(dataDir: string): EvidenceStore {
-    return new EvidenceStore(path.join(dataDir, 'evidence'));
+  static inDataDir(dataDir: string): DirectoryEvidenceStore {
+    return new DirectoryEvidenceStore(path.join(dataDir, 'evidence'));
   }
 
   pathOf(sha256: string): string {
     return path.join(this.root, sha256.slice(0, 2), sha256);
   }
 
-  /** Stores `bytes` named `name` (see `putStream`). */
   async put(bytes: Buffer, name: string, field = 'file'): Promise<StoredFile> {
     return this.putStream(Readable.from([bytes]), name, field);
   }
 
-  /**
-   * Streams `source` to disk (never whole in memory), hashing it on the way; the media type is
-   * sniffed from the content, never taken from the name. Throws `invalid_input` for empty or
-   * unaccepted content, UploadQuotaExceeded past `maxBytes`, UploadStreamError when the source
-   * fails, and the file system's own error when the disk does.
-   */
   async putStream(
     source: Readable,
     name: string,
@@ -135,7 +156,14 @@ export class EvidenceStore {
     }
   }
 
-  /** Removes a stored file's bytes (its record is gone already). */
+  async open(sha256: string): Promise<Readable | undefined> {
+    const stream = fs.createReadStream(this.pathOf(sha256));
+    return new Promise((resolve, reject) => {
+      stream.once('open', () => resolve(stream));
+      stream.once('error', (error) => ((error as NodeJS.ErrnoException).code === 'ENOENT' ? resolve(undefined) : reject(error)));
+    });
+  }
+
   async remove(sha256: string): Promise<void> {
     await fs.promises.rm(this.pathOf(sha256), { force: true });
   }

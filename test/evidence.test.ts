@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEvidenceService } from '../services/evidence.service';
-import { EvidenceStore } from '../services/evidence.store';
+import { DirectoryEvidenceStore } from '../services/evidence.store';
 import { createTokenService } from '../services/token.service';
 import { type ApiStack, pngBytes, startApiStack } from './support/api';
 
@@ -125,7 +125,7 @@ describe('evidence files: who may attach and read them, quotas, faults and clean
     const caseId = await openCase('CG');
     await api.call('POST', `/api/v1/cases/${caseId}/tasks/${caseId}-T1/acknowledge`, { token, body: {} });
     expect((await progress(caseId, token, referenced.file)).status).toBe(200);
-    const store = new EvidenceStore(path.join(api.dir, 'evidence'));
+    const store = new DirectoryEvidenceStore(path.join(api.dir, 'evidence'));
     const later = new Date(Date.now() + 2 * 3_600_000);
     const service = (graceMs: number) => createEvidenceService({ db: api.db, store, quotaBytes: quota, graceMs, now: () => later });
     // Within the grace period nothing goes.
@@ -137,5 +137,22 @@ describe('evidence files: who may attach and read them, quotas, faults and clean
     expect(fs.existsSync(store.pathOf(referenced.sha256))).toBe(true);
     const kept = await fetch(`${api.url}/api/v1/evidence/${referenced.sha256}`, { headers: { authorization: `Bearer ${api.tokens.office}` } });
     expect(kept.status).toBe(200);
+  });
+
+  it('serves a file’s bytes through the store, and answers 404, not a broken 200, once they are gone from it', async () => {
+    const token = (await createTokenService({ db: api.db }).create({ role: 'department', department: 'CG', name: '读取' })).token;
+    const bytes = uniquePng();
+    const stored = (await upload(api, token, [bytes])).body[0];
+    const get = () => fetch(`${api.url}/api/v1/evidence/${stored.sha256}`, { headers: { authorization: `Bearer ${token}` } });
+    const served = await get();
+    expect(served.status).toBe(200);
+    expect(served.headers.get('content-type')).toBe('image/png');
+    expect(Buffer.from(await served.arrayBuffer()).equals(bytes)).toBe(true);
+    const store = new DirectoryEvidenceStore(path.join(api.dir, 'evidence'));
+    await store.remove(stored.sha256);
+    expect(await store.open(stored.sha256)).toBeUndefined();
+    const gone = await get();
+    expect(gone.status).toBe(404);
+    expect(((await gone.json()) as any).error.code).toBe('not_found');
   });
 });

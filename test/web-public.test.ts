@@ -4,7 +4,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { trackingCodePattern } from '../services/complaint.service';
-import { EvidenceStore } from '../services/evidence.store';
+import { DirectoryEvidenceStore } from '../services/evidence.store';
 import { type ApiStack, dataOf, pngBytes, startApiStack } from './support/api';
 import { launchBrowser, postFromAnotherSite, seriousViolations, type TestBrowser } from './support/browser';
 
@@ -97,7 +97,7 @@ describe('the public pages', () => {
     const sha256 = /\/api\/v1\/evidence\/([0-9a-f]{64})$/.exec(evidence[0]!.url)![1]!;
 
     // What is stored, and what the office downloads, is the picture without any metadata.
-    const stored = fs.readFileSync(EvidenceStore.inDataDir(api.dir).pathOf(sha256));
+    const stored = fs.readFileSync(DirectoryEvidenceStore.inDataDir(api.dir).pathOf(sha256));
     const storedMeta = await sharp(stored).metadata();
     expect(storedMeta.format).toBe('jpeg');
     expect(storedMeta.width).toBe(96);

@@ -86,8 +86,8 @@ export function complaintRoutes(deps: { complaints: ComplaintService; evidence: 
       },
       async (request, reply) => {
         const shown = await deps.complaints.answerPhotos(request.params.trackingCode);
-        const { file, path } = await deps.evidence.downloadShown(request.params.sha256, shown);
-        return sendStoredFile(reply, file, path, {
+        const { file, bytes } = await deps.evidence.downloadShown(request.params.sha256, shown);
+        return sendStoredFile(reply, file, bytes, {
           disposition: `inline; filename="${answerPhotoName(shown.indexOf(file.sha256), file.mediaType)}"`,
           cacheControl: 'private, max-age=3600',
         });

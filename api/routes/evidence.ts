@@ -1,4 +1,4 @@
-import fs from 'node:fs';
+import type { Readable } from 'node:stream';
 import type { MultipartFile } from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -97,8 +97,8 @@ export function evidenceRoutes(deps: { evidence: EvidenceService }) {
         },
       },
       async (request, reply) => {
-        const { file, path } = await deps.evidence.download(fileViewerOf(requireToken(request)), request.params.sha256);
-        return sendStoredFile(reply, file, path, {
+        const { file, bytes } = await deps.evidence.download(fileViewerOf(requireToken(request)), request.params.sha256);
+        return sendStoredFile(reply, file, bytes, {
           disposition: `inline; filename*=UTF-8''${encodeURIComponent(file.name)}`,
           cacheControl: 'private, max-age=86400, immutable',
         });
@@ -110,30 +110,19 @@ export function evidenceRoutes(deps: { evidence: EvidenceService }) {
 /** Every media type a stored file may be served in (the types accepted at upload). */
 export const storedFileContent = Object.fromEntries([...allowedMediaTypes].map((type) => [type, { schema: z.string().describe('the file') }]));
 
-/**
- * Sends a stored file at `path` in its sniffed media type, never to be sniffed again by the
- * browser. The file is opened before answering, so that bytes gone from the disk are a 404, not a
- * broken 200.
- */
-export async function sendStoredFile(
+/** Sends a stored file's opened `bytes` in its sniffed media type, never to be sniffed again by the browser. */
+export function sendStoredFile(
   reply: FastifyReply,
-  file: { sha256: string; mediaType: string },
-  path: string,
+  file: { mediaType: string },
+  bytes: Readable,
   headers: { disposition: string; cacheControl: string },
-): Promise<FastifyReply> {
-  const stream = fs.createReadStream(path);
-  await new Promise<void>((resolve, reject) => {
-    stream.once('open', () => resolve());
-    stream.once('error', (error) =>
-      reject((error as NodeJS.ErrnoException).code === 'ENOENT' ? new HttpError('not_found', `没有文件 / no file ${file.sha256}`) : error),
-    );
-  });
+): FastifyReply {
   return reply
     .type(file.mediaType)
     .header('x-content-type-options', 'nosniff')
     .header('content-disposition', headers.disposition)
     .header('cache-control', headers.cacheControl)
-    .send(stream);
+    .send(bytes);
 }
 
 /** A failure of the request's own multipart body: its status if it has one (413 …), else a 400. */

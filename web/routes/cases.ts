@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { fileViewerOf } from '../../api/routes/evidence';
 import type { z } from 'zod';
@@ -313,14 +312,13 @@ export function caseRoutes(kit: PageKit, deps: WebDeps) {
         if (error instanceof DomainError && error.code === 'not_found') return notFoundPage(kit, request, reply);
         throw error;
       }
-      if (!fs.existsSync(found.path)) return notFoundPage(kit, request, reply);
       return reply
         .type(found.file.mediaType)
         .header('x-content-type-options', 'nosniff')
         .header('content-security-policy', "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox")
         .header('content-disposition', `inline; filename*=UTF-8''${encodeURIComponent(found.file.name)}`)
         .header('cache-control', 'private, no-cache')
-        .send(fs.createReadStream(found.path));
+        .send(found.bytes);
     });
   };
 }
