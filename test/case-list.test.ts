@@ -1,7 +1,9 @@
-import { sql } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedReadModel } from '../bench/api';
+import { caseTextMatch } from '../db/case-search';
 import { listCases } from '../db/case.repository';
+import { dialectOf } from '../db/dialect';
 import type { Db } from '../db/database';
 import { tempDatabase } from './support/database';
 
@@ -90,6 +92,24 @@ describe('common phrases, with and without letters that have case', () => {
     expect(ids(byDue)).toEqual(ids(await listCases(db, { q: 'road abc', status: 'open', sort: 'dueAt', limit: 40 })));
     const page2 = await listCases(db, { q: '测试短语', limit: 60, after: { key: (await listCases(db, { q: '测试短语', limit: 60 })).at(-1)!.openedAt, id: expected[59]! } });
     expect(ids(page2)).toEqual(expected.slice(60, 120));
+  });
+
+  it('is served by the database’s text index for a phrase of three characters or more (FTS5 trigrams on SQLite, pg_trgm on PostgreSQL)', async () => {
+    const q = '解放路 7 号';
+    const compiled = db.selectFrom('cases').select('cases.id').where(await caseTextMatch(db, q)).compile();
+    if (dialectOf(db) === 'postgres') {
+      // Whether the trigram indexes can serve each column's ILIKE: with sequential scans ruled out,
+      // the plan must read them (at this size the planner may well prefer a scan otherwise).
+      const plan = await db.transaction().execute(async (trx) => {
+        await sql`SET LOCAL enable_seqscan = off`.execute(trx);
+        const { rows } = await trx.executeQuery<{ 'QUERY PLAN': string }>(CompiledQuery.raw(`EXPLAIN ${compiled.sql}`, [...compiled.parameters]));
+        return rows.map((r) => r['QUERY PLAN']).join('\n');
+      });
+      for (const column of ['title', 'description', 'location_address']) expect(plan).toContain(`Bitmap Index Scan on cases_${column}_trgm`);
+    } else {
+      const { rows } = await db.executeQuery<{ detail: string }>(CompiledQuery.raw(`EXPLAIN QUERY PLAN ${compiled.sql}`, [...compiled.parameters]));
+      expect(rows.map((r) => r.detail).join('\n')).toMatch(/SCAN cases_fts VIRTUAL TABLE INDEX/);
+    }
   });
 
   it('answers exactly while the plan chosen by a kept count of matches is stale, both ways', async () => {
