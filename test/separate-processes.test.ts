@@ -19,8 +19,8 @@ const png = Buffer.from(
 
 /**
  * `duban worker` and `duban api` as processes of their own: two workers and two API processes on
- * one Temporal server and one read model, evidence on one shared directory; a worker stopped
- * mid-run leaves the other doing the work.
+ * one Temporal server (in a namespace of duban's own, as on a shared cluster) and one read model,
+ * evidence on one shared directory; a worker stopped mid-run leaves the other doing the work.
  */
 describe('separate worker and API processes against one cluster', () => {
   let dir: string;
@@ -30,11 +30,12 @@ describe('separate worker and API processes against one cluster', () => {
   let connection: Connection;
   const workers: { child: ChildProcess; ops: string }[] = [];
   const apis: { child: ChildProcess; url: string; ops: string }[] = [];
+  const namespace = 'duban-city';
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'duban-processes-'));
     const port = await freePort();
-    server = await startTestDevServer(dir, port);
+    server = await startTestDevServer(dir, port, namespace);
     // The read model every process shares: a SQLite file, or a PostgreSQL database of its own when
     // the suite runs on PostgreSQL.
     const database = await tempDatabase();
@@ -42,6 +43,7 @@ describe('separate worker and API processes against one cluster', () => {
     connection = await Connection.connect({ address: server.address });
     base = {
       TEMPORAL_ADDRESS: server.address,
+      TEMPORAL_NAMESPACE: namespace,
       DATABASE_URL: database.file,
       DUBAN_DATA_DIR: path.join(dir, 'data'),
       DUBAN_EVIDENCE_DIR: path.join(dir, 'shared-evidence'),
@@ -136,7 +138,7 @@ describe('separate worker and API processes against one cluster', () => {
     try {
       const office = (JSON.parse(await cli(['token', 'create', '--role', 'office', '--name', '督办二'], base)) as { token: string }).token;
       const cg = (JSON.parse(await cli(['token', 'create', '--role', 'department', '--dept', 'CG', '--name', '城管二'], base)) as { token: string }).token;
-      const client = new Client({ connection });
+      const client = new Client({ connection, namespace });
       const api = new ChaosApi(`http://${balancer.address}`, emptyStats(), { requestTimeoutMs: 30_000, commandDeadlineMs: 300_000 });
       // Whether a command whose answer was lost took effect: the task as the server recorded it.
       const truth = async (taskId: string) => {
@@ -151,11 +153,22 @@ describe('separate worker and API processes against one cluster', () => {
       const cases = 16;
       let opened = 0;
       let killed: Promise<void> | undefined;
+      let servedBeforeKill = '';
+      const killedWorker = `${workers[1]!.child.pid}@`;
+      const survivor = `${workers[2]!.child.pid}@`;
       const drive = async (i: number): Promise<string> => {
         const body = { title: `横向测试 ${i}`, category: '市容秩序', severity: 'general', source: 'inspection', leadDepartment: 'CG', location: { address: `人民路 ${i} 号` } };
         const { caseId, tasks } = (await api.command('/api/v1/cases', office, body, `h-${i}-open`, () => Promise.resolve(false))) as { caseId: string; tasks: { taskId: string }[] };
         // A third of the way in, one worker and one API die, without warning.
-        if (++opened === Math.ceil(cases / 3)) killed = Promise.all([kill(workers[1]!.child, 'SIGKILL'), kill(apis[0]!.child, 'SIGKILL')]).then(() => undefined);
+        // (What the API about to die has served so far is read from it first.)
+        if (++opened === Math.ceil(cases / 3)) {
+          killed = fetch(`http://${apis[0]!.ops}/metrics`)
+            .then(async (response) => {
+              servedBeforeKill = await response.text();
+            })
+            .then(() => Promise.all([kill(workers[1]!.child, 'SIGKILL'), kill(apis[0]!.child, 'SIGKILL')]))
+            .then(() => undefined);
+        }
         const taskId = tasks[0]!.taskId;
         const path = `/api/v1/cases/${caseId}/tasks/${taskId}`;
         await api.command(`${path}/acknowledge`, cg, {}, `h-${i}-ack`, async () => (await truth(taskId)).status !== 'assigned');
@@ -187,7 +200,24 @@ describe('separate worker and API processes against one cluster', () => {
       expect(counts.map((c) => [c.action, Number(c.n)])).toEqual(
         ['case.closed', 'case.opened', 'task.accepted', 'task.acknowledged', 'task.assigned', 'task.submitted'].map((action) => [action, cases]),
       );
-      // Both workers took part before the kill, and the survivor after it.
+      // Both workers took part (the identity of the worker that completed each workflow task is in
+      // the histories), and both APIs answered commands (the dead one's count was read before it died).
+      const identities = new Set<string>();
+      for (const caseId of caseIds) {
+        for (const id of [caseId, `${caseId}-T1`]) {
+          const history = await client.workflow.getHandle(id).fetchHistory();
+          for (const event of history.events ?? []) {
+            const identity = event.workflowTaskCompletedEventAttributes?.identity;
+            if (identity) identities.add(identity);
+          }
+        }
+      }
+      expect([...identities].some((identity) => identity.startsWith(killedWorker)), [...identities].join(', ')).toBe(true);
+      expect([...identities].some((identity) => identity.startsWith(survivor)), [...identities].join(', ')).toBe(true);
+      const commandsAnswered = (metrics: string) =>
+        [...metrics.matchAll(/^duban_http_requests_total\{method="POST",route="([^"]+)",status="2\d\d"\} (\d+)$/gm)].reduce((sum, m) => sum + Number(m[2]), 0);
+      expect(commandsAnswered(servedBeforeKill)).toBeGreaterThan(0);
+      expect(commandsAnswered(await (await fetch(`http://${apis[1]!.ops}/metrics`)).text())).toBeGreaterThan(0);
       const polled = await (await fetch(`http://${workers[2]!.ops}/metrics`)).text();
       expect(polled).toMatch(/^duban_worker_polling 1$/m);
     } finally {

@@ -106,16 +106,17 @@ export function kill(child: ChildProcess, signal: NodeJS.Signals): Promise<void>
 
 /**
  * Starts a Temporal dev server (the provisioned CLI) on 127.0.0.1:`port`, its state under
- * `<dir>/temporal`, silent; the caller stops it.
+ * `<dir>/temporal`, serving `namespace` (created there besides `default`), silent; the caller
+ * stops it.
  */
-export function startTestDevServer(dir: string, port: number): Promise<DevServer> {
+export function startTestDevServer(dir: string, port: number, namespace = 'default'): Promise<DevServer> {
   return freePort().then((uiPort) =>
     startDevServer({
       cli: inject('temporalCli'),
       dataDir: path.join(dir, 'temporal'),
       port,
       uiPort,
-      namespace: 'default',
+      namespace,
       logger: pino({ level: 'silent' }),
     }),
   );
