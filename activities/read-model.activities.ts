@@ -11,7 +11,6 @@ import { followUpStateToRow, saveFollowUpRow } from '../db/follow-up.repository'
 import type { Db } from '../db/database';
 import { appendEvents, type KeyedEvent } from '../db/event.repository';
 import { fenceJournalWrite, type JournalFence } from '../db/journal.repository';
-import { groupCommit } from '../db/group-commit';
 import { enqueueNotifications, type KeyedEscalation, type KeyedNotification, recordEscalations } from '../db/outbox.repository';
 import type { Alarm } from '../domain/alarm.plan';
 
@@ -85,8 +84,6 @@ function evidenceFiles(caseId: string, evidence: unknown): { sha256: string; cas
  */
 export function createReadModelActivities(deps: { db: Db; now?: () => Date; wakeNotices?: (() => Promise<void>) | undefined }) {
   const now = deps.now ?? (() => new Date());
-  // Writes of many workflows at once (a burst of rungs) share commits (SQLite; db/group-commit.ts).
-  const commit = groupCommit(deps.db);
   return {
     async recordEvents(input: RecordEventsInput): Promise<{ appended: number; notices?: number; superseded?: true }> {
       const at = now().toISOString();
@@ -95,7 +92,7 @@ export function createReadModelActivities(deps: { db: Db; now?: () => Date; wake
         ...(input.caseSnapshot ? [input.caseSnapshot.state.caseId] : []),
         ...(input.taskSnapshots ?? []).map((t) => t.state.caseId),
       ]);
-      const written = await commit(async (trx) => {
+      const written = await deps.db.transaction().execute(async (trx) => {
         // A case's task workflows write at once: one at a time per case, so its aggregates count every task.
         await lockCaseRows(trx, [...caseIds]);
         const { fence } = input;
