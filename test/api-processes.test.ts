@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Db, openDatabase } from '../db/database';
 import { createTokenService } from '../services/token.service';
 import type { DevServer } from '../worker/dev-server';
+import { processDatabase } from './support/database';
 import { cli, freePort, kill, startTestDevServer, startWorkerProcess } from './support/processes';
 
 /** One request on a connection of its own (so that the cluster hands each to the next process). */
@@ -41,7 +42,11 @@ describe('the API in several processes', () => {
     const port = await freePort();
     server = await startTestDevServer(dir, port);
     apiPort = await freePort();
+    // The read model: the data directory's SQLite file, or a PostgreSQL database of its own in the
+    // PostgreSQL pass.
+    const database = await processDatabase(path.join(dir, 'data'));
     const env = {
+      ...database.env,
       TEMPORAL_ADDRESS: server.address,
       DUBAN_DATA_DIR: path.join(dir, 'data'),
       DUBAN_TASK_QUEUE: `processes-${port}`,
@@ -52,7 +57,7 @@ describe('the API in several processes', () => {
     };
     worker = await startWorkerProcess(env);
     await cli(['department', 'add', '--code', 'CG', '--name', '区城管局'], env);
-    db = openDatabase(path.join(dir, 'data', 'duban.sqlite'));
+    db = openDatabase(database.url);
     office = (await createTokenService({ db }).create({ role: 'office', name: 'tester' })).token;
   });
 
