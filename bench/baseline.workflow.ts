@@ -3,7 +3,7 @@
  * duban case (one update-with-start, three updates, five activities), with no domain rules, no
  * child workflow and an activity that does nothing.
  */
-import { allHandlersFinished, condition, defineUpdate, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
+import { allHandlersFinished, condition, defineUpdate, proxyActivities, setHandler, sleep, startChild, workflowInfo } from '@temporalio/workflow';
 
 export const baselineStartedUpdate = defineUpdate<number>('baselineStarted');
 export const baselineStepUpdate = defineUpdate<number, [string]>('baselineStep');
@@ -25,6 +25,37 @@ export async function baselineWorkflow(): Promise<number> {
   started = true;
   await condition(() => steps === 3 && allHandlersFinished());
   await noop('close');
+  return steps;
+}
+
+/**
+ * The same traffic shaped as duban shapes a case: a parent workflow that opens (update-with-start,
+ * answered once its task's child workflow has started), a child workflow per task that takes the
+ * three commands and their activities, and the parent's closing activity once the child is done.
+ * Against {@link baselineWorkflow} it measures what a child workflow per task costs in itself.
+ */
+export async function baselineParentWorkflow(): Promise<number> {
+  let started = false;
+  setHandler(baselineStartedUpdate, async () => {
+    await condition(() => started);
+    return 0;
+  });
+  await noop('open');
+  const child = await startChild(baselineTaskWorkflow, { workflowId: `${workflowInfo().workflowId}-T1` });
+  started = true;
+  const steps = await child.result();
+  await noop('close');
+  return steps;
+}
+
+/** The task of {@link baselineParentWorkflow}: three commands, an activity each. */
+export async function baselineTaskWorkflow(): Promise<number> {
+  let steps = 0;
+  setHandler(baselineStepUpdate, async (step: string) => {
+    await noop(step);
+    return ++steps;
+  });
+  await condition(() => steps === 3 && allHandlersFinished());
   return steps;
 }
 

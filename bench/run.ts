@@ -19,7 +19,7 @@ import { createCaseService } from '../services/case.service';
 import { startDevServer } from '../worker/dev-server';
 import { ensureSearchAttributes } from '../worker/search-attributes';
 import { createDubanWorker } from '../worker/worker';
-import { baselineStartedUpdate, baselineStepUpdate, type baselineWorkflow } from './baseline.workflow';
+import { type baselineParentWorkflow, baselineStartedUpdate, baselineStepUpdate, type baselineWorkflow } from './baseline.workflow';
 import { fmt, pool, quantile, timed } from './stats';
 import { runApiScenario, printHttp } from './api';
 import { printBulletin, runBulletinScenario } from './bulletin';
@@ -213,6 +213,22 @@ async function main(): Promise<void> {
     await handle.result();
   };
 
+  let parentSeq = 0;
+  const baselineChildCase = async (latencies: number[]): Promise<void> => {
+    const workflowId = `baseline-parent-${++parentSeq}`;
+    const start = new WithStartWorkflowOperation<typeof baselineParentWorkflow>('baselineParentWorkflow', {
+      workflowId,
+      taskQueue: 'bench-baseline',
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    });
+    await timed(latencies, () => client.workflow.executeUpdateWithStart(baselineStartedUpdate, { startWorkflowOperation: start }));
+    const task = client.workflow.getHandle(`${workflowId}-T1`);
+    for (const step of ['ack', 'submit', 'verify']) {
+      await timed(latencies, () => task.executeUpdate(baselineStepUpdate, { args: [step] }));
+    }
+    await (await start.workflowHandle()).result();
+  };
+
   const serverPid = (() => {
     try {
       return Number(fs.readFileSync(path.join(dir, 'temporal', 'temporal-dev-server.pid'), 'utf8').trim());
@@ -236,8 +252,9 @@ async function main(): Promise<void> {
   try {
     if (scenarios.has('lifecycle')) {
       const baseline = await scenario('baseline workflow', baselineCase);
+      const withChild = await scenario('baseline, child per task', baselineChildCase);
       const duban = await scenario('duban case lifecycle', dubanCase);
-      const rows = [baseline, duban];
+      const rows = [baseline, withChild, duban];
       console.log(`\nlifecycle: ${options.cases} cases, ${options.concurrency} in flight, ${machine}`);
       console.log('scenario                 cases/s   command p50 ms   command p99 ms   worker CPU ms/case   server CPU ms/case');
       for (const r of rows) {
@@ -250,7 +267,9 @@ async function main(): Promise<void> {
       console.log(
         `ratio duban/baseline: throughput ${fmt(duban.casesPerSecond / baseline.casesPerSecond, 2)}x, ` +
           `p50 ${fmt(duban.commandP50Ms / baseline.commandP50Ms, 2)}x, p99 ${fmt(duban.commandP99Ms / baseline.commandP99Ms, 2)}x; ` +
-          `throughput on CPU alone (baseline CPU per case / duban's) ${fmt(cpuPerCase(baseline) / cpuPerCase(duban), 2)}x`,
+          `throughput on CPU alone (baseline CPU per case / duban's) ${fmt(cpuPerCase(baseline) / cpuPerCase(duban), 2)}x; ` +
+          `a child workflow per task in itself: throughput ${fmt(withChild.casesPerSecond / baseline.casesPerSecond, 2)}x the baseline's, ` +
+          `duban against that shape ${fmt(duban.casesPerSecond / withChild.casesPerSecond, 2)}x`,
       );
       console.log(JSON.stringify({ scenario: 'lifecycle', date: new Date().toISOString(), machine, options, rows }));
     }
