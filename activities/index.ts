@@ -14,6 +14,7 @@ import { createWebhookChannel } from '../services/webhook.channel';
 import { createBulletinService } from '../services/bulletin.service';
 import { createIndicatorService } from '../services/indicator.service';
 import { createBulletinActivities } from './bulletin.activities';
+import { createClosingActivities } from './closing.activities';
 import { createDeadlineActivities } from './deadline.activities';
 import { createNoticeActivities } from './notice.activities';
 import { createReadModelActivities } from './read-model.activities';
@@ -60,6 +61,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createNoticeActivities({ dispatcher: deps.notices ? noticeDispatcher(deps, deps.notices, policy) : null }),
     ...createDeadlineActivities({ calendar, policy }),
     ...createBulletinActivities({ bulletins: createBulletinService({ db: deps.db, zone: deps.timeZone, indicators }) }),
+    ...createClosingActivities(),
   };
 }
 

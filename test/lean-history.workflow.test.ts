@@ -34,7 +34,7 @@ describe('the history a case writes', () => {
   }
   const count = (events: string[], type: string) => events.filter((e) => e === type).length;
 
-  it('has one patch marker per workflow, no upsert of what was set at the start, and no plan made twice', async () => {
+  it('has one patch marker per workflow and the closing turn’s, no upsert of what was set at the start, and no plan made twice', async () => {
     const { caseId } = await service.openCase(caseRequest({ cooperatingDepartments: ['JD'] }), office);
     for (const code of ['CG', 'JD']) {
       await service.acknowledgeTask(caseId, dept(code), {});
@@ -44,8 +44,12 @@ describe('the history a case writes', () => {
     expect(await env.client.workflow.getHandle(caseId).result()).toEqual({ caseId, status: 'closed' });
 
     const caseEvents = await eventsOf(caseId);
-    expect(count(caseEvents, 'MARKER_RECORDED:core_patch')).toBe(1);
-    expect(count(caseEvents, 'UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:TemporalChangeVersion')).toBe(1);
+    // The fenced journal's, and the closing turn's (a patch made after the fenced journal).
+    expect(count(caseEvents, 'MARKER_RECORDED:core_patch')).toBe(2);
+    expect(count(caseEvents, 'UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:TemporalChangeVersion')).toBe(2);
+    // Before completing, one turn through the server as an activity, not a timer.
+    expect(count(caseEvents, 'ACTIVITY_TASK_COMPLETED')).toBe(1);
+    expect(count(caseEvents, 'TIMER_STARTED')).toBe(0);
     // Status and departments came with the start; only the closing changes the status.
     expect(caseEvents.filter((e) => e.includes('DubanStatus') || e.includes('DubanDepartments'))).toEqual([
       'UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:DubanStatus',
@@ -55,8 +59,9 @@ describe('the history a case writes', () => {
 
     for (const taskId of [`${caseId}-T1`, `${caseId}-T2`]) {
       const events = await eventsOf(taskId);
-      expect(count(events, 'MARKER_RECORDED:core_patch')).toBe(1);
-      expect(count(events, 'UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:TemporalChangeVersion')).toBe(1);
+      expect(count(events, 'MARKER_RECORDED:core_patch')).toBe(2);
+      expect(count(events, 'UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:TemporalChangeVersion')).toBe(2);
+      expect(count(events, 'ACTIVITY_TASK_COMPLETED')).toBe(1);
       // acknowledged, submitted, accepted: one upsert per change of status, none at the start.
       expect(count(events, 'UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:DubanStatus')).toBe(3);
       expect(events.filter((e) => e.includes('DubanDepartments'))).toEqual([]);
@@ -76,9 +81,10 @@ describe('the history a case writes', () => {
     await env.client.workflow.getHandle(caseId).result();
 
     const events = await eventsOf(taskId);
-    // Started: the acknowledgement rung, the reminder, the closing's own timer. Cancelled: the
-    // rung on acknowledging, the reminder on submitting; none for the three reports between.
-    expect(count(events, 'TIMER_STARTED')).toBe(3);
+    // Started: the acknowledgement rung and the reminder (the closing's turn is an activity).
+    // Cancelled: the rung on acknowledging, the reminder on submitting; none for the three
+    // reports between.
+    expect(count(events, 'TIMER_STARTED')).toBe(2);
     expect(count(events, 'TIMER_CANCELED')).toBe(2);
     expect(count(events, 'WORKFLOW_EXECUTION_UPDATE_COMPLETED')).toBe(6);
     expect(count(events, 'MARKER_RECORDED:core_local_activity')).toBe(6);

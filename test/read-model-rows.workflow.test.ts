@@ -130,5 +130,8 @@ describe('read-model rows of a case, whatever path its workflows take', () => {
     await recordHistory(env.client, caseId, 'case-two-departments-fenced');
     await recordHistory(env.client, `${caseId}-T1`, 'task-with-rungs-fenced');
     await recordHistory(env.client, `${caseId}-T2`, 'task-extended-fenced');
+    await recordHistory(env.client, caseId, 'case-two-departments-closing-turn');
+    await recordHistory(env.client, `${caseId}-T1`, 'task-with-rungs-closing-turn');
+    await recordHistory(env.client, `${caseId}-T2`, 'task-extended-closing-turn');
   });
 });
