@@ -9,8 +9,10 @@ import { settle } from './settled';
  * revision is the row's (the database raises it on every update of the row), and read afresh
  * otherwise. `overdue` depends on the time of the request, not on the row: a view is kept in each
  * of its two states, chosen per request. Views are settled (deep-frozen), so that the response
- * writer may keep their JSON too. At most `capacity` cases are kept, the least recently listed
- * dropped first.
+ * writer may keep their JSON too. At most `capacity` cases are kept, and at most `textBudget`
+ * characters of their rows' text (a case may carry 5,000 characters of description and fifty
+ * evidence entries; each kept case costs about five times its text with the JSON the writer keeps
+ * for its variants), the least recently listed dropped first.
  */
 export interface CaseViewCache {
   /**
@@ -21,10 +23,14 @@ export interface CaseViewCache {
   views(keys: readonly CaseKey[], now: string, department: boolean, read: (ids: string[]) => Promise<CaseTable[]>): Promise<CaseView[] | undefined>;
   /** How many cases are kept (for tests and metrics). */
   readonly size: number;
+  /** The characters of text of the rows kept. */
+  readonly weight: number;
 }
 
 interface Entry {
   readonly revision: number;
+  /** The characters of text in its row, what it is counted at against the budget. */
+  readonly weight: number;
   /** The view read from the row; the shown variants are made from it on demand. */
   readonly row: CaseView;
   /** [office, department] × [not overdue, overdue]. */
@@ -43,9 +49,17 @@ function variant(base: CaseView, overdue: boolean, department: boolean): CaseVie
 
 const overdueOf = (key: CaseKey, now: string) => isOverdue(key.status, key.work_due_at, now);
 
-export function createCaseViewCache(capacity = 10_000): CaseViewCache {
+/** The characters of text a row holds (each other value counted as eight). */
+function weightOf(row: CaseTable): number {
+  let weight = 0;
+  for (const value of Object.values(row)) weight += typeof value === 'string' ? value.length : 8;
+  return weight;
+}
+
+export function createCaseViewCache(capacity = 10_000, textBudget = 4_000_000): CaseViewCache {
   // A Map iterates in insertion order: re-inserting on use keeps the least recently listed first.
   const entries = new Map<string, Entry>();
+  let weight = 0;
 
   function shown(entry: Entry, overdue: boolean, department: boolean): CaseView {
     const slot = (department ? 2 : 0) + (overdue ? 1 : 0);
@@ -53,14 +67,26 @@ export function createCaseViewCache(capacity = 10_000): CaseViewCache {
   }
 
   function keep(id: string, entry: Entry): void {
-    entries.delete(id);
+    const before = entries.get(id);
+    if (before) {
+      entries.delete(id);
+      weight -= before.weight;
+    }
     entries.set(id, entry);
-    if (entries.size > capacity) entries.delete(entries.keys().next().value!);
+    weight += entry.weight;
+    while (entries.size > capacity || (weight > textBudget && entries.size > 1)) {
+      const [oldest, dropped] = entries.entries().next().value!;
+      entries.delete(oldest);
+      weight -= dropped.weight;
+    }
   }
 
   return {
     get size() {
       return entries.size;
+    },
+    get weight() {
+      return weight;
     },
     async views(keys, now, department, read) {
       const views = new Array<CaseView>(keys.length);
@@ -80,7 +106,7 @@ export function createCaseViewCache(capacity = 10_000): CaseViewCache {
         const key = keys[i]!;
         const row = rows.get(key.id);
         if (!row || (row.revision ?? 0) !== key.revision) return undefined;
-        const entry: Entry = { revision: key.revision, row: toCaseView(row, now), shown: [] };
+        const entry: Entry = { revision: key.revision, weight: weightOf(row), row: toCaseView(row, now), shown: [] };
         keep(key.id, entry);
         views[i] = shown(entry, overdueOf(key, now), department);
       }

@@ -129,7 +129,6 @@ export function decodeCursor(cursor: string): { key: string | null; id: string }
   return { key: match[1] === 'none' ? null : match[1]!, id: match[2]! };
 }
 
-/** A case as a department sees it: without the complainant's tracking code. */
 function omitKey(payload: Record<string, unknown>, key: string): Record<string, unknown> {
   const { [key]: _omitted, ...rest } = payload;
   return rest;
@@ -537,9 +536,14 @@ export function createCaseService(deps: CaseServiceDeps) {
 
     /**
      * One page of cases `viewer` may see (a department: its own), with the cursor of the next
-     * page, or null after the last.
+     * page, or null after the last. `cached: false` reads the rows whole and leaves the cache of
+     * views alone (an export of every case would otherwise push the lists' views out of it).
      */
-    async listCases(filter: CaseFilter, viewer?: Actor): Promise<{ items: CaseView[]; nextCursor: string | null }> {
+    async listCases(
+      filter: CaseFilter,
+      viewer?: Actor,
+      options: { cached?: boolean } = {},
+    ): Promise<{ items: CaseView[]; nextCursor: string | null }> {
       const sort = filter.sort ?? '-openedAt';
       const limit = filter.limit ?? 50;
       let department = filter.department;
@@ -552,7 +556,7 @@ export function createCaseService(deps: CaseServiceDeps) {
       const asDepartment = viewer?.role === 'department';
       // The page's ids and revisions, the views from the cache; read again if a row changed in between.
       let items: CaseView[] | undefined;
-      for (let attempt = 0; attempt < 3 && !items; attempt++) {
+      for (let attempt = 0; attempt < 3 && !items && options.cached !== false; attempt++) {
         items = await caseViews.views(await listCaseKeys(deps.db, query), at, asDepartment, (ids) => findCaseRows(deps.db, ids));
       }
       items ??= (await listCases(deps.db, query)).map((view) => (asDepartment ? withoutComplaintCode(view) : view));

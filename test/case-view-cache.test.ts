@@ -57,6 +57,14 @@ describe('case views cached for list pages', () => {
     expect((await row(id)).revision).toBe(saved.revision! + 2);
   });
 
+  it('reads an export whole and leaves the cached views as they were', async () => {
+    const listed = await service.listCases({ limit: 10 }, office);
+    const exported = await service.listCases({ limit: 10 }, office, { cached: false });
+    expect(exported.items).toEqual(listed.items);
+    expect(exported.items.some((view, i) => view === listed.items[i])).toBe(false);
+    expect((await service.listCases({ limit: 10 }, office)).items.every((view, i) => view === listed.items[i])).toBe(true);
+  });
+
   it('shows every change a write makes, on the next page, and keeps unchanged views as they were', async () => {
     const first = await service.listCases({ limit: 20 }, office);
     const again = await service.listCases({ limit: 20 }, office);
@@ -115,13 +123,24 @@ describe('case views cached for list pages', () => {
     expect((await find(department(lead))).complaintCode).toBeNull();
   });
 
-  it('keeps at most its capacity, and refuses a page whose row changed between the two reads', async () => {
+  it('keeps at most its capacity and its budget of text, and refuses a page whose row changed between the two reads', async () => {
     const cache = createCaseViewCache(5);
     const now = new Date().toISOString();
     const keys = await listCaseKeys(db, { limit: 12, now });
     const views = await cache.views(keys, now, false, (wanted) => findCaseRows(db, wanted));
     expect(views?.map((v) => v.id)).toEqual(keys.map((k) => k.id));
     expect(cache.size).toBe(5);
+    // A budget of text that holds about three of these rows keeps three, the most recently listed.
+    const rows = await findCaseRows(db, keys.map((k) => k.id));
+    const weights = rows.map((r) => Object.values(r).reduce<number>((sum, v) => sum + (typeof v === 'string' ? v.length : 8), 0));
+    const small = createCaseViewCache(100, Math.max(...weights) * 3);
+    expect(await small.views(keys, now, false, (wanted) => findCaseRows(db, wanted))).toHaveLength(12);
+    expect(small.size).toBeGreaterThanOrEqual(2);
+    expect(small.size).toBeLessThanOrEqual(4);
+    expect(small.weight).toBeLessThanOrEqual(Math.max(...weights) * 3);
+    // The last listed are the ones kept: listing them again reads nothing.
+    const last = keys.slice(-small.size);
+    expect(await small.views(last, now, false, () => Promise.reject(new Error('read although kept')))).toHaveLength(last.length);
     // The fill read sees a newer revision than the page did: the caller must read the page again.
     const changed = async (wanted: string[]): Promise<CaseTable[]> =>
       (await findCaseRows(db, wanted)).map((r) => (r.id === keys[0]!.id ? { ...r, revision: (r.revision ?? 0) + 1 } : r));

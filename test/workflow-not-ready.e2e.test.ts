@@ -34,6 +34,9 @@ describe('a command for a workflow whose task keeps failing', () => {
   let cg: string;
   const taskQueue = 'not-ready';
 
+  /** Workers still running (stopped after a failed assertion too, before their connection closes). */
+  const workers = new Set<{ stop(): Promise<void> }>();
+
   /** A worker on the dev server: duban's build, or the broken one. */
   async function startWorker(build: 'duban' | 'broken'): Promise<{ stop(): Promise<void> }> {
     const worker = await Worker.create({
@@ -45,12 +48,15 @@ describe('a command for a workflow whose task keeps failing', () => {
       activities: createActivities({ db, timeZone: 'Asia/Shanghai' }),
     });
     const running = worker.run();
-    return {
+    const handle = {
       async stop() {
+        if (!workers.delete(handle)) return;
         worker.shutdown();
         await running;
       },
     };
+    workers.add(handle);
+    return handle;
   }
 
   async function call(method: string, route: string, token: string, body: unknown, headers: Record<string, string> = {}) {
@@ -86,12 +92,16 @@ describe('a command for a workflow whose task keeps failing', () => {
   });
 
   afterAll(async () => {
-    await app?.close();
-    await db?.destroy();
-    await native?.close();
-    await connection?.close();
-    await server?.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
+    try {
+      for (const worker of [...workers]) await worker.stop();
+      await app?.close();
+      await db?.destroy();
+      await native?.close();
+      await connection?.close();
+    } finally {
+      await server?.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('is answered 503 with Retry-After, changes nothing, and goes through once a working build runs', async () => {

@@ -23,3 +23,13 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       UPDATE cases SET revision = old.revision + 1 WHERE rowid = new.rowid; END`.execute(db);
   }
 }
+
+export async function down(db: Kysely<unknown>): Promise<void> {
+  if (dialectOf(db) === 'postgres') {
+    await sql`DROP TRIGGER cases_revision ON cases`.execute(db);
+    await sql`DROP FUNCTION duban_next_case_revision()`.execute(db);
+  } else {
+    await sql`DROP TRIGGER cases_revision`.execute(db);
+  }
+  await db.schema.alterTable('cases').dropColumn('revision').execute();
+}
