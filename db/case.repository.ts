@@ -175,8 +175,9 @@ const noDue = '9999-12-31T23:59:59.999Z';
 
 /** Cases matching `filter`, one page in `filter.sort` order (newest first by default). */
 export async function listCases(db: Executor, filter: CaseFilter): Promise<CaseView[]> {
+  // One instant for the overdue filter and the views' `overdue`.
   const now = filter.now ?? new Date().toISOString();
-  const rows = await (await casePageQuery(db, filter)).selectAll('cases').execute();
+  const rows = await (await casePageQuery(db, { ...filter, now })).selectAll('cases').execute();
   return rows.map((row) => toCaseView(row, now));
 }
 

@@ -556,8 +556,10 @@ export function createCaseService(deps: CaseServiceDeps) {
       const asDepartment = viewer?.role === 'department';
       // The page's ids and revisions, the views from the cache; read again if a row changed in between.
       let items: CaseView[] | undefined;
-      for (let attempt = 0; attempt < 3 && !items && options.cached !== false; attempt++) {
-        items = await caseViews.views(await listCaseKeys(deps.db, query), at, asDepartment, (ids) => findCaseRows(deps.db, ids));
+      if (options.cached !== false) {
+        for (let attempt = 0; attempt < 3 && !items; attempt++) {
+          items = await caseViews.views(await listCaseKeys(deps.db, query), at, asDepartment, (ids) => findCaseRows(deps.db, ids));
+        }
       }
       items ??= (await listCases(deps.db, query)).map((view) => (asDepartment ? withoutComplaintCode(view) : view));
       const page = items.slice(0, limit);

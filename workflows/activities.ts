@@ -3,14 +3,15 @@ import type { DeadlineActivities } from '../activities/deadline.activities';
 import type { ReadModelActivities } from '../activities/read-model.activities';
 
 const retry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' } as const;
-const options = {
+/** How duban's workflows run their (non-local) activities. */
+export const activityOptions = {
   // Database work and calendar arithmetic take milliseconds; after this long the worker is gone.
   startToCloseTimeout: '10 seconds',
   // No attempt limit: an event must reach the read model, however long the database is away.
   retry,
 } as const;
 
-const remoteReadModel = proxyActivities<ReadModelActivities>(options);
+const remoteReadModel = proxyActivities<ReadModelActivities>(activityOptions);
 const localReadModel = proxyLocalActivities<ReadModelActivities>({ startToCloseTimeout: '10 seconds', retry });
 
 /**
@@ -23,7 +24,7 @@ export function readModel(known = false): ReadModelActivities {
   return known || patched('local-read-model') ? localReadModel : remoteReadModel;
 }
 
-const remoteDeadlines = proxyActivities<DeadlineActivities>(options);
+const remoteDeadlines = proxyActivities<DeadlineActivities>(activityOptions);
 const localDeadlines = proxyLocalActivities<DeadlineActivities>({ startToCloseTimeout: '10 seconds', retry });
 
 /**

@@ -1,5 +1,6 @@
 import { allHandlersFinished, condition, patched, proxyActivities, sleep } from '@temporalio/workflow';
 import type { ClosingActivities } from '../activities/closing.activities';
+import { activityOptions } from './activities';
 import type { Journal } from './journal';
 
 /**
@@ -16,10 +17,7 @@ export const closeApartPatch = 'close-in-own-workflow-task';
  */
 export const closingTurnPatch = 'closing-turn-activity';
 
-const { closingTurn } = proxyActivities<ClosingActivities>({
-  startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+const { closingTurn } = proxyActivities<ClosingActivities>(activityOptions);
 
 /**
  * Waits for a workflow task in which `journal` writes nothing, with every handler finished, so
